@@ -1,0 +1,44 @@
+# Two commands matter: `make demo` and `make test`. Both run `setup` first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export SPARK_LOCAL_IP := 127.0.0.1
+
+.PHONY: setup demo test bench lock airflow clean
+
+setup: $(STAMP) services
+
+# Re-runs only when the lock file or pyproject changes, so a second `make setup` takes a second.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV) pip install --python $(PY) $(FIND_LINKS) -r requirements.lock
+	$(UV) pip install --python $(PY) --no-deps -e .
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/retail-insights demo
+
+test: setup
+
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock:
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet uv==0.13.9
+	$(UV) pip compile pyproject.toml --all-extras --python-version 3.11 $(FIND_LINKS) -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .venv-bq .retail .pytest_cache
+
+-include mk/services.mk

@@ -1,0 +1,137 @@
+"""The one settings object, read from the environment (prefix ``RETAIL_``, nesting ``__``).
+
+``RETAIL_HOME`` is where all state lives; every path the project writes is derived from it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, PositiveInt, PositiveFloat
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RedisSettings(BaseModel):
+    url: str | None = Field(None, description="redis://host:port/db; unset = no Redis (L1 cache only)")
+    socket_timeout_s: PositiveFloat = 0.25
+
+
+class CacheSettings(BaseModel):
+    l1_size: PositiveInt = 4096
+    ttl_s: PositiveInt = 24 * 3600
+
+
+class VectorSettings(BaseModel):
+    backend: Literal["local", "pinecone"] = "local"
+    pinecone_api_key: SecretStr | None = None
+    pinecone_index: str = "retail-insights-questions"
+    min_similarity: float = Field(0.80, ge=0.0, le=1.0)
+
+
+class LLMSettings(BaseModel):
+    model: str | None = Field(None, description="litellm model for ordinary questions; unset = no LLM tier")
+    strong_model: str | None = None
+    fallbacks: list[str] = []
+    api_key: SecretStr | None = None
+    api_base: str | None = None
+    mock_response: str | None = None
+    timeout_s: PositiveFloat = 30.0
+    max_retries: int = Field(1, ge=0, le=5)
+    daily_budget_usd_per_key: PositiveFloat = 5.0
+    daily_budget_usd_total: PositiveFloat = 50.0
+    max_question_chars: PositiveInt = 500
+
+
+class BigQuerySettings(BaseModel):
+    project: str | None = None
+    dataset_prefix: str = "retail"
+    location: str = "US"
+    api_endpoint: str | None = Field(None, description="set to the emulator's URL in tests")
+    maximum_bytes_billed: PositiveInt = 10 * 1024**3
+
+
+class SparkSettings(BaseModel):
+    master: str = "local[2]"
+
+
+class KafkaSettings(BaseModel):
+    bootstrap: str = "127.0.0.1:9092"
+    topic: str = "pos-events"
+    group: str = "retail-ingest"
+    max_batch_seconds: PositiveFloat = 2.0
+    max_batch_events: PositiveInt = 50_000
+    freshness_slo_s: PositiveFloat = 5.0
+
+
+class APISettings(BaseModel):
+    auth_enabled: bool = False
+    api_keys: list[SecretStr] = []
+    api_keys_file: Path | None = None
+    rate_limit_per_minute: PositiveInt = 600
+    daily_quota: PositiveInt = 100_000
+    quota_fail_open: bool = True
+    cors_origins: list[str] = []
+    max_body_bytes: PositiveInt = 64 * 1024
+
+
+class SQLSettings(BaseModel):
+    timeout_s: PositiveFloat = 30.0
+    max_rows: PositiveInt = 10_000
+    max_bytes_scanned: PositiveInt = 20 * 1024**3
+
+
+class PipelineSettings(BaseModel):
+    engine: Literal["dask", "spark"] = "dask"
+    workers: PositiveInt = 2
+    chunk_rows: PositiveInt = 500_000
+    vacuum_retention_hours: PositiveInt = 168
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETAIL_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Path(".retail")
+    default_dataset: Literal["retail_sales", "superstore"] = "retail_sales"
+    backend: Literal["duckdb", "bigquery"] = "duckdb"
+    redis: RedisSettings = RedisSettings()
+    cache: CacheSettings = CacheSettings()
+    vector: VectorSettings = VectorSettings()
+    llm: LLMSettings = LLMSettings()
+    bigquery: BigQuerySettings = BigQuerySettings()
+    spark: SparkSettings = SparkSettings()
+    kafka: KafkaSettings = KafkaSettings()
+    api: APISettings = APISettings()
+    sql: SQLSettings = SQLSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+
+    # Paths derived from home; every writer uses these, never its own.
+    def table_path(self, dataset: str, table: str) -> Path:
+        return self.home.resolve() / "warehouse" / dataset / table
+
+    @property
+    def bronze_dir(self) -> Path:
+        return self.home.resolve() / "bronze"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.home.resolve() / "staging"
+
+    @property
+    def dq_dir(self) -> Path:
+        return self.home.resolve() / "dq"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.home.resolve() / "retail.duckdb"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home.resolve() / "state"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process (tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,141 @@
+"""Dataset specs load, and every kind of mistake in them fails with a message that names the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import shutil
+
+import pytest
+import yaml
+
+from retail_insights.errors import ConfigError, UsageError
+from warehouse.spec import DATASETS_DIR, dataset_names, load_dataset, load_dataset_from
+
+
+def test_both_datasets_are_registered():
+    assert dataset_names() == ["retail_sales", "superstore"]
+
+
+def test_retail_sales_spec_matches_the_spec_document():
+    ds = load_dataset("retail_sales")
+    assert ds.spec.key == ("order_id",)
+    assert ds.spec.dedupe_order == "updated_at"
+    assert ds.spec.partitioning == ("year", "month")
+    assert ds.spec.clustering == ("category", "state")
+    assert [c.name for c in ds.spec.source.columns][:3] == ["order_id", "order_ts", "updated_at"]
+    assert set(ds.semantic.metrics) == {
+        "revenue", "orders", "units", "profit", "margin", "aov", "avg_discount", "customers",
+        "cancelled_orders", "cancellation_rate"}
+    assert ds.semantic.metric("revenue").filter == "not_cancelled"
+    assert ds.semantic.metric("cancellation_rate").filter is None
+    assert "sales" in ds.semantic.metric("revenue").synonyms
+
+
+def test_superstore_spec_keeps_its_own_semantics():
+    ds = load_dataset("superstore")
+    assert ds.spec.key == ("row_id",)
+    assert ds.semantic.metric("orders").base == "COUNT(DISTINCT order_id)"
+    assert ds.semantic.metric("order_lines").base == "COUNT(*)"
+    assert ds.semantic.dimension("region").values == ("Central", "East", "South", "West")
+    assert ds.spec.column("row_id").header == "Row ID"
+
+
+def test_distinct_counts_cannot_be_answered_from_views():
+    sem = load_dataset("retail_sales").semantic
+    assert not sem.view_answers("customers")
+    assert sem.view_answers("revenue")
+
+
+def test_views_are_ordered_from_coarsest_to_finest_grain():
+    names = [name for name, _ in load_dataset("retail_sales").semantic.views_by_grain()]
+    assert names == ["sales_yearly", "sales_monthly", "sales_daily", "sales_hourly"]
+
+
+def test_unknown_dataset_suggests_the_closest_name():
+    with pytest.raises(UsageError, match="unknown dataset 'retail_sale'. Did you mean 'retail_sales'"):
+        load_dataset("retail_sale")
+
+
+def test_unknown_metric_suggests_the_closest_name():
+    with pytest.raises(UsageError, match="unknown metric 'revenu'. Did you mean 'revenue'"):
+        load_dataset("retail_sales").semantic.metric("revenu")
+
+
+@pytest.fixture
+def editable(tmp_path: Path):
+    """A copy of the retail_sales folder whose YAML a test can edit."""
+    folder = tmp_path / "retail_sales"
+    shutil.copytree(DATASETS_DIR / "retail_sales", folder)
+
+    def edit(file: str, change) -> Path:
+        path = folder / file
+        doc = yaml.safe_load(path.read_text())
+        change(doc)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return folder
+
+    return edit
+
+
+def test_unknown_top_level_key_is_named_with_the_allowed_keys(editable):
+    folder = editable("dataset.yaml", lambda d: d.update(partitionning=["year"]))
+    with pytest.raises(ConfigError, match=r"unknown key 'partitionning' at partitionning\. Allowed keys there: "
+                                          r"name, .*partitioning.*Fix: remove it or correct its spelling"):
+        load_dataset_from(folder)
+
+
+def test_unknown_nested_key_in_a_metric_is_named(editable):
+    folder = editable("semantic.yaml", lambda d: d["metrics"]["revenue"].update(synonym=["x"]))
+    with pytest.raises(ConfigError, match=r"unknown key 'synonym' at metrics\.revenue\.synonym\. "
+                                          r"Allowed keys there: synonyms, base, additive, filter, format"):
+        load_dataset_from(folder)
+
+
+def test_missing_required_key_is_named(editable):
+    folder = editable("dataset.yaml", lambda d: d.pop("key"))
+    with pytest.raises(ConfigError, match="missing required key 'key'. Fix: add it"):
+        load_dataset_from(folder)
+
+
+def test_bad_column_type_names_the_allowed_types(editable):
+    folder = editable("dataset.yaml", lambda d: d["source"]["columns"][0].update(type="varchar"))
+    with pytest.raises(ConfigError, match="column 'order_id' has unknown type 'varchar'; use one of string"):
+        load_dataset_from(folder)
+
+
+def test_metric_filter_must_name_a_declared_filter(editable):
+    folder = editable("semantic.yaml", lambda d: d["metrics"]["revenue"].update(filter="not_canceled"))
+    with pytest.raises(ConfigError, match="metric 'revenue' refers to unknown 'not_canceled'. "
+                                          "Did you mean 'not_cancelled'"):
+        load_dataset_from(folder)
+
+
+def test_dimension_must_point_at_a_real_column(editable):
+    folder = editable("semantic.yaml", lambda d: d["dimensions"]["state"].update(column="sate"))
+    with pytest.raises(ConfigError, match="dimension 'state' refers to unknown 'sate'. Did you mean 'state'"):
+        load_dataset_from(folder)
+
+
+def test_view_dimension_must_be_a_declared_dimension(editable):
+    folder = editable("semantic.yaml", lambda d: d["view_columns"]["dimensions"].append("colour"))
+    with pytest.raises(ConfigError, match="view_columns 'dimensions' refers to unknown 'colour'"):
+        load_dataset_from(folder)
+
+
+def test_hierarchy_levels_must_exist(editable):
+    folder = editable("semantic.yaml", lambda d: d["hierarchies"].update(geo=["region", "county"]))
+    with pytest.raises(ConfigError, match="hierarchy 'geo' refers to unknown 'county'"):
+        load_dataset_from(folder)
+
+
+def test_clustering_column_must_exist(editable):
+    folder = editable("dataset.yaml", lambda d: d.update(clustering=["category", "stat"]))
+    with pytest.raises(ConfigError, match="column 'stat' is not a source or derived column. Did you mean 'state'"):
+        load_dataset_from(folder)
+
+
+def test_broken_yaml_says_so(tmp_path):
+    shutil.copytree(DATASETS_DIR / "superstore", tmp_path / "s")
+    (tmp_path / "s" / "semantic.yaml").write_text("metrics: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_dataset_from(tmp_path / "s")

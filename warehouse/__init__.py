@@ -1,0 +1,1 @@
+"""Storage: dataset specs, semantic models, Delta I/O, views and SQL backends."""
