@@ -91,11 +91,12 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate, clean, dedupe and merge raw files into the Delta tables, then refresh views."""
-    from spark_jobs.ingest import ingest as run
-
     if engine not in ("dask", "spark"):
         raise UsageError(f"unknown engine {engine!r}.", hint="Use --engine dask or --engine spark.")
-    summary = run(paths, dataset=_dataset(dataset), engine=engine, spark_master=spark_master,  # type: ignore[arg-type]
+    chosen = _dataset(dataset)
+    from spark_jobs.ingest import ingest as run
+
+    summary = run(paths, dataset=chosen, engine=engine, spark_master=spark_master,  # type: ignore[arg-type]
                   workers=workers, progress=not as_json)
     payload = summary.to_json()
     emit(payload, as_json=as_json, text=(
@@ -152,9 +153,10 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question about the data, with the SQL, the interpretation and a chart."""
+    chosen, when = _dataset(dataset), _date(as_of, "--as-of")
     from assistant.cli_support import ask_command
 
-    text, code = ask_command(question, dataset=_dataset(dataset), as_of=_date(as_of, "--as-of"), as_json=as_json)
+    text, code = ask_command(question, dataset=chosen, as_of=when, as_json=as_json)
     print(text)
     raise typer.Exit(code)
 

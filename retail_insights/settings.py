@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_", env_nested_delimiter="__", extra="ignore")
 
     home: Path = Path(".retail")
+    superstore_dir: Path = Field(Path(__file__).resolve().parents[2] / "shared" / "data" / "superstore",
+                                 description="folder holding the Superstore CSV files")
     default_dataset: Literal["retail_sales", "superstore"] = "retail_sales"
     backend: Literal["duckdb", "bigquery"] = "duckdb"
     redis: RedisSettings = RedisSettings()
