@@ -1,0 +1,1 @@
+"""Data quality: declarative Great Expectations suites (``dq/suites/*.yaml``) and the one runner."""
