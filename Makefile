@@ -42,3 +42,4 @@ clean:
 	rm -rf $(VENV) .venv-bq .retail .pytest_cache
 
 -include mk/services.mk
+-include mk/airflow.mk

@@ -89,6 +89,11 @@ class PipelineSettings(BaseModel):
     vacuum_retention_hours: PositiveInt = 168
 
 
+class EvalSettings(BaseModel):
+    min_accuracy: float = Field(0.95, ge=0.0, le=1.0,
+                                description="golden-set accuracy every category must reach (weekly eval DAG)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RETAIL_", env_nested_delimiter="__", extra="ignore")
 
@@ -107,6 +112,7 @@ class Settings(BaseSettings):
     api: APISettings = APISettings()
     sql: SQLSettings = SQLSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    eval: EvalSettings = EvalSettings()
 
     # Paths derived from home; every writer uses these, never its own.
     def table_path(self, dataset: str, table: str) -> Path:

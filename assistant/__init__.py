@@ -1,0 +1,1 @@
+"""The question pipeline: stages (normalize, route, cache, semantic, compile, answer) and the HTTP API."""

@@ -1,0 +1,140 @@
+"""The composition root: every stage of the assistant built from settings, in one place.
+
+``build_assistant(settings)`` wires the warehouse backend (``warehouse.backends.get_backend``; the
+catalog-backed runner when that registry is not importable), the data version of each dataset's
+silver table, looked-up values of open dimensions, the exact cache (L1 + Redis when configured), the
+semantic tier (built lazily, so the embedding model loads only when first needed) and the LLM tier
+(``assistant.llm.stage.LLMStage``, when ``settings.llm.model`` or ``settings.llm.mock_response`` is set).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+import logging
+from typing import Any
+
+from assistant.pipeline import Assistant
+from assistant.values import ValueCatalog
+from retail_insights.settings import Settings, get_settings
+from warehouse.spec import load_dataset
+
+log = logging.getLogger(__name__)
+
+
+def data_version_reader(settings: Settings):
+    """dataset -> Delta version of its silver table (None before the first load)."""
+    from warehouse.delta import read_version
+
+    def read(dataset: str) -> int | None:
+        ds = load_dataset(dataset)
+        return read_version(settings.table_path(dataset, ds.spec.silver_table))
+
+    return read
+
+
+def runner_factory(settings: Settings, data_version: Any):
+    """dataset -> an object with ``query(sql, params)``: the configured backend, or the catalog runner."""
+    try:
+        from warehouse.backends import get_backend
+    except ImportError:
+        get_backend = None
+    if get_backend is not None:
+        backends: dict[str, Any] = {}
+
+        def backend_for(dataset: str) -> Any:
+            if dataset not in backends:
+                backends[dataset] = get_backend(settings.backend, dataset=dataset)
+            return backends[dataset]
+
+        return backend_for
+    from assistant.execute import CatalogRunner
+
+    log.info("warehouse.backends is not available; querying through warehouse.catalog")
+    runners: dict[str, CatalogRunner] = {}
+
+    def runner(dataset: str) -> CatalogRunner:
+        if dataset not in runners:
+            runners[dataset] = CatalogRunner(version_of=lambda: tuple(data_version(d) for d in _all()))
+        return runners[dataset]
+
+    return runner
+
+
+def _all() -> list[str]:
+    from warehouse.spec import dataset_names
+
+    return dataset_names()
+
+
+class _LazySemantic:
+    """Builds the SemanticMatcher (and its embedding model) on first use; a failure disables the tier.
+
+    With ``learn=False`` (the one-shot CLI) remembering never loads the model by itself: only a
+    question the rules cannot answer does, so ``ask`` stays fast for the usual question.
+    """
+
+    def __init__(self, settings: Settings, *, learn: bool = True) -> None:
+        self._settings = settings
+        self._learn = learn
+        self._matcher: Any = None
+        self._failed = False
+
+    def _get(self) -> Any:
+        if self._matcher is None and not self._failed:
+            try:
+                from assistant.semantic import SemanticMatcher
+
+                self._matcher = SemanticMatcher.from_settings(self._settings)
+            except Exception:
+                log.warning("semantic tier unavailable; continuing without it", exc_info=True)
+                self._failed = True
+        return self._matcher
+
+    def match(self, *args: Any, **kwargs: Any) -> Any:
+        matcher = self._get()
+        return matcher.match(*args, **kwargs) if matcher is not None else None
+
+    def remember(self, *args: Any, **kwargs: Any) -> None:
+        if not self._learn and self._matcher is None:
+            return
+        matcher = self._get()
+        if matcher is not None:
+            matcher.remember(*args, **kwargs)
+
+
+def build_assistant(settings: Settings | None = None, *, semantic: bool = True, learn: bool = True,
+                    cache: bool = True, llm: Any = None) -> Assistant:
+    """The assistant with every stage from ``settings`` (default: ``get_settings()``).
+
+    ``semantic=False`` leaves the semantic tier out; ``learn=False`` keeps it from loading the
+    embedding model just to remember rule-answered questions (see ``_LazySemantic``).
+    """
+    settings = settings or get_settings()
+    version = data_version_reader(settings)
+    runner_for = runner_factory(settings, version)
+    values = ValueCatalog(runner_for)
+    matcher = _LazySemantic(settings, learn=learn) if semantic else None
+    if llm is None and (settings.llm.model or settings.llm.mock_response is not None):
+        from assistant.llm.stage import LLMStage   # litellm itself is imported on the first call
+
+        llm = LLMStage.from_settings(settings, runner_for=runner_for, semantic=matcher)
+    exact = None
+    if cache:
+        from assistant.cache import ExactCache
+
+        exact = ExactCache.from_settings(settings)
+    return Assistant(
+        runner_for=runner_for,
+        data_version=version,
+        vocabulary_for=lambda dataset, v: values.vocabulary(dataset, data_version=v),
+        cache=exact,
+        semantic=matcher,
+        llm=llm,
+        max_question_chars=settings.llm.max_question_chars,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_assistant() -> Assistant:
+    """One assistant per process for the CLI and the HTTP server."""
+    return build_assistant()

@@ -1,0 +1,229 @@
+"""The FastAPI app: ``create_app(settings=None, assistant=None)``.
+
+One ``Services`` object per app holds what handlers need: the warm ``Assistant`` (built at startup
+by ``assistant.factory.build_assistant`` unless one is passed in), the key store, the quota
+limiter, the task queue, the metrics and the feedback store. Project errors become JSON bodies
+``{"detail", "code", "request_id"}`` with the status their type implies:
+
+========================================  =====================================================
+Unauthorized / Forbidden                  401 (with ``WWW-Authenticate``) / 403
+QuotaExceeded                             429 with ``Retry-After``
+TasksUnavailable, other RetryableError    503 with ``Retry-After`` (async questions only, for Redis)
+UsageError, UnsafeSQL, query failures     400 (the message names the bad value and the fix)
+body over api.max_body_bytes              413
+question over llm.max_question_chars      422 (same shape as FastAPI's validation errors)
+anything else                             500 with the request id; the traceback goes to the log
+========================================  =====================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import cached_property
+import logging
+import re
+import threading
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+import redis
+from starlette.exceptions import HTTPException
+
+from assistant.http.auth import Forbidden, KeyStore, Unauthorized
+from assistant.http.feedback import FILE_NAME, FeedbackHook, FeedbackStore, RecentAnswers
+from assistant.http.logging import request_id_var
+from assistant.http.metrics import Metrics
+from assistant.http.middleware import BodyLimit, RequestContext
+from assistant.http.quotas import QuotaExceeded, QuotaLimiter
+from assistant.http.schemas import DatasetSummary, HealthOut
+from assistant.http.routes import router
+from assistant.http.tasks import TaskQueue
+from retail_insights.errors import ConfigError, RetailError, RetryableError
+from retail_insights.settings import Settings, get_settings
+from warehouse.spec import dataset_names, load_dataset
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_UNAVAILABLE_S = 5
+
+
+class Services:
+    """Everything the handlers use, built once per app (one warm assistant per process)."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None, *,
+                 on_feedback: FeedbackHook | None = None) -> None:
+        self.settings = settings
+        self._assistant = assistant
+        self._lock = threading.Lock()
+        self.keys = KeyStore.from_settings(settings, known_datasets=dataset_names()) \
+            if settings.api.auth_enabled else None
+        self.quotas = QuotaLimiter.from_settings(settings)
+        self.tasks = TaskQueue.from_settings(settings)
+        self.metrics = Metrics()
+        self.recent = RecentAnswers()
+        hook = on_feedback or getattr(assistant, "on_feedback", None)
+        self.feedback = FeedbackStore(settings.state_dir / FILE_NAME, on_feedback=hook)
+        self._redis = redis.Redis.from_url(settings.redis.url, socket_timeout=settings.redis.socket_timeout_s,
+                                           socket_connect_timeout=settings.redis.socket_timeout_s) \
+            if settings.redis.url else None
+
+    @property
+    def assistant(self) -> Assistant:
+        if self._assistant is None:
+            with self._lock:
+                if self._assistant is None:
+                    from assistant.factory import build_assistant
+
+                    self._assistant = build_assistant(self.settings)
+                    if self.feedback.on_feedback is None:
+                        self.feedback.on_feedback = getattr(self._assistant, "on_feedback", None)
+        return self._assistant
+
+    def prime(self) -> None:
+        """Build the assistant and answer each dataset's first example question before traffic arrives.
+
+        That one question loads what the first user would otherwise wait for: the dataset's
+        vocabulary (a few DISTINCT queries), the warehouse connection and, when the semantic tier
+        is on, the embedding model it remembers questions with.
+        """
+        assistant = self.assistant
+        for dataset in dataset_names():
+            examples = load_dataset(dataset).semantic.examples
+            try:
+                if examples:
+                    assistant.answer(examples[0], dataset=dataset)
+                else:
+                    assistant.vocabulary_for(dataset, assistant.data_version(dataset))
+            except Exception:  # noqa: BLE001 - a dataset not loaded yet is primed by its first question
+                log.warning("could not prime the assistant for %s", dataset, exc_info=True)
+
+    @property
+    def warm(self) -> bool:
+        return self._assistant is not None
+
+    def answered(self, answer: Any, *, conversation_id: str | None = None) -> dict[str, Any]:
+        """The answer as the response body; noted for feedback and metrics."""
+        data = answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
+        data["conversation_id"] = conversation_id
+        self.recent.remember(data)
+        self.metrics.observe_answer(data, endpoint="/v1/ask")
+        return data
+
+    @cached_property
+    def dataset_summaries(self) -> tuple[DatasetSummary, ...]:
+        """Every dataset's semantic-model summary (spec files do not change while the process runs)."""
+        return tuple(DatasetSummary.of(load_dataset(name), default=name == self.settings.default_dataset)
+                     for name in dataset_names())
+
+    def health(self) -> HealthOut:
+        redis_state = self.redis_status()
+        return HealthOut(status="degraded" if redis_state == "down" else "ok", redis=redis_state,
+                         async_tasks=redis_state == "up", quotas="on" if self.quotas.enabled else "off",
+                         auth=self.keys is not None, llm="configured" if self.settings.llm.model else "off",
+                         vector=self.settings.vector.backend, assistant="warm" if self.warm else "cold")
+
+    def redis_status(self) -> Literal["up", "down", "off"]:
+        if self._redis is None:
+            return "off"
+        try:
+            self._redis.ping()
+        except redis.RedisError:
+            return "down"
+        return "up"
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None, *,
+               on_feedback: Callable[..., None] | None = None) -> FastAPI:
+    """The API over ``assistant`` (default: built from ``settings`` when the app starts).
+
+    ``on_feedback`` is called with each stored ``FeedbackRecord``; without it, the assistant's own
+    ``on_feedback`` method is used when it has one.
+    """
+    settings = settings or get_settings()
+    services = Services(settings, assistant, on_feedback=on_feedback)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from starlette.concurrency import run_in_threadpool
+
+        if services.warm:
+            log.info("using the assistant passed to create_app")
+        else:
+            await run_in_threadpool(services.prime)   # warm before the first request, not during it
+        log.info("assistant ready", extra={"datasets": dataset_names(), "auth": settings.api.auth_enabled,
+                                           "redis": services.redis_status()})
+        yield
+
+    app = FastAPI(
+        title="Retail Insights",
+        version="1",
+        summary="Ask questions about retail data in plain English, or run read-only SQL.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.include_router(router)
+    app.add_exception_handler(RetailError, _retail_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    # Added innermost first: RequestContext wraps everything, so even a 413 has a request id.
+    app.add_middleware(BodyLimit, limit=settings.api.max_body_bytes)
+    if settings.api.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID", "Retry-After"])
+    app.add_middleware(RequestContext, metrics=services.metrics)
+    return app
+
+
+def status_for(exc: RetailError) -> int:
+    """The HTTP status a project error maps to (see the module docstring)."""
+    if isinstance(exc, Unauthorized):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, QuotaExceeded):
+        return 429
+    if isinstance(exc, RetryableError):
+        return 503
+    if isinstance(exc, ConfigError):
+        return 500
+    if isinstance(exc, (ValueError, TimeoutError)):
+        return 400
+    return 500
+
+
+def error_code(exc: BaseException) -> str:
+    """``UnsafeSQL`` -> ``unsafe_sql``: a stable machine-readable code from the error's type."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type(exc).__name__).lower()
+
+
+def error_body(detail: str, code: str) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "request_id": request_id_var.get()}
+
+
+async def _retail_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RetailError)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 429:
+        headers["Retry-After"] = str(getattr(exc, "retry_after_s", 1))
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE_S)
+    if status >= 500:
+        log.log(logging.WARNING if status == 503 else logging.ERROR, "%s: %s", type(exc).__name__, exc)
+    endpoint = getattr(request.scope.get("route"), "path", "unmatched")
+    request.app.state.services.metrics.observe_error(endpoint=endpoint, kind=error_code(exc))
+    return JSONResponse(error_body(str(exc), error_code(exc)), status_code=status, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+    return JSONResponse(error_body(str(exc.detail), codes.get(exc.status_code, f"http_{exc.status_code}")),
+                        status_code=exc.status_code, headers=exc.headers)

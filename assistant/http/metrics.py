@@ -1,0 +1,80 @@
+"""Prometheus metrics of the service, served at ``GET /metrics``.
+
+Each app has its own registry, so several apps in one process (tests) do not collide. With more
+than one uvicorn worker, ``assistant.http.server.run`` turns on prometheus_client's multiprocess
+mode (``PROMETHEUS_MULTIPROC_DIR``) and ``render`` then sums every worker's samples.
+
+- ``retail_http_request_duration_seconds{endpoint,tier}``: latency per route and answer tier
+  (``tier="none"`` for requests that are not answers);
+- ``retail_http_requests_total{endpoint,method,status}``;
+- ``retail_answers_total{tier,status}`` and ``retail_cache_hits_total{tier}`` (``cache_l1``/``cache_l2``);
+- ``retail_llm_calls_total``, ``retail_llm_tokens_total``, ``retail_llm_cost_usd_total``;
+- ``retail_bytes_read_total{endpoint}``: bytes the warehouse read for answers and SQL;
+- ``retail_errors_total{endpoint,kind}``: error responses by kind, and answers with status error;
+- ``retail_quota_rejections_total{reason}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+CACHE_TIERS = ("cache_l1", "cache_l2")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.latency = Histogram("retail_http_request_duration_seconds", "Request latency by route and answer tier.",
+                                 ["endpoint", "tier"], buckets=LATENCY_BUCKETS, registry=r)
+        self.requests = Counter("retail_http_requests_total", "Requests by route, method and status code.",
+                                ["endpoint", "method", "status"], registry=r)
+        self.answers = Counter("retail_answers_total", "Answers by tier and status.", ["tier", "status"], registry=r)
+        self.cache_hits = Counter("retail_cache_hits_total", "Answers served from a cache, by tier.", ["tier"],
+                                  registry=r)
+        self.llm_calls = Counter("retail_llm_calls_total", "LLM calls made for answers.", registry=r)
+        self.llm_tokens = Counter("retail_llm_tokens_total", "LLM tokens used for answers.", registry=r)
+        self.llm_cost = Counter("retail_llm_cost_usd_total", "LLM cost of answers in USD.", registry=r)
+        self.bytes_read = Counter("retail_bytes_read_total", "Bytes the warehouse read.", ["endpoint"], registry=r)
+        self.errors = Counter("retail_errors_total", "Error responses and failed answers, by kind.",
+                              ["endpoint", "kind"], registry=r)
+        self.quota_rejections = Counter("retail_quota_rejections_total", "Requests refused by quotas, by reason.",
+                                        ["reason"], registry=r)
+        for tier in CACHE_TIERS:   # present from the start, so a dashboard sees 0 rather than nothing
+            self.cache_hits.labels(tier)
+
+    def observe_request(self, *, endpoint: str, method: str, status: int, seconds: float, tier: str | None) -> None:
+        self.latency.labels(endpoint, tier or "none").observe(seconds)
+        self.requests.labels(endpoint, method, str(status)).inc()
+        if status >= 500:
+            self.errors.labels(endpoint, f"http_{status}").inc()
+
+    def observe_answer(self, answer: dict[str, Any], *, endpoint: str) -> None:
+        tier = answer.get("tier") or "none"
+        self.answers.labels(tier, answer.get("status") or "unknown").inc()
+        if tier in CACHE_TIERS:
+            self.cache_hits.labels(tier).inc()
+        self.llm_calls.inc(int(answer.get("llm_calls") or 0))
+        self.llm_cost.inc(max(0.0, float(answer.get("cost_usd") or 0.0)))
+        # The answer object has no token field yet; the LLM tier reports it in ``extras``.
+        self.llm_tokens.inc(int((answer.get("extras") or {}).get("llm_tokens") or 0))
+        self.bytes_read.labels(endpoint).inc(int(answer.get("bytes_read") or 0))
+        if answer.get("status") == "error":
+            self.errors.labels(endpoint, "answer_error").inc()
+
+    def observe_error(self, *, endpoint: str, kind: str) -> None:
+        self.errors.labels(endpoint, kind).inc()
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        if values.ValueClass is not values.MutexValue:   # multiprocess mode: read every worker's files
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,165 @@
+"""The endpoints: each translates request -> one call -> response, in a few lines.
+
+Every ``/v1`` route goes through ``caller`` (API key when auth is on, then the quota);
+``/health`` and ``/metrics`` do not, so probes and scrapers need no key.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from assistant.answer import jsonable
+from assistant.http.auth import Principal
+from assistant.http.quotas import QuotaExceeded
+from assistant.http.schemas import (
+    AnswerOut, AskRequest, DatasetsOut, ErrorOut, FeedbackOut, FeedbackRequest, HealthOut,
+    SqlOut, SqlRequest, TaskAccepted, TaskOut,
+)
+from warehouse.spec import load_dataset
+
+if TYPE_CHECKING:
+    from assistant.http.app import Services
+
+router = APIRouter()
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key> (when auth is on)")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key (when auth is on)")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": why} for status, why in (
+        (400, "Bad input: unknown dataset, unsafe or failing SQL (the message says why)."),
+        (401, "Missing or unknown API key."), (403, "The key may not read that dataset."),
+        (413, "Body over api.max_body_bytes."), (429, "Rate limit or daily quota reached; see Retry-After."),
+    )
+}
+_UNAVAILABLE = {503: {"model": ErrorOut, "description": "Async questions need Redis, which is not available."}}
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def caller(request: Request, bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
+           api_key: str | None = Security(_api_key)) -> Principal:
+    """Who is calling (401 without a valid key when auth is on), charged against the quota (429)."""
+    s = services(request)
+    if s.keys is None:
+        principal = Principal(f"client:{request.client.host if request.client else 'unknown'}")
+    else:
+        principal = s.keys.authenticate(api_key or (bearer.credentials if bearer else None))
+    request.state.caller = principal.name
+    decision = s.quotas.check(principal.name)
+    if not decision.allowed:
+        s.metrics.quota_rejections.labels(decision.reason).inc()
+        raise QuotaExceeded(decision.message, retry_after_s=decision.retry_after_s)
+    return principal
+
+
+@router.post("/v1/ask", response_model=AnswerOut, responses={202: {"model": TaskAccepted}, **_ERRORS, **_UNAVAILABLE})
+def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) -> Any:
+    """Answer a question (200 with the answer), or queue it with ``"async": true`` (202 with a task id)."""
+    s = services(request)
+    _check_length(body.question, s.settings.llm.max_question_chars)
+    dataset = _dataset(s, who, body.dataset)
+    request.state.conversation_id = body.conversation_id
+    if body.async_:
+        task_id = s.tasks.submit(body.question, dataset=dataset, as_of=body.as_of, owner=_owner(who))
+        accepted = TaskAccepted(task_id=task_id, status_url=f"/v1/tasks/{task_id}")
+        return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
+    answer = s.assistant.answer(body.question, dataset=dataset, as_of=body.as_of)
+    request.state.tier = answer.tier or "none"
+    return s.answered(answer, conversation_id=body.conversation_id)
+
+
+@router.get("/v1/tasks/{task_id}", response_model=TaskOut, responses={404: {"model": ErrorOut}, **_ERRORS,
+                                                                      **_UNAVAILABLE})
+def task(request: Request, task_id: str = Path(max_length=64), who: Principal = Depends(caller)) -> Any:
+    """The state of an async question; its answer once done."""
+    s = services(request)
+    info = s.tasks.get(task_id, owner=_owner(who))
+    if info is None:
+        raise HTTPException(404, f"no task {task_id!r}: unknown, expired, or submitted with another key.")
+    if info.result is not None:
+        s.recent.remember(info.result)
+    return TaskOut(task_id=info.task_id, status=info.status, result=info.result, error=info.error)
+
+
+@router.post("/v1/sql", response_model=SqlOut, responses=_ERRORS)
+def sql(body: SqlRequest, request: Request, who: Principal = Depends(caller)) -> Any:
+    """Run one read-only query under the warehouse guardrails (unsafe SQL is a 400 saying why)."""
+    from warehouse.backends import get_backend
+
+    s = services(request)
+    result = get_backend(s.settings.backend, dataset=_dataset(s, who, body.dataset)).query(body.sql)
+    s.metrics.bytes_read.labels("/v1/sql").inc(result.bytes_read or 0)
+    return SqlOut(columns=list(result.columns), rows=[[_cell(v) for v in row] for row in result.rows],
+                  row_count=len(result.rows), bytes_read=result.bytes_read, rows_read=result.rows_read,
+                  elapsed_ms=result.elapsed_ms, sql=result.sql)
+
+
+@router.post("/v1/feedback", response_model=FeedbackOut, responses=_ERRORS)
+def feedback(body: FeedbackRequest, request: Request, who: Principal = Depends(caller)) -> Any:
+    """Record whether an answer helped."""
+    s = services(request)
+    context = s.recent.get(body.answer_id)
+    record = s.feedback.record(answer_id=body.answer_id, helpful=body.helpful, comment=body.comment,
+                               principal=_owner(who), context=context)
+    return FeedbackOut(feedback_id=record.feedback_id, answer_id=record.answer_id, answer_known=context is not None)
+
+
+@router.get("/v1/datasets", response_model=DatasetsOut, responses=_ERRORS)
+def datasets(request: Request, who: Principal = Depends(caller)) -> Any:
+    """What can be asked: each dataset's metrics, dimensions, time grains and example questions."""
+    return DatasetsOut(datasets=[d for d in services(request).dataset_summaries if who.can_read(d.name)])
+
+
+@router.get("/health", response_model=HealthOut)
+def health(request: Request) -> Any:
+    """Liveness and what is degraded; always 200 while the process serves."""
+    return services(request).health()
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(request: Request) -> Response:
+    """Prometheus exposition."""
+    body, content_type = services(request).metrics.render()
+    return Response(body, media_type=content_type)
+
+
+def _dataset(s: Services, who: Principal, name: str | None) -> str:
+    chosen = name or s.settings.default_dataset
+    load_dataset(chosen)           # an unknown name is a 400 listing the known ones
+    who.require_dataset(chosen)    # 403 outside the key's scope
+    return chosen
+
+
+def _check_length(question: str, limit: int) -> None:
+    if len(question) > limit:
+        raise RequestValidationError([{
+            "type": "string_too_long", "loc": ("body", "question"), "ctx": {"max_length": limit},
+            "msg": f"The question has {len(question)} characters; the limit is {limit} (llm.max_question_chars). "
+                   "Shorten it.",
+        }])
+
+
+def _owner(who: Principal) -> str | None:
+    return who.name if who.authenticated else None
+
+
+def _cell(value: Any) -> Any:
+    """A warehouse value as JSON: numbers stay numbers, NaN/inf become null, anything exotic text."""
+    value = jsonable(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_cell(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _cell(v) for k, v in value.items()}
+    return str(value)

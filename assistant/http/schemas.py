@@ -1,0 +1,158 @@
+"""Request and response bodies of the HTTP API (they are also its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from warehouse.spec import Dataset
+
+# Dates the time resolver can shift by years in both directions without leaving ``date``'s range.
+MIN_AS_OF, MAX_AS_OF = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class _Request(BaseModel):
+    # Unknown fields are refused so a misspelt option ("datset") is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AskRequest(_Request):
+    question: str = Field(min_length=1, description="A question in plain English; at most llm.max_question_chars.")
+    dataset: str | None = Field(None, max_length=64, description="retail_sales or superstore; default: the "
+                                                                  "service's default dataset.")
+    as_of: date | None = Field(None, ge=MIN_AS_OF, le=MAX_AS_OF,
+                               description="Resolve relative dates ('last month') against this day; default today, UTC.")
+    conversation_id: str | None = Field(None, max_length=128, description="Echoed back; groups questions in logs.")
+    async_: bool = Field(False, alias="async", description="Queue the question and return 202 with a task id.")
+
+
+class AnswerOut(BaseModel):
+    """The answer object (``assistant.answer.Answer.to_dict()``) plus the request's conversation id."""
+
+    model_config = ConfigDict(extra="allow")
+    status: Literal["answered", "clarify", "refused", "error"]
+    answer: str
+    question: str = ""
+    dataset: str = ""
+    as_of: str | None = None
+    columns: list[str] = []
+    rows: list[list[Any]] = []
+    sql: str | None = None
+    tier: str | None = None
+    interpretation: dict[str, Any] | None = None
+    source: str | None = None
+    latency_ms: float = 0.0
+    llm_calls: int = 0
+    cost_usd: float = 0.0
+    bytes_read: int = 0
+    data_version: int | None = None
+    chart: dict[str, Any] | None = None
+    answer_id: str = ""
+    suggestions: list[str] = []
+    conversation_id: str | None = None
+
+
+class TaskAccepted(BaseModel):
+    task_id: str
+    status: Literal["queued"] = "queued"
+    status_url: str
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    result: AnswerOut | None = None
+    error: str | None = None
+
+
+class SqlRequest(_Request):
+    sql: str = Field(min_length=1, max_length=20_000, description="One read-only SELECT in DuckDB SQL.")
+    dataset: str | None = Field(None, max_length=64, description="Whose tables are unqualified names.")
+
+
+class SqlOut(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    row_count: int
+    bytes_read: int | None
+    rows_read: int | None
+    elapsed_ms: float
+    sql: str = Field(description="What ran: the guarded query with its row limit.")
+
+
+class FeedbackRequest(_Request):
+    answer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    helpful: bool
+    comment: str | None = Field(None, max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    feedback_id: str
+    answer_id: str
+    stored: bool = True
+    answer_known: bool = Field(description="Whether this process served the answer (its context is stored too).")
+
+
+class MetricInfo(BaseModel):
+    name: str
+    synonyms: list[str]
+    format: str
+
+
+class DimensionInfo(BaseModel):
+    name: str
+    synonyms: list[str]
+    values: list[str] | None = Field(None, description="The allowed values, for closed dimensions.")
+
+
+class TimeInfo(BaseModel):
+    column: str
+    grains: list[str]
+    other_dates: dict[str, str]
+
+
+class DatasetSummary(BaseModel):
+    name: str
+    description: str
+    default: bool
+    metrics: list[MetricInfo]
+    dimensions: list[DimensionInfo]
+    time: TimeInfo
+    examples: list[str]
+
+    @classmethod
+    def of(cls, dataset: Dataset, *, default: bool = False) -> DatasetSummary:
+        model = dataset.semantic
+        return cls(
+            name=dataset.spec.name, description=dataset.spec.description, default=default,
+            metrics=[MetricInfo(name=n, synonyms=list(m.synonyms), format=m.format) for n, m in model.metrics.items()],
+            dimensions=[DimensionInfo(name=n, synonyms=list(d.synonyms), values=list(d.values) if d.values else None)
+                        for n, d in model.dimensions.items()],
+            time=TimeInfo(column=model.time_dimension.column, grains=list(model.time_dimension.grains),
+                          other_dates=dict(model.time_dimension.other_dates)),
+            examples=list(model.examples),
+        )
+
+
+class DatasetsOut(BaseModel):
+    datasets: list[DatasetSummary]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    redis: Literal["up", "down", "off"]
+    async_tasks: bool
+    quotas: Literal["on", "off"]
+    auth: bool
+    llm: Literal["configured", "off"]
+    vector: str
+    assistant: Literal["warm", "cold"]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    code: str
+    request_id: str | None = None

@@ -1,0 +1,165 @@
+"""The words a dataset understands: metric and dimension names, their synonyms, and dimension values.
+
+Closed values come from the semantic model (``values``/``values_from``), US geography and the coasts
+(SPEC 3). Open dimensions (city, product, customer, sub-category...) have no list in the model; their
+values come from a distinct-values lookup the pipeline runs once per data version (``open_values``).
+
+Matching choices (also in the project docs):
+- closed values and multi-word open values match in any case; a one-word open value (a city such as
+  "Normal" or "Orange", a single-word product) matches only when typed with a capital first letter,
+  because many of them are also English words;
+- two-letter state codes match when typed in upper case ("OR", "IN"), or in any case when they are
+  not an English word ("ca", "tx"), or right after "state of"/"state"; "or", "in", "me", "oh", "ok",
+  "hi", "de", "pa", "co"... in lower case are words;
+- a value ending in "s" also matches without it ("Chair" for "Chairs"), for values longer than 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assistant.intent import DISTINCT_PREFIX
+from warehouse import geo
+from warehouse.spec import SemanticModel, load_dataset
+
+# Two-letter codes that are also common words (or abbreviations) in lower case.
+AMBIGUOUS_CODES = frozenset({"in", "or", "me", "oh", "ok", "hi", "de", "pa", "co", "la", "al", "id", "ma",
+                             "mo", "ne", "mi", "ms", "mt", "il", "ar", "ga", "va", "nd", "sd", "wa", "ct"})
+
+# Everyday words for closed values: (dimension, word) -> stored value.
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "channel": {"web": "Online", "website": "Online", "in-store": "Store", "in store": "Store",
+                "stores": "Store", "marketplaces": "Marketplace", "physical stores": "Store"},
+    "ship_mode": {"same-day": "Same Day", "standard shipping": "Standard Class",
+                  "first class shipping": "First Class", "second class shipping": "Second Class"},
+    "status": {"canceled": "Cancelled"},
+    "segment": {"consumers": "Consumer", "home-office": "Home Office"},
+}
+
+# Words of the question language a value (or its singular) must never take over.
+RESERVED_WORDS = frozenset({"top", "bottom", "best", "worst", "total", "share", "trend", "growth", "change",
+                            "average", "order", "orders", "sales", "revenue", "profit", "margin", "rate",
+                            "highest", "lowest", "most", "least", "compare", "vs", "by", "per", "each"})
+
+# Dimensions whose values are looked up from the data when the model lists none.
+OPEN_DIMENSIONS = ("sub_category", "city", "product", "customer")
+
+
+@dataclass(frozen=True)
+class ValueEntry:
+    dimension: str
+    values: tuple[str, ...]     # stored values; a coast is several states
+    phrase: str                 # lower-case text to find
+    case_sensitive: bool        # one-word open values need a capital first letter
+    label: str                  # how an answer names it ("West Coast", "California")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Everything the slot extractor matches for one dataset (and one data version of open values)."""
+
+    dataset: str
+    metric_phrases: Mapping[str, str]          # phrase -> metric
+    dimension_phrases: Mapping[str, str]       # phrase -> dimension
+    values: tuple[ValueEntry, ...]
+    state_codes: Mapping[str, str] = field(default_factory=dict)   # USPS code -> stored state value
+    states_stored_as: str = "code"             # "code" or "name"
+
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.metric_phrases.values()))
+
+
+def state_value(code: str, *, stored_as: str) -> str:
+    return geo.STATES[code].name if stored_as == "name" else code
+
+
+def build_vocabulary(dataset: str, *, open_values: Mapping[str, Sequence[str]] | None = None) -> Vocabulary:
+    """Vocabulary of ``dataset`` from its semantic model plus looked-up values of open dimensions."""
+    model = load_dataset(dataset).semantic
+    return _build(dataset, model, {k: tuple(v) for k, v in (open_values or {}).items()})
+
+
+@lru_cache(maxsize=8)
+def closed_vocabulary(dataset: str) -> Vocabulary:
+    """Vocabulary without looked-up values (used when no warehouse is at hand)."""
+    return build_vocabulary(dataset)
+
+
+def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str, ...]]) -> Vocabulary:
+    metrics: dict[str, str] = {}
+    for name, metric in model.metrics.items():
+        for phrase in (name.replace("_", " "), *metric.synonyms):
+            metrics.setdefault(phrase.lower(), name)
+    dims: dict[str, str] = {}
+    for name, dim in model.dimensions.items():
+        spoken = name.replace("_", " ")
+        for phrase in (spoken, *dim.synonyms):
+            for variant in _spellings(phrase.lower()):
+                dims.setdefault(variant, name)
+    # "how many distinct cities" -> distinct_city; the customers metric already covers customers.
+    for name in model.dimensions:
+        if name != "customer":
+            for phrase in dims:
+                if dims[phrase] == name:
+                    metrics.setdefault(f"number of {phrase}", DISTINCT_PREFIX + name)
+                    metrics.setdefault(f"distinct {phrase}", DISTINCT_PREFIX + name)
+                    metrics.setdefault(f"unique {phrase}", DISTINCT_PREFIX + name)
+                    metrics.setdefault(f"different {phrase}", DISTINCT_PREFIX + name)
+                    metrics.setdefault(f"how many {phrase}", DISTINCT_PREFIX + name)
+    reserved = set(metrics) | set(dims) | RESERVED_WORDS
+    stored_as = "code"
+    entries: list[ValueEntry] = []
+    for name, dim in model.dimensions.items():
+        if dim.values_from in ("geo.states", "geo.state_names"):
+            stored_as = "name" if dim.values_from == "geo.state_names" else "code"
+            entries += _state_entries(name, stored_as)
+            continue
+        values = dim.values or open_values.get(name, ())
+        closed = dim.values is not None or name == "sub_category"
+        for value in values:
+            if not value:
+                continue
+            for phrase in _phrases(value):
+                if phrase in reserved:
+                    continue          # "Bottoms" must not turn "bottom 3 states" into a filter
+                one_word = " " not in phrase.strip()
+                entries.append(ValueEntry(name, (value,), phrase, not closed and one_word, value))
+        for word, value in VALUE_ALIASES.get(name, {}).items():
+            if value in values:
+                entries.append(ValueEntry(name, (value,), word, False, value))
+    codes = {code: state_value(code, stored_as=stored_as) for code in geo.STATES}
+    return Vocabulary(dataset=dataset, metric_phrases=metrics, dimension_phrases=dims, values=tuple(entries),
+                      state_codes=codes, states_stored_as=stored_as)
+
+
+def _spellings(phrase: str) -> set[str]:
+    """A dimension phrase, its plural, and hyphen/space variants ("sub-categories", "ship-mode")."""
+    plural = phrase[:-1] + "ies" if phrase.endswith("y") else phrase if phrase.endswith("s") else phrase + "s"
+    out = set()
+    for form in (phrase, plural):
+        out |= {form, form.replace("-", " "), form.replace(" ", "-")}
+    return out
+
+
+def _phrases(value: str) -> tuple[str, ...]:
+    lower = " ".join(value.split()).lower()
+    if lower.endswith("s") and len(lower) > 4 and not lower.endswith("ss"):
+        return lower, lower[:-1]
+    return (lower,)
+
+
+def _state_entries(dimension: str, stored_as: str) -> list[ValueEntry]:
+    entries = []
+    for state in geo.STATES.values():
+        value = state_value(state.code, stored_as=stored_as)
+        entries.append(ValueEntry(dimension, (value,), state.name.lower(), False, state.name))
+    dc = state_value("DC", stored_as=stored_as)
+    for alias in ("washington dc", "washington d.c", "washington, dc", "washington, d.c"):
+        entries.append(ValueEntry(dimension, (dc,), alias, False, "District of Columbia"))
+    for phrase, codes, label in (("west coast", geo.WEST_COAST, "West Coast"),
+                                 ("east coast", geo.EAST_COAST, "East Coast")):
+        entries.append(ValueEntry(dimension, tuple(state_value(c, stored_as=stored_as) for c in codes),
+                                  phrase, False, label))
+    return entries

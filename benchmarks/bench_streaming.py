@@ -1,0 +1,120 @@
+"""Benchmark the stream: sustained events/s into Delta, and produce -> queryable latency p50/p95.
+
+    .venv/bin/python benchmarks/bench_streaming.py                      # defaults below
+    .venv/bin/python benchmarks/bench_streaming.py --backlog 300000 --rate 5000 --seconds 60
+
+Starts its own Kafka-protocol broker (tansu, memory storage, loopback) and a throwaway
+RETAIL_HOME; stops and removes both at the end. Prints, never asserts. Two runs:
+
+1. throughput: ``--backlog`` events are produced first, then one consumer drains them; the
+   figure is events / (first record received -> last Delta commit), i.e. decode, validation,
+   dead-lettering and merge commits included. Targets: 20k events/s on 2 cores.
+2. latency: a producer process publishes ``--rate`` events/s for ``--seconds`` while the consumer
+   runs (views refreshed in the background, as in production); latency per event is its Kafka
+   record timestamp (set at send) -> the end of the Delta commit that made it queryable.
+   Target: p95 <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+from pathlib import Path
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _produce(bootstrap: str, topic: str, count: int, seed: int, rate: float | None) -> None:
+    from streaming.producer import produce
+
+    stats = produce(bootstrap=bootstrap, topic=topic, count=count, seed=seed, rate=rate)
+    print(f"  producer: {stats.events} events in {stats.seconds:.1f}s ({stats.events_per_s:,.0f}/s)",
+          flush=True)
+
+
+def _stage_means(stats) -> dict[str, float]:  # noqa: ANN001
+    stages: dict[str, list[float]] = {}
+    for batch in stats.batch_stats:
+        for name, seconds in (batch.stage_seconds or {}).items():
+            stages.setdefault(name, []).append(seconds)
+    return {name: round(sum(v) / len(v), 3) for name, v in stages.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=200_000, help="events for the throughput run")
+    parser.add_argument("--rate", type=float, default=5_000, help="events/s for the latency run")
+    parser.add_argument("--seconds", type=float, default=40, help="length of the latency run")
+    parser.add_argument("--max-batch-seconds", type=float, default=2.0)
+    parser.add_argument("--max-batch-events", type=int, default=50_000)
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
+    os.environ["RETAIL_HOME"] = str(work / "home")
+    from retail_insights.services import KafkaBroker, start_on_free_port
+    from retail_insights.settings import get_settings
+
+    get_settings.cache_clear()
+    broker = start_on_free_port(lambda port: KafkaBroker(port=port, workdir=work / "kafka"))
+    report: dict[str, object] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0]}
+    try:
+        from streaming.consumer import consume
+
+        bootstrap = broker.bootstrap
+        print(f"broker {bootstrap}; RETAIL_HOME {work / 'home'}; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus", flush=True)
+
+        print(f"1. throughput: producing a backlog of {args.backlog:,} events ...", flush=True)
+        _produce(bootstrap, "bench-backlog", args.backlog, 1, None)
+        drained = consume(bootstrap=bootstrap, topic="bench-backlog", group="bench", idle_exit=5,
+                          max_batch_seconds=args.max_batch_seconds,
+                          max_batch_events=args.max_batch_events, refresh_views=False,
+                          compact_every_s=None)
+        report["throughput"] = {
+            "events": drained.events, "events_per_s": drained.events_per_s,
+            "batches": drained.batches, "written": drained.written, "dlq": drained.dlq,
+            "mean_stage_seconds": _stage_means(drained),
+        }
+        print(f"  consumer: {drained.events:,} events in {drained.batches} batches: "
+              f"{drained.events_per_s:,.0f} events/s into Delta; mean seconds per batch by stage "
+              f"{_stage_means(drained)}", flush=True)
+
+        total = int(args.rate * args.seconds)
+        print(f"2. latency: {args.rate:,.0f} events/s for {args.seconds:.0f}s ({total:,} events) "
+              "with the consumer running ...", flush=True)
+        producer = multiprocessing.get_context("spawn").Process(
+            target=_produce, args=(bootstrap, "bench-live", total, 2, args.rate))
+        producer.start()
+        live = consume(bootstrap=bootstrap, topic="bench-live", group="bench", idle_exit=8,
+                       max_batch_seconds=args.max_batch_seconds,
+                       max_batch_events=args.max_batch_events, refresh_views=True,
+                       compact_every_s=None)
+        producer.join()
+        per_batch = [b.freshness_p95_s for b in live.batch_stats if b.freshness_p95_s is not None]
+        report["latency"] = {
+            "events": live.events, "rate": args.rate, "batches": live.batches,
+            "p50_s": live.freshness_p50_s, "p95_s": live.freshness_p95_s,
+            "worst_batch_p95_s": max(per_batch) if per_batch else None,
+            "view_refreshes": live.view_refreshes, "maintenance_errors": list(live.maintenance_errors),
+            "mean_stage_seconds": _stage_means(live),
+        }
+        print(f"  consumer: {live.events:,} events in {live.batches} batches; produce -> queryable "
+              f"p50 {live.freshness_p50_s}s, p95 {live.freshness_p95_s}s (worst batch p95 "
+              f"{report['latency']['worst_batch_p95_s']}s); {live.view_refreshes} view refreshes",
+              flush=True)
+    finally:
+        broker.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    report["load_avg_at_end"] = os.getloadavg()[0]
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

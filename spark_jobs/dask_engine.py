@@ -1,0 +1,108 @@
+"""The Dask engine (default): chunks run as tasks on a local process cluster.
+
+Memory stays bounded by construction: the driver plans chunks lazily and keeps at most two
+tasks per worker in flight, each task reads its own byte range and writes its own staged
+files, and only a few numbers per chunk come back. Processes, not threads, because the
+transform is pandas/Python work that holds the GIL.
+
+The cluster outlives one batch: a process that ingests again (a test session, a long-running
+service) reuses warm workers instead of paying process start-up and the validation suite's
+first build again. It is shut down when the process exits, or by ``shutdown()``.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Callable, Iterable
+import logging
+import threading
+from typing import Any
+import uuid
+
+from spark_jobs.readers import Chunk
+from spark_jobs.stage import ChunkStats, StageJob, stage_chunk
+
+_IN_FLIGHT_PER_WORKER = 2
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def run(
+    chunks: Iterable[Chunk],
+    job: StageJob,
+    *,
+    workers: int | None = None,
+    on_progress: Callable[[int, int | None], None] = lambda done, total: None,
+) -> list[ChunkStats]:
+    """Stage every chunk on the process's ``LocalCluster``; results in completion order.
+
+    ``on_progress(done, total)`` hears finished chunks; ``total`` is None while chunks are still
+    being planned. The first failing chunk's exception is raised; the batch's other tasks are
+    cancelled.
+    """
+    from distributed import as_completed
+
+    n_workers = workers or 2
+    client = _client(n_workers)
+    pending = as_completed()
+    submitted: list[Any] = []
+    results: list[ChunkStats] = []
+    total: int | None = None
+
+    def collect_one() -> None:
+        results.append(next(pending).result())  # re-raises the task's exception here
+        on_progress(len(results), total)
+
+    try:
+        for chunk in chunks:
+            # unique keys: a re-run of a failed batch must not be handed the old, failed futures
+            key = f"stage-{job.batch_id}-{chunk.file_index}-{chunk.index}-{uuid.uuid4().hex[:8]}"
+            submitted.append(client.submit(stage_chunk, chunk, job, key=key, pure=False))
+            pending.add(submitted[-1])
+            while pending.count() >= n_workers * _IN_FLIGHT_PER_WORKER:
+                collect_one()
+        total = len(submitted)
+        on_progress(len(results), total)
+        while pending.count():
+            collect_one()
+    except BaseException:
+        client.cancel(submitted)
+        raise
+    return results
+
+
+def _client(n_workers: int) -> Any:
+    """The process's client on a LocalCluster of ``n_workers`` (started on first use)."""
+    from distributed import Client, LocalCluster
+
+    with _lock:
+        if _state.get("workers") != n_workers or _state["client"].status != "running":
+            _shutdown_locked()
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            _state.update(cluster=cluster, client=Client(cluster), workers=n_workers)
+            if not _state.get("atexit"):
+                atexit.register(shutdown)
+                _state["atexit"] = True
+        return _state["client"]
+
+
+def shutdown() -> None:
+    """Stop the cluster this module started (workers exit); the next run starts a fresh one."""
+    with _lock:
+        _shutdown_locked()
+
+
+def _shutdown_locked() -> None:
+    client, cluster = _state.pop("client", None), _state.pop("cluster", None)
+    _state.pop("workers", None)
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()

@@ -1,0 +1,250 @@
+"""Batch ingest: raw files -> bronze -> staged chunks -> one deduplicated Delta commit per table.
+
+Steps, each bound to the batch and safe to repeat:
+
+1. land the files in bronze and skip content already committed (``spark_jobs.bronze``);
+2. plan chunks and stage them on the engine, Dask (default) or Spark (``spark_jobs.stage``);
+3. drop rows that lose to a later version within the batch (``spark_jobs.dedupe``);
+4. commit the clean rows (merge against the table) and the quarantine rows (append), each with
+   the batch's sequence number as the app version, so a re-run never commits twice;
+5. check the row accounting, cluster the touched partitions, refresh views, record DQ results,
+   and mark the batch committed in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+import shutil
+import time
+from typing import Any, Literal, get_args
+
+from retail_insights.errors import UsageError, did_you_mean
+from retail_insights.settings import get_settings
+from spark_jobs import accounting
+from spark_jobs.bronze import Landed, Ledger, batch_id_for, land
+from spark_jobs.readers import EXTENSIONS, Chunk, file_format, plan_file
+from spark_jobs.stage import ChunkStats, StageJob
+from warehouse.spec import load_dataset
+
+Engine = Literal["dask", "spark"]
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    dataset: str
+    batch_id: str | None  # None when every file was already ingested
+    engine: str
+    input_rows: int  # = written_rows + quarantined_rows + duplicate_rows
+    written_rows: int  # new keys + corrections that replaced a stored version
+    quarantined_rows: int  # rows that broke a critical rule, malformed lines included
+    duplicate_rows: int  # versions that lost to a later one (in the batch or the table)
+    warning_rows: int  # written or not, rows that carry a warning code
+    quarantined_by_code: dict[str, int]  # a row with several codes counts under each
+    delta_version: int | None  # silver table version after the batch
+    quarantine_version: int | None
+    duration_s: float
+    files: tuple[str, ...]  # files ingested by this batch
+    skipped_files: tuple[str, ...]  # files whose content was ingested before
+    touched_partitions: tuple[tuple[int, ...], ...]
+    phases_s: dict[str, float] = field(
+        default_factory=dict
+    )  # seconds per phase (land, stage, merge, ...)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["files"], data["skipped_files"] = list(self.files), list(self.skipped_files)
+        data["touched_partitions"] = [list(p) for p in self.touched_partitions]
+        return data
+
+
+def ingest(
+    paths: Sequence[Path],
+    *,
+    dataset: str,
+    engine: Engine = "dask",
+    spark_master: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    now: datetime | None = None,
+) -> IngestSummary:
+    """Ingest raw files (or folders of them) into ``dataset``'s tables as one batch."""
+    started = time.perf_counter()
+    if engine not in get_args(Engine):
+        raise UsageError(f"unknown engine {engine!r}.", hint=did_you_mean(engine, get_args(Engine)))
+    spec = load_dataset(dataset).spec
+    settings = get_settings()
+    files = expand_paths(paths)
+    # One clock reading per batch: every chunk judges FUTURE_ORDER/OLD_ORDER against it.
+    ingested_at = _utc(now or datetime.now(UTC))
+    ledger = Ledger(settings.state_dir, dataset)
+    tables = accounting.Tables.of(dataset, spec)
+    clock = accounting.Stopwatch()
+    with ledger.locked():
+        with clock.lap("land"):
+            landed = land(files, bronze_dir=settings.bronze_dir / dataset)
+        new, skipped = _split_new(landed, ledger.committed_hashes())
+        if not new:
+            nothing = accounting.Outcome(0, 0, 0, 0, frozenset())
+            return _summary(None, engine, nothing, [], tables, new, skipped, started, clock)
+        batch_id = batch_id_for(dataset, [f.sha256 for f in new])
+        seq = ledger.sequence_for(batch_id, at_least=tables.last_batch())
+        ledger.started(batch_id=batch_id, seq=seq, files=new, at=ingested_at)
+        staging = settings.staging_dir / batch_id
+        shutil.rmtree(staging, ignore_errors=True)  # leftovers of a crashed attempt
+        job = StageJob(dataset=dataset, batch_id=batch_id, ingested_at=ingested_at,
+                       staging=str(staging))
+        chunks = _plan(new, spec=spec, chunk_rows=settings.pipeline.chunk_rows)
+        bar = _progress_bar(f"{dataset} [{engine}]", enabled=progress)
+        with bar as on_progress, clock.lap("stage"):
+            master = spark_master or settings.spark.master
+            stats = _run(engine, chunks, job, spark_master=master,
+                         workers=workers or settings.pipeline.workers, on_progress=on_progress)
+        outcome = accounting.commit_batch(stats, tables=tables, seq=seq, staging=staging,
+                                          clock=clock)
+        accounting.finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock)
+        summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock)
+        ledger.committed(batch_id=batch_id, seq=seq, files=new, summary=summary.to_json())
+        shutil.rmtree(staging, ignore_errors=True)
+        return summary
+
+
+def _summary(batch_id: str | None, engine: str, outcome: accounting.Outcome,
+             stats: list[ChunkStats], tables: accounting.Tables, new: list[Landed],
+             skipped: list[Landed], started: float, clock: accounting.Stopwatch) -> IngestSummary:
+    return IngestSummary(
+        dataset=tables.spec.name,
+        batch_id=batch_id,
+        engine=engine,
+        input_rows=outcome.input_rows,
+        written_rows=outcome.written_rows,
+        quarantined_rows=outcome.quarantined_rows,
+        duplicate_rows=outcome.duplicate_rows,
+        warning_rows=sum(s.warning_rows for s in stats),
+        quarantined_by_code=_sum_codes(stats),
+        delta_version=tables.silver_version(),
+        quarantine_version=tables.quarantine_version(),
+        duration_s=round(time.perf_counter() - started, 3),
+        files=tuple(str(f.source) for f in new),
+        skipped_files=tuple(str(f.source) for f in skipped),
+        touched_partitions=tuple(sorted(outcome.touched_partitions)),
+        phases_s=dict(clock.laps),
+    )
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """Files as given, folders as their raw files (sorted by path); unknown or missing fail."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(
+                f
+                for f in path.rglob("*")
+                if f.is_file() and f.suffix.lower() in EXTENSIONS and not f.name.startswith(".")
+            )
+        elif path.is_file():
+            file_format(path)  # an unknown extension fails here, naming the allowed ones
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or folder: {str(path)!r}.", hint="Fix: check the path.")
+    if not files:
+        raise UsageError(
+            f"no raw files in {[str(p) for p in paths]}.",
+            hint=f"Raw files end in {', '.join(EXTENSIONS)}.",
+        )
+    return files
+
+
+def _split_new(landed: list[Landed], committed: set[str]) -> tuple[list[Landed], list[Landed]]:
+    new, skipped, seen = [], [], set(committed)
+    for file in landed:
+        (skipped if file.sha256 in seen else new).append(file)
+        seen.add(file.sha256)
+    return new, skipped
+
+
+def _plan(files: list[Landed], *, spec: Any, chunk_rows: int) -> Iterator[Chunk]:
+    """Chunks of every file in batch order; a file without a required column fails at its header."""
+    for index, file in enumerate(files):
+        first = True
+        for chunk in plan_file(
+            file.bronze,
+            fmt=file.fmt,
+            file_index=index,
+            source_file=str(file.source.resolve()),  # lineage: an absolute path
+            chunk_rows=chunk_rows,
+        ):
+            if first:
+                accounting.check_columns(chunk, spec=spec)
+                first = False
+            yield chunk
+
+
+def _run(
+    engine: Engine,
+    chunks: Iterator[Chunk],
+    job: StageJob,
+    *,
+    spark_master: str,
+    workers: int,
+    on_progress: Any,
+) -> list[ChunkStats]:
+    if engine == "spark":
+        from spark_jobs import spark_engine
+
+        return spark_engine.run(chunks, job, master=spark_master, on_progress=on_progress)
+    from spark_jobs import dask_engine
+
+    return dask_engine.run(chunks, job, workers=workers, on_progress=on_progress)
+
+
+def _sum_codes(stats: list[ChunkStats]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for s in stats:
+        for code, count in s.quarantined_by_code.items():
+            total[code] = total.get(code, 0) + count
+    return dict(sorted(total.items()))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class _progress_bar:
+    """A rich progress bar over chunks on stderr (stdout stays clean for --json)."""
+
+    def __init__(self, description: str, *, enabled: bool) -> None:
+        self.description, self.enabled = description, enabled
+        self.bar: Any = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda done, total: None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("chunks"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        self.bar.start()
+        task = self.bar.add_task(self.description, total=None)
+        return lambda done, total: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

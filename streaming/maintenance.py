@@ -1,0 +1,125 @@
+"""Work after the commits, off the ingest path: view refresh and compaction, on one background thread.
+
+After each micro-batch the consumer hands over the (year, month) partitions it touched. The
+thread refreshes the hourly and daily views for them (``warehouse.views.refresh``) and, every
+``compact_every_s``, Z-orders the partitions touched since the last time, since a stream writes
+a few small files per partition every batch. Partitions that arrive while a refresh runs are
+merged into the next one, so a slow refresh delays views but never the ingest (freshness is
+measured at the Delta commit; the silver table is queryable from then on).
+
+A failed refresh is recorded and retried with the next batch's partitions; a crash loses the
+queue, which the views DAG (``refresh`` without partitions) catches up from the Delta log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+import logging
+from pathlib import Path
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+Partition = tuple[int, ...]
+
+
+class Maintenance:
+    def __init__(
+        self, dataset: str, table_path: Path, *, refresh_views: bool, compact_every_s: float | None
+    ) -> None:
+        self.dataset = dataset
+        self.table_path = table_path
+        self.refresh_views = refresh_views and _views_available()
+        self.compact_every_s = compact_every_s
+        self.refreshes = 0
+        self.compactions = 0
+        self.errors: list[str] = []
+        self._views: set[Partition] = set()
+        self._compact: set[Partition] = set()
+        self._last_compact = time.monotonic()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, partitions: Iterable[Partition]) -> None:
+        parts = {tuple(p) for p in partitions}
+        if not parts or not (self.refresh_views or self.compact_every_s):
+            return
+        with self._lock:
+            if self.refresh_views:
+                self._views |= parts
+            if self.compact_every_s:
+                self._compact |= parts
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="stream-maintenance", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        """Finish the queued view refreshes (not compaction), then stop the thread."""
+        self._closing = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            with self._lock:
+                views, self._views = self._views, set()
+                due = (
+                    self.compact_every_s is not None
+                    and not self._closing
+                    and time.monotonic() - self._last_compact >= self.compact_every_s
+                )
+                compact = self._compact if due else set()
+                if due:
+                    self._compact = set()
+            if compact:
+                self._safely("compact", self._compact_now, compact)
+                self._last_compact = time.monotonic()
+            if views:
+                self._safely("refresh views", self._refresh_now, views)
+            with self._lock:
+                if self._closing and not self._views:
+                    return
+
+    def _safely(self, what: str, action, partitions: set[Partition]) -> None:  # noqa: ANN001
+        try:
+            action(partitions)
+        except Exception as error:  # noqa: BLE001 - recorded and retried; ingest goes on
+            message = f"{what} for {sorted(partitions)} failed: {type(error).__name__}: {error}"
+            log.warning(message)
+            self.errors.append(message[:500])
+            if what == "refresh views" and not self._closing:
+                with self._lock:
+                    self._views |= partitions  # retried with the next batch
+
+    def _refresh_now(self, partitions: set[Partition]) -> None:
+        from warehouse.spec import load_dataset
+        from warehouse.views import refresh
+
+        semantic = load_dataset(self.dataset).semantic
+        views = [name for name, view in semantic.views.items() if view.grain in ("hour", "day")]
+        refresh(self.dataset, partitions=partitions, views=views)
+        self.refreshes += 1
+
+    def _compact_now(self, partitions: set[Partition]) -> None:
+        from warehouse.delta import zorder
+        from warehouse.spec import load_dataset
+
+        spec = load_dataset(self.dataset).spec
+        zorder(self.table_path, columns=tuple(spec.clustering), partitions=partitions)
+        self.compactions += 1
+
+
+def _views_available() -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("warehouse.views") is not None
+    except ModuleNotFoundError:
+        return False

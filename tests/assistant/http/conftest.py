@@ -1,0 +1,90 @@
+"""A real warehouse for the HTTP tests, built once per session; apps and clients over it.
+
+The warehouse (``tests/assistant/warehouse_builder.py``: retail_sales from the seeded generator,
+superstore from the real CSV) is written once under the session's tmp dir. Each test's
+RETAIL_HOME (the root conftest's ``retail_home``) gets a ``warehouse`` symlink to it, so state
+(feedback, vector index, Prometheus files) stays per test while the data is shared and read-only.
+
+``warm_assistant`` is one assistant (rules + exact cache, no semantic tier) for the whole session,
+so only its first question pays for loading vocabularies; tests that need another configuration
+build their own with ``build_assistant``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+import pytest
+
+from assistant.factory import build_assistant
+from assistant.http.app import create_app
+from assistant.pipeline import Assistant
+from retail_insights.settings import Settings, get_settings
+from tests.assistant.warehouse_builder import build
+
+SUPERSTORE_2016_SALES = 609_205.598   # SUM(Sales) of 2016 order lines in the real CSV
+
+
+@pytest.fixture(scope="session")
+def http_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding ``warehouse/`` with both datasets' silver tables and views."""
+    home = tmp_path_factory.mktemp("http-warehouse")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAIL_HOME", str(home))
+        get_settings.cache_clear()
+        build(home)
+    get_settings.cache_clear()
+    return home
+
+
+@pytest.fixture
+def warehouse_home(retail_home: Path, http_warehouse: Path) -> Path:
+    """This test's RETAIL_HOME, whose ``warehouse`` is the session's shared warehouse."""
+    retail_home.mkdir(parents=True, exist_ok=True)
+    os.symlink(http_warehouse / "warehouse", retail_home / "warehouse", target_is_directory=True)
+    return retail_home
+
+
+@pytest.fixture(scope="session")
+def warm_assistant(http_warehouse: Path) -> Assistant:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAIL_HOME", str(http_warehouse))
+        get_settings.cache_clear()
+        assistant = build_assistant(Settings(home=http_warehouse), semantic=False)
+        assistant.answer("total sales in 2016", dataset="superstore")   # loads the vocabulary once
+    get_settings.cache_clear()
+    return assistant
+
+
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(warehouse_home: Path, warm_assistant: Assistant) -> Iterator[MakeClient]:
+    """``make_client(assistant=None, **settings) -> TestClient`` over a fresh app (started).
+
+    Settings keywords are ``Settings`` fields (``api={...}``, ``redis={...}``); the home is this
+    test's. Without ``assistant``, the session's warm one answers.
+    """
+    clients: list[TestClient] = []
+
+    def make(assistant: Assistant | None = None, *, on_feedback: Any = None, **fields: Any) -> TestClient:
+        settings = Settings(home=warehouse_home, **fields)
+        client = TestClient(create_app(settings, assistant or warm_assistant, on_feedback=on_feedback))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
+    """An app with default settings (auth off, no Redis) over the warm assistant."""
+    return make_client()

@@ -1,0 +1,120 @@
+"""The real server: ``retail-insights serve`` (uvicorn on a loopback port), JSON logs, several workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import json
+import os
+import signal
+from pathlib import Path
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from retail_insights.services import free_port
+from tests.assistant.http.conftest import SUPERSTORE_2016_SALES
+
+ROOT = Path(__file__).resolve().parents[3]
+STARTUP_S = 300.0   # priming answers one question per dataset; slow on a busy 2-core box
+
+
+class Served:
+    def __init__(self, home: Path, *, workers: int) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = home / "server.log"
+        self._log_handle = open(self.log, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "retail_insights.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
+            cwd=ROOT, env={**os.environ, "RETAIL_HOME": str(home)}, stdout=self._log_handle,
+            stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
+
+    def wait_log(self, message: str, *, count: int) -> list[dict]:
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            found = [line for line in self.log_lines() if line.get("message") == message]
+            if len(found) >= count:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"{count} x {message!r} not logged after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log_handle.close()
+
+    def log_lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def serve(warehouse_home: Path) -> Iterator:
+    started: list[Served] = []
+
+    def start(*, workers: int = 1) -> Served:
+        server = Served(warehouse_home, workers=workers)
+        started.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.stop()
+
+
+def test_the_cli_serves_answers_over_http_with_json_logs(serve) -> None:
+    server = serve()
+    response = httpx.post(f"{server.url}/v1/ask", json={"question": "total sales in 2016", "dataset": "superstore"},
+                          headers={"X-Request-ID": "served-1"}, timeout=60)
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"] == "served-1"
+    assert response.json()["rows"][0][0] == pytest.approx(SUPERSTORE_2016_SALES)
+    assert httpx.get(f"{server.url}/openapi.json").json()["info"]["title"] == "Retail Insights"
+    server.stop()
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: the exit status is the signal's.
+    assert server.process.returncode in (0, -signal.SIGTERM)
+    assert server.wait_log("Application shutdown complete.", count=1)
+    access = [line for line in server.log_lines() if line.get("request_id") == "served-1"]
+    assert access and access[-1]["endpoint"] == "/v1/ask" and access[-1]["status"] == 200
+    assert access[-1]["tier"] in ("metadata", "cache_l1")
+
+
+@pytest.mark.slow
+def test_with_two_workers_metrics_add_up_across_processes(serve) -> None:
+    server = serve(workers=2)
+    pids = {line["pid"] for line in server.wait_log("assistant ready", count=2)}
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for _ in range(20):
+            assert http.get("/health").status_code == 200
+        text = http.get("/metrics").text
+    counts = [s.value for family in text_string_to_metric_families(text) for s in family.samples
+              if s.name == "retail_http_requests_total" and s.labels.get("endpoint") == "/health"]
+    assert sum(counts) >= 20
+    assert len(pids) == 2
+    # Each worker writes its own sample files, which /metrics sums.
+    files = {p.name for p in (server.home / "state" / "prometheus").iterdir()}
+    assert {f"counter_{pid}.db" for pid in pids} <= files

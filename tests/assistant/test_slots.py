@@ -1,0 +1,113 @@
+"""Slot extraction (incl. ambiguous two-letter state codes), masking and re-binding."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from assistant.intent import Filter, Intent, TimeWindow
+from assistant.slots import extract_slots, mask, rebind
+from assistant.vocabulary import build_vocabulary
+
+AS_OF = date(2024, 7, 1)
+
+
+def slots(question: str, dataset: str = "retail_sales", **kw: object):
+    return extract_slots(question, dataset=dataset, as_of=AS_OF, **kw)
+
+
+def values(question: str, dataset: str = "retail_sales", **kw: object) -> list[tuple[str, tuple[str, ...], bool]]:
+    return [(s.value.dimension, s.value.values, s.value.negate) for s in slots(question, dataset, **kw)
+            if s.kind == "filter_value"]
+
+
+def test_upper_case_state_codes_are_states() -> None:
+    assert values("revenue in OR and IN") == [("state", ("OR",), False), ("state", ("IN",), False)]
+
+
+def test_lower_case_ambiguous_codes_are_words() -> None:
+    for question in ("revenue in or near ok stores", "show me orders", "hi, how is revenue", "revenue in co"):
+        assert [v for v in values(question) if v[0] == "state"] == []
+
+
+def test_lower_case_codes_that_are_not_words_are_states() -> None:
+    assert values("revenue in ca and tx") == [("state", ("CA",), False), ("state", ("TX",), False)]
+
+
+def test_a_code_after_state_of_is_a_state_in_any_case() -> None:
+    assert values("revenue in the state of oh") == [("state", ("OH",), False)]
+
+
+def test_coasts_are_their_states() -> None:
+    assert values("West Coast revenue") == [("state", ("CA", "OR", "WA"), False)]
+    east = values("East Coast revenue")[0][1]
+    assert len(east) == 14 and "FL" in east and "ME" in east
+
+
+def test_superstore_stores_state_names() -> None:
+    assert values("sales in TX", "superstore") == [("state", ("Texas",), False)]
+    assert values("West Coast sales", "superstore") == [("state", ("California", "Oregon", "Washington"), False)]
+
+
+def test_longest_match_wins() -> None:
+    assert values("revenue in West Virginia") == [("state", ("WV",), False)]
+    assert values("Home Office revenue") == [("segment", ("Home Office",), False)]
+    kinds = [(s.kind, s.value) for s in slots("cancelled orders last month")]
+    assert ("metric", "cancelled_orders") in kinds and not any(k == "filter_value" for k, _ in kinds)
+
+
+def test_negation_covers_a_list_of_values() -> None:
+    assert values("revenue excluding California and Texas") == [("state", ("CA",), True), ("state", ("TX",), True)]
+
+
+def test_customers_is_a_metric_unless_grouped_by() -> None:
+    assert [s.kind for s in slots("how many customers") if s.text == "customers"] == ["metric"]
+    assert [s.kind for s in slots("top 5 customers by revenue") if s.text == "customers"] == ["dimension"]
+
+
+def test_top_n_number_is_a_slot() -> None:
+    assert [s.value for s in slots("top 7 states by revenue") if s.kind == "number"] == [7]
+
+
+def test_grains_are_time_slots_with_the_grain_name() -> None:
+    assert [s.value for s in slots("monthly revenue") if s.kind == "time"] == ["month"]
+    assert [s.value for s in slots("revenue by day of week") if s.kind == "time"] == ["day_of_week"]
+
+
+def test_looked_up_values_of_open_dimensions_match() -> None:
+    vocab = build_vocabulary("superstore", open_values={"city": ["New York City", "Normal"],
+                                                        "sub_category": ["Chairs", "Bottoms"]})
+    assert values("sales in New York City", "superstore", vocabulary=vocab) == [("city", ("New York City",), False)]
+    assert values("chair sales", "superstore", vocabulary=vocab) == [("sub_category", ("Chairs",), False)]
+    # a one-word open value needs its capital letter; a value never takes over a question word
+    assert values("normal sales", "superstore", vocabulary=vocab) == []
+    assert values("bottom 3 states by sales", "superstore", vocabulary=vocab) == []
+
+
+def test_mask_replaces_slots_by_placeholders() -> None:
+    question = "Revenue in Texas in March 2024"
+    assert mask(question, slots(question)) == "<metric> in <filter_value:state> in <time>"
+
+
+def test_rebind_moves_a_template_onto_new_values() -> None:
+    old_q, new_q = "revenue in Texas in March 2024", "profit in Ohio in April 2023"
+    march = TimeWindow(date(2024, 3, 1), date(2024, 3, 31), "March 2024")
+    template = Intent("retail_sales", ("revenue",), "total", filters=(Filter("state", ("TX",)),), time=march)
+    rebound = rebind(template, slots(old_q), slots(new_q))
+    assert rebound is not None
+    assert rebound.metrics == ("profit",) and rebound.filters == (Filter("state", ("OH",)),)
+    assert (rebound.time.start, rebound.time.end) == (date(2023, 4, 1), date(2023, 4, 30))
+
+
+def test_rebind_refuses_slots_that_do_not_line_up() -> None:
+    template = Intent("retail_sales", ("revenue",), "total", filters=(Filter("state", ("TX",)),))
+    assert rebind(template, slots("revenue in Texas"), slots("revenue in Electronics")) is None
+    assert rebind(template, slots("revenue in Texas"), slots("revenue in Texas and Ohio")) is None
+
+
+def test_rebind_derives_the_growth_base_again() -> None:
+    q1_2024 = TimeWindow(date(2024, 1, 1), date(2024, 3, 31), "Q1 2024")
+    q1_2023 = TimeWindow(date(2023, 1, 1), date(2023, 3, 31), "Q1 2023")
+    template = Intent("retail_sales", ("revenue",), "growth", time=q1_2024, compare_time=q1_2023)
+    rebound = rebind(template, slots("revenue growth YoY in Q1 2024"), slots("revenue growth YoY in Q3 2023"))
+    assert rebound is not None and rebound.compare_time is not None
+    assert (rebound.compare_time.start, rebound.compare_time.end) == (date(2022, 7, 1), date(2022, 9, 30))

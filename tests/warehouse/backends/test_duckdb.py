@@ -1,0 +1,145 @@
+"""The DuckDB backend: refused writes leave every byte in place, slow queries stop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+import subprocess
+import sys
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from retail_insights.settings import get_settings
+from warehouse import views
+from warehouse.backends import QueryTimeout, get_backend
+from warehouse.backends.duckdb import DuckDBBackend
+from warehouse.guard import UnsafeSQL
+
+ATTACKS = [
+    "DROP TABLE sales",
+    "CREATE TABLE copy AS SELECT * FROM sales",
+    "CREATE OR REPLACE VIEW sales AS SELECT 1 AS x",
+    "INSERT INTO sales (order_id) VALUES ('x')",
+    "UPDATE sales SET revenue = 0",
+    "DELETE FROM sales_monthly",
+    "COPY sales TO 'stolen.csv'",
+    "COPY (SELECT 1) TO 'retail-home/warehouse/retail_sales/sales/_delta_log/00000000000000000009.json'",  # noqa: E501
+    "ATTACH 'other.duckdb' AS other",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "PRAGMA enable_checkpoint_on_shutdown",
+    "SET enable_external_access = true",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_parquet('retail-home/warehouse/retail_sales/sales/**/*.parquet')",
+    "SELECT 1; DROP TABLE sales",
+    "SELECT 1 /* ok */ ; DELETE FROM sales -- gone",
+    "WITH gone AS (DELETE FROM sales RETURNING *) SELECT COUNT(*) FROM gone",
+    "SELECT * FROM \"read_text\"('/etc/hostname')",
+    "SELECT getenv('HOME')",
+]
+
+
+def _fingerprint(home: Path) -> dict[str, str]:
+    """Every file under RETAIL_HOME except the DuckDB file, by content hash."""
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and p.suffix != ".duckdb"
+    }
+
+
+def test_writes_and_file_access_are_refused_and_leave_the_data_unchanged(
+    make_silver: Any,
+    write_silver: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_silver("retail_sales", make_silver("retail_sales", 60, seed=3))
+    views.refresh("retail_sales")
+    monkeypatch.chdir(tmp_path)  # relative paths in the attacks point into RETAIL_HOME
+    home = get_settings().home.resolve()
+    backend = get_backend("duckdb")
+    before = _fingerprint(home), backend.query("SELECT COUNT(*), SUM(revenue) FROM sales").rows
+    for attack in ATTACKS:
+        with pytest.raises(UnsafeSQL, match=r"not allowed|statements found|unknown table"):
+            backend.query(attack)
+    assert (
+        _fingerprint(home),
+        backend.query("SELECT COUNT(*), SUM(revenue) FROM sales").rows,
+    ) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["retail-home"]
+
+
+def test_a_query_running_past_the_timeout_is_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAIL_SQL__TIMEOUT_S", "0.2")
+    get_settings.cache_clear()
+    with pytest.raises(
+        QueryTimeout, match=r"query ran longer than 0.2s and was stopped.*RETAIL_SQL__TIMEOUT_S"
+    ):
+        DuckDBBackend().query(
+            "SELECT COUNT(*) FROM range(1000000) AS a, range(1000000) AS b WHERE a.range <> b.range"
+        )
+
+
+def test_integer_sums_come_back_as_python_ints(make_silver: Any, write_silver: Any) -> None:
+    write_silver(
+        "retail_sales", make_silver("retail_sales", 10, seed=3, start=dt.date(2025, 3, 1), days=20)
+    )
+    views.refresh("retail_sales")
+    rows = DuckDBBackend().query("SELECT SUM(orders), SUM(units) FROM sales_daily").rows
+    assert all(type(v) is int for v in rows[0]) and rows[0][0] == 10
+
+
+def test_a_view_answers_with_fewer_bytes_and_rows_than_the_base_table(
+    make_silver: Any, write_silver: Any
+) -> None:
+    rows = make_silver("retail_sales", 3000, seed=9, start=dt.date(2024, 1, 1), days=366)
+    for column in (
+        "sub_category",
+        "state",
+        "region",
+        "channel",
+        "segment",
+        "status",
+    ):  # few groups per month
+        index = rows.schema.get_field_index(column)
+        rows = rows.set_column(
+            index, column, pa.repeat(rows[column][0], len(rows)).cast(pa.string())
+        )
+    write_silver("retail_sales", rows)
+    views.refresh("retail_sales")
+    backend = DuckDBBackend()
+    view = backend.query(
+        "SELECT month, SUM(revenue) FROM sales_monthly WHERE year = 2024 GROUP BY 1 ORDER BY 1"
+    )
+    base = backend.query(
+        "SELECT month, SUM(revenue) FROM sales WHERE year = 2024 GROUP BY 1 ORDER BY 1"
+    )
+    assert view.rows == base.rows
+    assert 0 < view.bytes_read < base.bytes_read
+    assert (
+        view.rows_read <= 12 * 10 < base.rows_read
+    )  # 9 categories and null == sum(1 for d in rows["order_date"].to_pylist() if d.year == 2024)
+
+
+def test_publish_writes_the_duckdb_file(make_silver: Any, write_silver: Any) -> None:
+    write_silver("superstore", make_silver("superstore", 5, seed=1))
+    published = DuckDBBackend(dataset="superstore").publish()
+    assert (
+        published.location == str(get_settings().duckdb_path) and Path(published.location).is_file()
+    )
+    assert "superstore.superstore_monthly" in published.tables
+
+
+def test_using_the_duckdb_backend_never_imports_google_cloud(tmp_path: Path) -> None:
+    code = (
+        "import sys; from warehouse.backends import get_backend; get_backend('duckdb'); "
+        "import warehouse.views, warehouse.catalog, warehouse.guard; "
+        "assert not [m for m in sys.modules if m.startswith('google.cloud')], 'imported'"
+    )
+    env = {**os.environ, "RETAIL_HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).parents[3])

@@ -1,0 +1,164 @@
+"""The catalog: DuckDB over the Delta tables, in memory (read-only, metered) and as a file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from retail_insights.settings import get_settings
+from warehouse import catalog, views
+from warehouse.backends import get_backend
+
+REVENUE_BY_CATEGORY = (
+    "SELECT category, SUM(revenue) AS r, SUM(orders) AS n FROM sales_monthly GROUP BY 1 ORDER BY 1"
+)
+BASE_BY_CATEGORY = (
+    "SELECT category, SUM(revenue) AS r, COUNT(*) AS n FROM sales GROUP BY 1 ORDER BY 1"
+)
+
+
+@pytest.fixture
+def loaded(make_silver: Any, write_silver: Any) -> Path:
+    write_silver(
+        "retail_sales",
+        make_silver("retail_sales", 120, seed=5, start=dt.date(2024, 12, 1), days=90),
+    )
+    views.refresh("retail_sales")
+    return get_settings().duckdb_path
+
+
+def test_duckdb_file_opens_read_only_with_plain_duckdb_and_gives_the_backends_numbers(
+    loaded: Path,
+) -> None:
+    backend = get_backend("duckdb").query(REVENUE_BY_CATEGORY).rows
+    with duckdb.connect(str(loaded), read_only=True) as con:
+        from_view = con.sql(REVENUE_BY_CATEGORY).fetchall()
+        from_base = con.sql(BASE_BY_CATEGORY).fetchall()
+        qualified = con.sql("SELECT COUNT(*) FROM retail_sales.sales").fetchall()
+    assert [(c, r, int(n)) for c, r, n in from_view] == backend
+    assert [(c, r, int(n)) for c, r, n in from_base] == backend
+    assert qualified == [(120,)]
+
+
+def test_duckdb_file_has_every_dataset_with_typed_empty_tables_for_unwritten_ones(
+    loaded: Path,
+) -> None:
+    with duckdb.connect(str(loaded), read_only=True) as con:
+        tables = con.sql(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
+        ).fetchall()
+        superstore = con.sql(
+            "SELECT COUNT(*), SUM(sales) FROM superstore.superstore_daily"
+        ).fetchall()
+        types = dict(
+            con.sql(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'superstore' AND table_name = 'superstore'"
+            ).fetchall()
+        )
+    assert ("superstore", "superstore_yearly") in tables and ("main", "sales_hourly") in tables
+    assert ("retail_sales", "quarantine") in tables and ("main", "quarantine") in tables
+    assert superstore == [(0, None)]
+    assert (
+        types["sales"] == "DECIMAL(18,4)"
+        and types["order_date"] == "DATE"
+        and types["year"] == "INTEGER"
+    )
+
+
+def test_duckdb_file_serves_a_never_refreshed_view_live_from_the_silver_table(
+    make_silver: Any, write_silver: Any
+) -> None:
+    write_silver("superstore", make_silver("superstore", 40, seed=2))
+    path = catalog.sync_duckdb_file()
+    with duckdb.connect(str(path), read_only=True) as con:
+        live = con.sql(
+            "SELECT SUM(order_lines), SUM(sales) FROM superstore.superstore_monthly"
+        ).fetchall()
+        base = con.sql("SELECT COUNT(*), SUM(sales) FROM superstore.superstore").fetchall()
+    assert live == base and base[0][0] == 40
+
+
+def test_resyncing_replaces_the_file_without_disturbing_an_open_reader(
+    loaded: Path, make_silver: Any, write_silver: Any
+) -> None:
+    with duckdb.connect(str(loaded), read_only=True) as before:
+        write_silver(
+            "retail_sales",
+            make_silver(
+                "retail_sales", 10, seed=6, start=dt.date(2025, 1, 3), days=2, ids_from=1000
+            ),
+        )
+        views.refresh("retail_sales")
+        assert before.sql("SELECT COUNT(*) FROM sales").fetchall() == [(120,)]
+    with duckdb.connect(str(loaded), read_only=True) as after:
+        assert after.sql("SELECT COUNT(*) FROM sales").fetchall() == [(130,)]
+        assert after.sql("SELECT SUM(orders) FROM sales_yearly").fetchall() == [(130,)]
+    assert not list(loaded.parent.glob(".retail-*"))  # no scratch file left behind
+
+
+def test_connect_reaches_the_chosen_dataset_unqualified_and_the_others_by_schema(
+    loaded: Path,
+) -> None:
+    con = catalog.connect("superstore")
+    try:
+        assert con.sql("SELECT COUNT(*) FROM superstore").fetchall() == [(0,)]
+        assert con.sql("SELECT COUNT(*) FROM retail_sales.sales").fetchall() == [(120,)]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT * FROM read_csv('/etc/hostname')", duckdb.PermissionException),
+        ("ATTACH '/tmp/retail-guard-test.duckdb' AS other", duckdb.PermissionException),
+        ("SET enable_external_access = true", duckdb.InvalidInputException),
+        ("SET lock_configuration = false", duckdb.InvalidInputException),
+    ],
+)
+def test_a_read_only_catalog_connection_refuses_files_and_settings_even_without_the_guard(
+    loaded: Path,
+    sql: str,
+    error: type[Exception],
+) -> None:
+    with catalog.open_catalog("retail_sales") as cat, pytest.raises(error):
+        cat.con.sql(sql)
+
+
+def test_a_read_only_catalog_connection_cannot_copy_rows_to_a_file(
+    loaded: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with catalog.open_catalog("retail_sales") as cat, pytest.raises(duckdb.PermissionException):
+        cat.con.sql("COPY sales TO 'stolen.csv'")
+    assert not (tmp_path / "stolen.csv").exists()
+
+
+def test_the_meter_counts_fewer_bytes_and_rows_when_partitions_are_pruned(loaded: Path) -> None:
+    with catalog.open_catalog("retail_sales") as cat:
+        cat.con.sql("SELECT SUM(revenue) FROM sales").fetchall()
+        everything = (cat.meter.bytes, cat.meter.rows)
+        cat.meter.reset()
+        cat.con.sql("SELECT SUM(revenue) FROM sales WHERE year = 2025 AND month = 1").fetchall()
+        one_month = (cat.meter.bytes, cat.meter.rows)
+        january = cat.con.sql(
+            "SELECT COUNT(*) FROM sales WHERE year = 2025 AND month = 1"
+        ).fetchall()[0][0]
+    assert everything[1] == 120 and one_month[1] == january
+    assert 0 < one_month[0] < everything[0]
+
+
+def test_a_dataset_with_no_tables_yet_has_the_columns_its_spec_promises() -> None:
+    with catalog.open_catalog("retail_sales") as cat:
+        columns = cat.columns()
+        assert cat.con.sql("SELECT COUNT(*) FROM sales_daily").fetchall() == [(0,)]
+    assert columns["retail_sales"]["sales"]["revenue"] == "DECIMAL(18,2)"
+    assert columns["retail_sales"]["sales_daily"]["units"] == "BIGINT"
+    assert set(columns) == {"retail_sales", "superstore"}

@@ -1,0 +1,368 @@
+"""Where every dataset's tables live, and how DuckDB sees them.
+
+Two ways in, the same tables:
+
+- ``connect()`` / ``open_catalog()``: an in-memory DuckDB with each Delta table registered as a
+  pyarrow dataset (DuckDB's delta extension cannot load here). Partition and file-statistics pruning
+  happen in pyarrow, and a meter records what each scan reads. Read-only connections then switch
+  off DuckDB's own file access and lock the configuration, so nothing run on them can read or
+  write a file.
+- ``sync_duckdb_file()``: a DuckDB database file at ``settings.duckdb_path`` holding one VIEW per
+  table over that table's current Parquet files, so any DuckDB client can open it read-only.
+
+Each dataset is a schema (``retail_sales.sales``, ``superstore.quarantine``); the chosen dataset
+(default: ``settings.default_dataset``) is also reachable unqualified. A view that was never
+refreshed is served live from the silver table, so a query never fails for want of a refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+import tempfile
+import threading
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from deltalake import DeltaTable
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
+from sqlglot import exp
+
+from retail_insights.errors import UsageError, did_you_mean
+from retail_insights.settings import get_settings
+from warehouse import sqlfiles
+from warehouse.schema import quarantine_schema, silver_schema
+from warehouse.spec import dataset_names, load_dataset
+
+TableKind = Literal["silver", "quarantine", "view"]
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    dataset: str
+    name: str  # the table's name in DuckDB and BigQuery
+    kind: TableKind
+    path: Path
+    view: str | None = None  # the semantic model's view name, for views
+
+
+def dataset_tables(dataset: str) -> list[TableInfo]:
+    """Every table of a dataset: silver and quarantine, then the views (coarsest first)."""
+    ds = load_dataset(dataset)
+    settings = get_settings()
+    tables = [
+        TableInfo(dataset, name, t.kind, settings.table_path(dataset, name))
+        for name, t in ds.spec.tables.items()
+    ]
+    tables += [
+        TableInfo(dataset, v.table, "view", settings.table_path(dataset, v.table), view=name)
+        for name, v in ds.semantic.views_by_grain()
+    ]
+    return tables
+
+
+def open_table(path: Path, *, version: int | None = None) -> DeltaTable | None:
+    """The Delta table at ``path`` (latest or a given version), or None if none was written yet."""
+    if not (path / "_delta_log").is_dir():
+        return None
+    return DeltaTable(str(path), version=version)
+
+
+def arrow_dataset(
+    table: DeltaTable, *, meter: ScanMeter | None = None, partitions: pads.Expression | None = None
+) -> pads.Dataset:
+    """A pyarrow dataset over one snapshot, read through pyarrow's native filesystem.
+
+    ``partitions`` keeps only files whose partition matches; ``meter`` counts what each scan will
+    read. The native filesystem matters: deltalake's default is implemented in Python, and a scan
+    DuckDB 2.0 runs on its worker threads can then deadlock waiting for the GIL.
+    """
+    root = table.table_uri.removeprefix("file://")
+    dataset = table.to_pyarrow_dataset(
+        filesystem=pafs.SubTreeFileSystem(root, pafs.LocalFileSystem())
+    )
+    fragments = list(
+        dataset.get_fragments() if partitions is None else dataset.get_fragments(filter=partitions)
+    )
+    if meter is None:
+        return pads.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
+    metered = _MeteredDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
+    metered.meter = meter
+    return metered
+
+
+def empty_schema(info: TableInfo) -> pa.Schema:
+    """Schema of a silver or quarantine table that was not written yet."""
+    spec = load_dataset(info.dataset).spec
+    return silver_schema(spec) if info.kind == "silver" else quarantine_schema(spec)
+
+
+class ScanMeter:
+    """Bytes and rows the catalog's scans read (thread-safe; reset before each query).
+
+    Counted when a scan starts, from Parquet footers: the compressed column chunks of the projected
+    columns in the row groups left after partition, file-statistics and row-group-statistics
+    pruning with the filter DuckDB pushed down. That is what pyarrow then reads, footers aside.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bytes = self._rows = 0
+
+    def add(self, *, nbytes: int, rows: int) -> None:
+        with self._lock:
+            self._bytes += nbytes
+            self._rows += rows
+
+    def reset(self) -> None:
+        with self._lock:
+            self._bytes = self._rows = 0
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return self._bytes
+
+    @property
+    def rows(self) -> int:
+        with self._lock:
+            return self._rows
+
+
+class _MeteredDataset(pads.FileSystemDataset):
+    """A dataset that tells its meter what each scan DuckDB starts on it will read."""
+
+    meter: ScanMeter
+
+    def scanner(
+        self,
+        columns: list[str] | None = None,
+        filter: pads.Expression | None = None,  # noqa: A002
+        **kwargs: Any,
+    ) -> pads.Scanner:
+        wanted = None if columns is None else set(columns)
+        nbytes = rows = 0
+        fragments = self.get_fragments() if filter is None else self.get_fragments(filter=filter)
+        for fragment in fragments:
+            groups = (
+                fragment.split_by_row_group()
+                if filter is None
+                else fragment.split_by_row_group(filter=filter, schema=self.schema)
+            )
+            for piece in groups:
+                for info in piece.row_groups:
+                    group = piece.metadata.row_group(info.id)
+                    rows += group.num_rows
+                    nbytes += sum(
+                        group.column(i).total_compressed_size
+                        for i in range(group.num_columns)
+                        if wanted is None or group.column(i).path_in_schema.split(".")[0] in wanted
+                    )
+        self.meter.add(nbytes=nbytes, rows=rows)
+        return super().scanner(columns=columns, filter=filter, **kwargs)
+
+
+@dataclass
+class Catalog:
+    """An open in-memory DuckDB over every dataset, with its scan meter and table versions."""
+
+    con: duckdb.DuckDBPyConnection
+    dataset: str
+    meter: ScanMeter
+    versions: dict[tuple[str, str], int | None] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, dict[str, dict[str, str]]]:
+        """schema (dataset) -> table -> column -> DuckDB type, for the SQL guard."""
+        query = sqlfiles.to_sql(sqlfiles.render("catalog_columns", {}))
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        rows = self.con.sql(query, params=[dataset_names()]).fetchall()
+        for schema, table, column, dtype in rows:
+            out.setdefault(schema, {}).setdefault(table, {})[column] = dtype
+        return out
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def set_statement(name: str, value: str | bool | int) -> str:
+    """`SET name = value`, built by sqlglot."""
+    literal = exp.Boolean(this=value) if isinstance(value, bool) else exp.convert(value)
+    item = exp.SetItem(this=exp.EQ(this=exp.column(name), expression=literal))
+    return sqlfiles.to_sql(exp.Set(expressions=[item]), pretty=False)
+
+
+def _create_view(schema: str, name: str, query: exp.Query) -> str:
+    target = exp.table_(name, db=schema, quoted=True)
+    return sqlfiles.to_sql(
+        exp.Create(this=target, kind="VIEW", expression=query, replace=True), pretty=False
+    )
+
+
+def _choose(dataset: str | None) -> str:
+    chosen = dataset or get_settings().default_dataset
+    if chosen not in dataset_names():
+        raise UsageError(f"unknown dataset {chosen!r}.", hint=did_you_mean(chosen, dataset_names()))
+    return chosen
+
+
+def open_catalog(
+    dataset: str | None = None, *, read_only: bool = True, empty: bool = False
+) -> Catalog:
+    """An in-memory DuckDB with every dataset's tables; ``dataset`` is reachable unqualified.
+
+    ``empty`` registers every table without rows (the columns the specs promise), for callers that
+    need only names and types, such as the guard in front of a remote backend.
+    """
+    from warehouse.views import (
+        view_query,
+    )  # views build on the catalog; the live fallback needs their SQL
+
+    chosen = _choose(dataset)
+    con = duckdb.connect(":memory:")
+    catalog = Catalog(con=con, dataset=chosen, meter=ScanMeter())
+    try:
+        con.execute(set_statement("TimeZone", "UTC"))  # buckets and dates are UTC (SPEC 2)
+        for name in dataset_names():
+            con.execute(
+                sqlfiles.to_sql(
+                    exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA")
+                )
+            )
+            silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
+            for info in dataset_tables(name):
+                table = None if empty else open_table(info.path)
+                catalog.versions[(name, info.name)] = table.version() if table else None
+                if table is None and info.view is not None:
+                    con.execute(
+                        _create_view(name, info.name, view_query(name, info.view, silver=silver))
+                    )
+                    continue
+                hidden = f"__arrow__{name}__{info.name}"
+                if table is None:
+                    con.register(hidden, empty_schema(info).empty_table())
+                else:
+                    con.register(hidden, arrow_dataset(table, meter=catalog.meter))
+                con.execute(
+                    _create_view(
+                        name, info.name, exp.select("*").from_(exp.to_table(hidden, quoted=True))
+                    )
+                )
+        con.execute(set_statement("search_path", chosen))
+        if read_only:
+            con.execute(set_statement("enable_external_access", False))
+            con.execute(set_statement("lock_configuration", True))
+    except BaseException:
+        con.close()
+        raise
+    return catalog
+
+
+def connect(dataset: str | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection over every dataset's tables (see ``open_catalog``)."""
+    return open_catalog(dataset, read_only=read_only).con
+
+
+# ---- the DuckDB database file -------------------------------------------------------------------
+
+
+def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, exp.DataType]:
+    relation = con.from_arrow(schema.empty_table())
+    return {
+        name: exp.DataType.build(str(t), dialect="duckdb")
+        for name, t in zip(relation.columns, relation.types, strict=True)
+    }
+
+
+def _files_query(con: duckdb.DuckDBPyConnection, table: DeltaTable) -> exp.Query:
+    """SELECT over a snapshot's Parquet files: one branch per partition, its values as constants.
+
+    Partition values come from the Delta log, not from folder names, so this holds whatever the
+    file layout; DuckDB drops the branches a filter on a partition column rules out.
+    """
+    schema = pa.schema(table.schema().to_arrow())
+    types = _duckdb_types(con, schema)
+    partition_by = table.metadata().partition_columns
+    root = Path(table.table_uri.removeprefix("file://"))
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for action in pa.table(table.get_add_actions(flatten=True)).to_pylist():
+        key = tuple(action.get(f"partition.{c}") for c in partition_by)
+        groups.setdefault(key, []).append(
+            str(root / unquote(action["path"]))
+        )  # the log URL-encodes paths
+    if not groups:
+        return _empty_query(con, schema)
+    branches = []
+    for key, files in sorted(groups.items(), key=lambda item: str(item[0])):
+        values = dict(zip(partition_by, key, strict=True))
+        columns = [
+            exp.alias_(exp.cast(exp.convert(values[c]), types[c]), c, quoted=True)
+            if c in values
+            else exp.column(c, quoted=True)
+            for c in schema.names
+        ]
+        array = exp.Array(expressions=[exp.Literal.string(f) for f in sorted(files)])
+        branches.append(sqlfiles.render("parquet_files", {"columns": columns, "files": array}))
+    query = branches[0]
+    for branch in branches[1:]:
+        query = exp.union(query, branch, distinct=False)
+    return query
+
+
+def _empty_query(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> exp.Query:
+    types = _duckdb_types(con, schema)
+    columns = [exp.alias_(exp.cast(exp.null(), types[c]), c, quoted=True) for c in schema.names]
+    return sqlfiles.render("empty_relation", {"columns": columns})
+
+
+def sync_duckdb_file(*, path: Path | None = None) -> Path:
+    """Rewrite the DuckDB file so its views point at every table's current files; returns its path.
+
+    Built beside the target and moved into place, so a reader never sees a half-written file
+    (clients that hold the old file open keep reading the old snapshot).
+    """
+    from warehouse.views import view_query
+
+    settings = get_settings()
+    target = path or settings.duckdb_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, scratch = tempfile.mkstemp(prefix=".retail-", suffix=".duckdb", dir=target.parent)
+    os.close(fd)
+    os.unlink(scratch)  # DuckDB wants to create the file itself
+    try:
+        # DuckDB 2.0 writes a storage format 1.x clients cannot open; the views need nothing newer.
+        with duckdb.connect(scratch, config={"storage_compatibility_version": "v1.0.0"}) as con:
+            for name in dataset_names():
+                con.execute(
+                    sqlfiles.to_sql(
+                        exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA")
+                    )
+                )
+                silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
+                for info in dataset_tables(name):
+                    table = open_table(info.path)
+                    if table is not None:
+                        query = _files_query(con, table)
+                    elif info.view is not None:
+                        query = view_query(name, info.view, silver=silver)
+                    else:
+                        query = _empty_query(con, empty_schema(info))
+                    con.execute(_create_view(name, info.name, query))
+            default = settings.default_dataset
+            for info in dataset_tables(default):
+                query = exp.select("*").from_(exp.table_(info.name, db=default, quoted=True))
+                con.execute(_create_view("main", info.name, query))
+        os.replace(scratch, target)
+    finally:
+        for leftover in (Path(scratch), Path(scratch + ".wal")):
+            leftover.unlink(missing_ok=True)
+    return target
