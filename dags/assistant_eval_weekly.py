@@ -35,8 +35,9 @@ DEFAULT_ARGS = {
     dagrun_timeout=timedelta(hours=2),
     default_args=DEFAULT_ARGS,
     params={
-        "min_accuracy": Param(None, type=["null", "number"], minimum=0, maximum=1,
-                              description="per-category accuracy to reach; empty = the configured one"),
+        "min_accuracy": Param(
+            None, type=["null", "number"], minimum=0, maximum=1,
+            description="per-category accuracy to reach; empty = the configured one"),
         "golden_sets": Param([], type="array", items={"type": "string"},
                              description="golden-set files; empty = every shipped set"),
     },
@@ -57,8 +58,10 @@ def assistant_eval_weekly() -> None:
         params = params or {}
         threshold = params.get("min_accuracy")
         threshold = get_settings().eval.min_accuracy if threshold is None else float(threshold)
-        files = [Path(p) for p in params.get("golden_sets") or []] or sorted(GOLDEN_DIR.glob("*.yaml"))
-        assistant = build_assistant(semantic=False)  # the exact and compiled tiers; no model download
+        files = ([Path(p) for p in params.get("golden_sets") or []]
+                 or sorted(GOLDEN_DIR.glob("*.yaml")))
+        # The exact and compiled tiers: no embedding model to download on a scheduler.
+        assistant = build_assistant(semantic=False)
         results: dict[str, Any] = {}
         below: list[str] = []
         for path in files:
@@ -71,7 +74,8 @@ def assistant_eval_weekly() -> None:
             if not report.total:
                 below.append(f"{path.name}: no questions")
         if below:
-            raise AirflowFailException(f"golden-set accuracy below {threshold:.1%} in: {', '.join(below)}")
+            raise AirflowFailException(
+                f"golden-set accuracy below {threshold:.1%} in: {', '.join(below)}")
         return {"threshold": threshold, "sets": results}
 
     run_golden_sets()

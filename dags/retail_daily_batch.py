@@ -76,8 +76,8 @@ def retail_daily_batch() -> None:
         if not taken.files:
             raise AirflowSkipException(f"run {run_id} found no files in the landing folder")
         with spawn_safe_main():  # Dask starts its worker processes with "spawn"
-            summary = run_ingest(list(taken.files), dataset=DATASET, engine=get_settings().pipeline.engine,
-                                 progress=False)
+            summary = run_ingest(list(taken.files), dataset=DATASET,
+                                 engine=get_settings().pipeline.engine, progress=False)
         outlet_events[SALES].extra = {
             "batch_id": summary.batch_id,
             "delta_version": summary.delta_version,
@@ -92,7 +92,7 @@ def retail_daily_batch() -> None:
         if summary["batch_id"] is None:
             log.info("every claimed file was ingested before; no new batch to report")
             return None
-        mine = [row for row in summarize(DATASET, last=50) if row["batch_id"] == summary["batch_id"]]
+        mine = [r for r in summarize(DATASET, last=50) if r["batch_id"] == summary["batch_id"]]
         log.info("data quality of batch %s:\n%s", summary["batch_id"], format_summary(mine))
         return mine[0] if mine else None
 
@@ -103,7 +103,7 @@ def retail_daily_batch() -> None:
         from retail_insights.settings import get_settings
 
         if get_settings().bigquery.project is None:
-            raise AirflowSkipException("BigQuery is not configured (RETAIL_BIGQUERY__PROJECT is unset)")
+            raise AirflowSkipException("no BigQuery project (RETAIL_BIGQUERY__PROJECT is unset)")
         from warehouse.backends import get_backend
 
         with get_backend("bigquery", dataset=DATASET) as backend:

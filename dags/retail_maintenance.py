@@ -59,7 +59,8 @@ def retail_maintenance() -> None:
         from warehouse.spec import dataset_names
 
         hours = (params or {}).get("retention_hours")
-        return [asdict(r) for name in dataset_names() for r in vacuum_dataset(name, retention_hours=hours)]
+        return [asdict(r) for name in dataset_names()
+                for r in vacuum_dataset(name, retention_hours=hours)]
 
     @task
     def quarantine_summary(data_interval_start: Any = None,
@@ -70,7 +71,8 @@ def retail_maintenance() -> None:
         summaries = [summarize(name, start=data_interval_start, end=data_interval_end)
                      for name in dataset_names()]
         for s in summaries:
-            log.info("%s: %d rows quarantined in [%s, %s): %s", s.dataset, s.rows, s.start, s.end, s.by_code)
+            log.info("%s: %d rows quarantined in [%s, %s): %s",
+                     s.dataset, s.rows, s.start, s.end, s.by_code)
         return [s.to_json() for s in summaries]
 
     optimize() >> vacuum()

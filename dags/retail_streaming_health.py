@@ -50,10 +50,10 @@ def retail_streaming_health() -> None:
         log.info("stream %s / group %s: %s", kafka.topic, kafka.group, summary)
         if not report.slo_ok:
             raise AirflowFailException(
-                f"streaming SLO ({kafka.freshness_slo_s}s) breached on topic {kafka.topic!r}, group "
-                f"{kafka.group!r}: lag {report.lag} events, oldest waiting {report.oldest_pending_s}s, "
-                f"freshness p95 {report.freshness_p95_s}s, {report.dlq_count} events in the "
-                "dead-letter topic")
+                f"streaming SLO ({kafka.freshness_slo_s}s) breached on topic {kafka.topic!r}, "
+                f"group {kafka.group!r}: lag {report.lag} events, oldest waiting "
+                f"{report.oldest_pending_s}s, freshness p95 {report.freshness_p95_s}s, "
+                f"{report.dlq_count} events in the dead-letter topic")
         return summary
 
     check_slo()

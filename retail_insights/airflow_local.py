@@ -18,6 +18,7 @@ worker processes wrap the work in :func:`spawn_safe_main`.
 from __future__ import annotations
 
 import argparse
+import atexit
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
 FINISHED = ("success", "failed")
 
 _SHIM = """#!/bin/sh
-# Written by retail_insights.airflow_local: keep standalone's log servers closed (see its docstring).
+# Written by retail_insights.airflow_local: keeps standalone's log servers closed (see there).
 case "$1" in
   scheduler|triggerer) exec {airflow} "$@" --skip-serve-logs ;;
   *) exec {airflow} "$@" ;;
@@ -71,7 +72,7 @@ def admin_password(home: Path, *, user: str = "admin") -> str | None:
 
 def standalone_env(*, home: Path, port: int, dags_folder: Path = DAGS_FOLDER,
                    base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment ``airflow standalone`` runs in: ``base`` (default: ours) plus Airflow's settings."""
+    """The environment of ``airflow standalone``: ``base`` (default: ours) plus its settings."""
     if not 0 < port < 65536:
         raise UsageError(f"port {port} is not a port number.", hint="Use 1 to 65535, e.g. 8080.")
     env = dict(os.environ if base is None else base)
@@ -114,13 +115,15 @@ class Standalone:
             output = self.log.open("ab")
         try:
             self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                [str(Path(sys.executable).parent / "airflow"), "standalone"], env=self.env,
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT if output else None,
+                [str(Path(sys.executable).parent / "airflow"), "standalone"],
+                env=self.env, stdin=subprocess.DEVNULL, stdout=output,
+                stderr=subprocess.STDOUT if output else None,
                 start_new_session=True,  # its own process group, so stop() reaches every component
             )
         finally:
             if output is not None:
                 output.close()
+        atexit.register(self.stop)  # a caller that forgets (or crashes) leaves nothing running
 
     def wait_ready(self, *, timeout_s: float = 600.0) -> str:
         """Block until the API answers and the admin password exists; returns the password."""
@@ -129,19 +132,22 @@ class Standalone:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
-                raise AirflowLocalError(f"airflow standalone exited with code "
-                                        f"{None if self.proc is None else self.proc.returncode}.",
-                                        hint=f"Fix: read its output{f' in {self.log}' if self.log else ''}.")
+                code = None if self.proc is None else self.proc.returncode
+                where = f" in {self.log}" if self.log else ""
+                raise AirflowLocalError(f"airflow standalone exited with code {code}.",
+                                        hint=f"Fix: read its output{where}.")
             password = admin_password(self.home)
             try:
-                healthy = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).status_code == 200
+                health = httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5)
+                healthy = health.status_code == 200
             except httpx.HTTPError:
                 healthy = False
             if healthy and password:
                 return password
             time.sleep(1)
-        raise AirflowLocalError(f"airflow standalone did not serve {self.url} within {timeout_s:g}s.",
-                                hint="Fix: check its output; on a busy machine pass a longer timeout.")
+        raise AirflowLocalError(
+            f"airflow standalone did not serve {self.url} within {timeout_s:g}s.",
+            hint="Fix: check its output; on a busy machine pass a longer timeout.")
 
     def stop(self, *, timeout_s: float = 30.0) -> None:
         """Ctrl-C to the whole group (standalone stops its components), then SIGTERM, then SIGKILL.
@@ -162,6 +168,7 @@ class Standalone:
                 break
         self.proc.wait()
         self.proc = None
+        atexit.unregister(self.stop)
 
     def _group_gone(self, group: int, wait_s: float) -> bool:
         deadline = time.monotonic() + wait_s
@@ -187,10 +194,12 @@ class AirflowAPI:
     def login(cls, url: str, *, user: str, password: str) -> AirflowAPI:
         import httpx
 
-        response = httpx.post(f"{url}/auth/token", json={"username": user, "password": password}, timeout=30)
+        body = {"username": user, "password": password}
+        response = httpx.post(f"{url}/auth/token", json=body, timeout=30)
         if response.status_code not in (200, 201):
-            raise ConfigError(f"Airflow at {url} refused the login of {user!r} ({response.status_code}).",
-                              hint="Fix: use the password from the generated password file.")
+            raise ConfigError(
+                f"Airflow at {url} refused the login of {user!r} ({response.status_code}).",
+                hint="Fix: use the password from the generated password file.")
         return cls(url, response.json()["access_token"])
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -199,7 +208,8 @@ class AirflowAPI:
         response = httpx.request(method, f"{self.url}/api/v2{path}", json=body, timeout=30,
                                  headers={"Authorization": f"Bearer {self.token}"})
         if response.status_code >= 400:
-            raise AirflowLocalError(f"{method} {path} failed with {response.status_code}: {response.text}")
+            raise AirflowLocalError(
+                f"{method} {path} failed with {response.status_code}: {response.text}")
         return response.json()
 
     def dag_ids(self) -> list[str]:
@@ -230,12 +240,13 @@ class AirflowAPI:
             if state in FINISHED:
                 return state
             time.sleep(2)
-        raise AirflowLocalError(f"run {run_id} of {dag_id} did not finish within {timeout_s:g}s.",
-                                hint="Fix: look at the run in the UI; raise the timeout on a busy machine.")
+        raise AirflowLocalError(
+            f"run {run_id} of {dag_id} did not finish within {timeout_s:g}s.",
+            hint="Fix: look at the run in the UI; raise the timeout on a busy machine.")
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
-        found = self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
-        return {t["task_id"]: t["state"] for t in found}
+        found = self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+        return {t["task_id"]: t["state"] for t in found["task_instances"]}
 
 
 @contextmanager
@@ -258,9 +269,10 @@ def spawn_safe_main() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``make airflow``: run standalone in the foreground and print the login once it is up."""
-    parser = argparse.ArgumentParser(prog="python -m retail_insights.airflow_local",
-                                     description="Run Airflow standalone on 127.0.0.1 with the project's DAGs.")
-    parser.add_argument("--port", type=int, default=8080, help="API server and UI port (default 8080)")
+    parser = argparse.ArgumentParser(
+        prog="python -m retail_insights.airflow_local",
+        description="Run Airflow standalone on 127.0.0.1 with the project's DAGs.")
+    parser.add_argument("--port", type=int, default=8080, help="API and UI port (default 8080)")
     args = parser.parse_args(argv)
     home = airflow_home()
     standalone = Standalone(home=home, port=args.port)  # output goes to this terminal

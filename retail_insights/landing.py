@@ -134,7 +134,7 @@ def _move(entry: dict[str, object]) -> None:
 def _manifest_path(run_key: str) -> Path:
     if not run_key:
         raise UsageError("run_key must not be empty.",
-                         hint="Pass the run's logical date (ISO-8601), or its run id when it has none.")
+                         hint="Pass the run's logical date (ISO-8601), or its run id without one.")
     # Keys hold ':' and '+'; keep them readable and add a hash so two keys never share a file.
     digest = hashlib.sha256(run_key.encode()).hexdigest()[:8]
     return get_settings().state_dir / "landing" / f"{_SAFE.sub('_', run_key)}-{digest}.json"
@@ -144,7 +144,8 @@ def _check_ds(ds: str) -> str:
     try:
         date.fromisoformat(ds)
     except (TypeError, ValueError):
-        raise UsageError(f"ds {ds!r} is not a date.", hint="Pass the logical date as YYYY-MM-DD.") from None
+        raise UsageError(f"ds {ds!r} is not a date.",
+                         hint="Pass the logical date as YYYY-MM-DD.") from None
     return ds
 
 

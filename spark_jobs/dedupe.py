@@ -60,17 +60,18 @@ def dedupe_staged(
     )
     try:
         con.execute("SET enable_progress_bar = false")  # a local setting; not allowed in config
-        con.register("arrival", pa.table({"filename": names, "file_index": list(file_index)}))
+        arrival = {"filename": names, "file_no": range(len(names)), "file_index": list(file_index)}
+        con.register("arrival", pa.table({k: list(v) for k, v in arrival.items()}))
         losers = con.sql(_losers_sql(tuple(key), order_by), params=[names]).to_arrow_table()
     finally:
         con.close()
     if losers.num_rows == 0:
         return Deduped([Path(f) for f in files], 0)
-    grouped = losers.group_by("filename").aggregate([("source_line", "list")]).to_pydict()
-    by_file = dict(zip(grouped["filename"], grouped["source_line_list"]))
+    grouped = losers.group_by("file_no").aggregate([("source_line", "list")]).to_pydict()
+    by_file = dict(zip(grouped["file_no"], grouped["source_line_list"], strict=True))
     kept = []
-    for name in names:
-        lines = by_file.get(name)
+    for number, name in enumerate(names):
+        lines = by_file.get(number)
         kept += _drop_lines(Path(name), pa.array(lines, pa.int64())) if lines else [Path(name)]
     return Deduped(kept, losers.num_rows)
 

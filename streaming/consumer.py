@@ -8,8 +8,10 @@ last offset), then commit the Kafka offsets; the next batch is collected meanwhi
 offset after the one its last commit recorded, so a crash anywhere replays at most the batch in
 flight, which the table then skips and the DLQ reader dedupes.
 
-Stopping: ``idle_exit`` seconds without records, ``stop_event``, or SIGTERM/SIGINT (handler
-installed when running on the main thread). A stop during collection abandons the batch (nothing
+Stopping: ``idle_exit`` seconds without records (counted once the consumer has joined its
+group; a consumer that never gets partitions, e.g. of a missing topic, stops after ``idle_exit``
+plus the rebalance timeout), ``stop_event``, or SIGTERM/SIGINT (handler installed when running
+on the main thread). A stop during collection abandons the batch (nothing
 of it was committed anywhere); a stop during processing lets the batch finish first.
 
     python -m streaming.consumer --bootstrap 127.0.0.1:9092 --topic pos-events --idle-exit 10
@@ -81,17 +83,23 @@ def consume(
     dataset: str = "retail_sales",
     stop_event: threading.Event | None = None,
     refresh_views: bool = True,
+    views_every_s: float = 30.0,
     compact_every_s: float | None = 300.0,
 ) -> ConsumeStats:
-    """Ingest ``topic`` into ``dataset``'s silver table until idle, stopped or signalled."""
+    """Ingest ``topic`` into ``dataset``'s silver table until idle, stopped or signalled.
+
+    In the background (``streaming.maintenance``) the hourly and daily views are refreshed for
+    the touched partitions at most every ``views_every_s``, and those partitions are compacted
+    every ``compact_every_s`` (None: never).
+    """
     _check(max_batch_seconds=max_batch_seconds, max_batch_events=max_batch_events,
-           idle_exit=idle_exit, compact_every_s=compact_every_s)
+           idle_exit=idle_exit, compact_every_s=compact_every_s, views_every_s=views_every_s)
     stop = stop_event or threading.Event()
     with _stop_on_signals(stop) as signalled:
         runner = _start(bootstrap=bootstrap, topic=topic, group=group, dataset=dataset, stop=stop,
                         max_batch_seconds=max_batch_seconds, max_batch_events=max_batch_events,
                         idle_exit=idle_exit, refresh_views=refresh_views,
-                        compact_every_s=compact_every_s)
+                        views_every_s=views_every_s, compact_every_s=compact_every_s)
         try:
             reason: StopReason = runner.run()
             log.info("stopping: %s", reason)
@@ -104,22 +112,19 @@ def consume(
 
 def _start(*, bootstrap: str, topic: str, group: str, dataset: str, stop: threading.Event,
            max_batch_seconds: float, max_batch_events: int, idle_exit: float | None,
-           refresh_views: bool, compact_every_s: float | None) -> Runner:
+           refresh_views: bool, views_every_s: float, compact_every_s: float | None) -> Runner:
     from warehouse.spec import load_dataset
 
     spec = load_dataset(dataset).spec  # an unknown dataset fails here, with "Did you mean"
     table_path = get_settings().table_path(dataset, spec.silver_table)
     batch.warm_up(dataset)  # before joining the group: the first validation loads for seconds
     maintenance = Maintenance(dataset, table_path, refresh_views=refresh_views,
-                              compact_every_s=compact_every_s)
-    try:
-        return Runner(bootstrap=bootstrap, topic=topic, group=group,
-                      stream=batch.Stream(dataset, table_path, group, topic, None), stop=stop,
-                      max_batch_seconds=max_batch_seconds, max_batch_events=max_batch_events,
-                      idle_exit=idle_exit, maintenance=maintenance)
-    except BaseException:
-        maintenance.close()
-        raise
+                              views_every_s=views_every_s, compact_every_s=compact_every_s)
+    # On a connection failure the runner closes what it opened (the maintenance thread included).
+    return Runner(bootstrap=bootstrap, topic=topic, group=group,
+                  stream=batch.Stream(dataset, table_path, group, topic, None), stop=stop,
+                  max_batch_seconds=max_batch_seconds, max_batch_events=max_batch_events,
+                  idle_exit=idle_exit, maintenance=maintenance)
 
 
 def _stats(runner: Runner, reason: StopReason, *, dataset: str) -> ConsumeStats:
@@ -141,7 +146,7 @@ def _stats(runner: Runner, reason: StopReason, *, dataset: str) -> ConsumeStats:
 
 
 def _check(*, max_batch_seconds: float, max_batch_events: int, idle_exit: float | None,
-           compact_every_s: float | None) -> None:
+           compact_every_s: float | None, views_every_s: float) -> None:
     if not max_batch_seconds > 0:
         raise UsageError(f"max_batch_seconds must be > 0, got {max_batch_seconds!r}.",
                          hint="Use e.g. 2.0 (the freshness target is 5 s).")
@@ -152,6 +157,9 @@ def _check(*, max_batch_seconds: float, max_batch_events: int, idle_exit: float 
     if idle_exit is not None and not idle_exit > 0:
         raise UsageError(f"idle_exit must be > 0 seconds or None (run until stopped), got "
                          f"{idle_exit!r}.", hint="Use e.g. 10, or leave it out.")
+    if not views_every_s >= 0:
+        raise UsageError(f"views_every_s must be >= 0 seconds, got {views_every_s!r}.",
+                         hint="Use e.g. 30 (0: after every batch).")
     if compact_every_s is not None and not compact_every_s > 0:
         raise UsageError(f"compact_every_s must be > 0 seconds or None (never), got "
                          f"{compact_every_s!r}.", hint="Use e.g. 300, or None.")
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch-events", type=int, default=settings.max_batch_events)
     parser.add_argument("--idle-exit", type=float, default=None)
     parser.add_argument("--no-views", action="store_true", help="do not refresh views")
+    parser.add_argument("--views-every-s", type=float, default=30.0)
     parser.add_argument("--compact-every-s", type=float, default=300.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -200,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                     max_batch_seconds=args.max_batch_seconds,
                     max_batch_events=args.max_batch_events, idle_exit=args.idle_exit,
                     dataset=args.dataset, refresh_views=not args.no_views,
-                    compact_every_s=args.compact_every_s)
+                    views_every_s=args.views_every_s, compact_every_s=args.compact_every_s)
     print(json.dumps(stats.to_json(), default=str), flush=True)
     return 0
 

@@ -1,43 +1,50 @@
 """Work after the commits, off the ingest path: view refresh and compaction, on one background thread.
 
 After each micro-batch the consumer hands over the (year, month) partitions it touched. The
-thread refreshes the hourly and daily views for them (``warehouse.views.refresh``) and, every
-``compact_every_s``, Z-orders the partitions touched since the last time, since a stream writes
-a few small files per partition every batch. Partitions that arrive while a refresh runs are
-merged into the next one, so a slow refresh delays views but never the ingest (freshness is
-measured at the Delta commit; the silver table is queryable from then on).
+thread refreshes the hourly and daily views for them (``warehouse.views.refresh``) at most every
+``views_every_s``, and Z-orders the partitions touched since the last time every
+``compact_every_s`` (a stream writes a few small files per partition every batch). Partitions
+that arrive in between are merged into the next run. Freshness is measured at the Delta commit:
+the silver table is queryable from then on, and the views follow within ``views_every_s`` plus
+the refresh itself.
 
-A failed refresh is recorded and retried with the next batch's partitions; a crash loses the
-queue, which the views DAG (``refresh`` without partitions) catches up from the Delta log.
+Why an interval and a lower CPU priority: a refresh recomputes whole (year, month) partitions
+and rewrites the DuckDB file; run after every 2-second batch it would take one of the two cores
+for itself and the ingest's freshness would suffer for views nobody reads every 2 seconds.
+
+A failed refresh is recorded and retried with the next partitions; a crash loses the queue,
+which the views DAG (``refresh`` without partitions) catches up from the Delta log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 import logging
+import os
 from pathlib import Path
 import threading
 import time
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("streaming.maintenance")
 
 Partition = tuple[int, ...]
+_NICENESS = 10  # Linux schedules threads one by one: this one yields to the ingest threads
 
 
 class Maintenance:
-    def __init__(
-        self, dataset: str, table_path: Path, *, refresh_views: bool, compact_every_s: float | None
-    ) -> None:
+    def __init__(self, dataset: str, table_path: Path, *, refresh_views: bool,
+                 views_every_s: float = 30.0, compact_every_s: float | None = 300.0) -> None:
         self.dataset = dataset
         self.table_path = table_path
         self.refresh_views = refresh_views and _views_available()
+        self.views_every_s = views_every_s
         self.compact_every_s = compact_every_s
         self.refreshes = 0
         self.compactions = 0
         self.errors: list[str] = []
         self._views: set[Partition] = set()
         self._compact: set[Partition] = set()
-        self._last_compact = time.monotonic()
+        self._last_views = self._last_compact = time.monotonic()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
@@ -58,36 +65,44 @@ class Maintenance:
         self._wake.set()
 
     def close(self) -> None:
-        """Finish the queued view refreshes (not compaction), then stop the thread."""
+        """Refresh the views for what is still queued (not compaction), then stop the thread."""
         self._closing = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
 
     def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
+        except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+            pass
         while True:
             self._wake.wait(timeout=1.0)
             self._wake.clear()
-            with self._lock:
-                views, self._views = self._views, set()
-                due = (
-                    self.compact_every_s is not None
-                    and not self._closing
-                    and time.monotonic() - self._last_compact >= self.compact_every_s
-                )
-                compact = self._compact if due else set()
-                if due:
-                    self._compact = set()
+            now = time.monotonic()
+            views = self._take("_views", due=self._closing or now - self._last_views >= self.views_every_s)
+            compact = self._take("_compact", due=not self._closing and self.compact_every_s is not None
+                                 and now - self._last_compact >= self.compact_every_s)
             if compact:
                 self._safely("compact", self._compact_now, compact)
                 self._last_compact = time.monotonic()
             if views:
                 self._safely("refresh views", self._refresh_now, views)
+                self._last_views = time.monotonic()
             with self._lock:
                 if self._closing and not self._views:
                     return
 
-    def _safely(self, what: str, action, partitions: set[Partition]) -> None:  # noqa: ANN001
+    def _take(self, name: str, *, due: bool) -> set[Partition]:
+        with self._lock:
+            if not due:
+                return set()
+            taken = getattr(self, name)
+            setattr(self, name, set())
+            return taken
+
+    def _safely(self, what: str, action: Callable[[set[Partition]], None],
+                partitions: set[Partition]) -> None:
         try:
             action(partitions)
         except Exception as error:  # noqa: BLE001 - recorded and retried; ingest goes on
@@ -96,7 +111,7 @@ class Maintenance:
             self.errors.append(message[:500])
             if what == "refresh views" and not self._closing:
                 with self._lock:
-                    self._views |= partitions  # retried with the next batch
+                    self._views |= partitions  # retried with the next partitions
 
     def _refresh_now(self, partitions: set[Partition]) -> None:
         from warehouse.spec import load_dataset

@@ -72,15 +72,24 @@ class Runner:
         self.ever_assigned = False
         self.admin = self.worker_admin = self.producer = self.consumer = None
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-batch")
-        self.admin = clients.admin(bootstrap)  # the main thread's (rebalance hooks)
-        self.worker_admin = clients.admin(bootstrap)  # clients are not shared between threads
-        dlq.ensure_dlq_topic(self.admin, topic)
-        self.stream = replace(stream, topic_id=clients.topic_id(clients.describe(self.admin, topic)))
-        self.producer = clients.producer(bootstrap, linger_ms=5, idempotent=False)
-        self.consumer = clients.consumer(bootstrap, group=group, max_poll_records=max_batch_events)
-        self.consumer.subscribe([topic], listener=offsets.rebalance_listener(
-            on_revoked=self._revoked, on_assigned=self._assigned))
+        try:
+            self._connect(max_poll_records=max_batch_events)
+        except BaseException:
+            self.close()
+            raise
         self.idle_since = time.monotonic()  # idle time counts from here: warm-up and connect are slow
+
+    def _connect(self, *, max_poll_records: int) -> None:
+        self.admin = clients.admin(self.bootstrap)  # the main thread's (rebalance hooks)
+        self.worker_admin = clients.admin(self.bootstrap)  # clients are not shared by threads
+        dlq.ensure_dlq_topic(self.admin, self.topic)
+        self.stream = replace(self.stream, topic_id=clients.topic_id(
+            clients.describe(self.admin, self.topic)))
+        self.producer = clients.producer(self.bootstrap, linger_ms=5, idempotent=False)
+        self.consumer = clients.consumer(self.bootstrap, group=self.group,
+                                         max_poll_records=max_poll_records)
+        self.consumer.subscribe([self.topic], listener=offsets.rebalance_listener(
+            on_revoked=self._revoked, on_assigned=self._assigned))
 
     # --- main thread ---------------------------------------------------------------------------
 
@@ -98,7 +107,7 @@ class Runner:
             buffered = self._buffered()
             now = time.monotonic()
             if not buffered and inflight is None and self.idle_exit is not None \
-                    and now - self.idle_since >= self.idle_exit:
+                    and now - self.idle_since >= self._idle_limit():
                 return "idle"
             ready = buffered and (buffered >= self.max_batch_events or (
                 self.collecting_since is not None
@@ -106,9 +115,14 @@ class Runner:
             if ready and inflight is None:
                 inflight = self.pool.submit(self._work, self.buffers, self.collecting_since or now, now)
                 self.buffers, self.collecting_since = {}, None
+                if self.consumer.paused():
+                    self.consumer.resume(*self.consumer.paused())
                 continue
-            if buffered >= self.max_batch_events:  # full, and the previous batch still runs
-                time.sleep(0.01)
+            if buffered >= self.max_batch_events:
+                # Full while the previous batch still runs: hold the partitions, but keep polling
+                # (nothing comes back) so the group does not count this member as stalled.
+                self.consumer.pause(*self.consumer.assignment())
+                self._collect(timeout_s=0.05, max_records=1)
                 continue
             wait = 0.1
             if self.collecting_since is not None:  # overdue: the previous batch still runs
@@ -214,6 +228,12 @@ class Runner:
         except Exception as error:  # noqa: BLE001 - the old client is being thrown away anyway
             log.warning("closing the DLQ producer failed: %s", error)
         self.producer = clients.producer(self.bootstrap, linger_ms=5, idempotent=False)
+
+    def _idle_limit(self) -> float:
+        """Idle time allowed: ``idle_exit`` once in the group; before that, also the time a join
+        may take (up to the rebalance timeout, when a crashed member is still being waited for)."""
+        assert self.idle_exit is not None
+        return self.idle_exit + (0.0 if self.ever_assigned else clients.MAX_POLL_INTERVAL_MS / 1000)
 
     def _buffered(self) -> int:
         return sum(len(records) for records in self.buffers.values())

@@ -1,4 +1,4 @@
-"""Table upkeep the scheduler runs: compaction and Z-order, vacuum, quarantine summary, data version.
+"""Table upkeep the scheduler runs: Z-order and compaction, vacuum, quarantine summary, version.
 
 Every function is safe to repeat: optimizing touches only fragmented partitions (a second run finds
 none), vacuum deletes only what the retention allows, the summary reads a fixed window, and the
@@ -96,9 +96,9 @@ def optimize(dataset: str, *, min_files: int = 2) -> list[OptimizeResult]:
         if info.kind == "view":
             continue  # a refresh rewrites a view's partitions whole
         table = catalog.open_table(info.path)
+        action: Literal["zorder", "compact"] = "zorder" if info.kind == "silver" else "compact"
         if table is None:
-            results.append(OptimizeResult(dataset, info.name, "zorder" if info.kind == "silver" else "compact",
-                                          (), 0, 0, None))
+            results.append(OptimizeResult(dataset, info.name, action, (), 0, 0, None))
             continue
         counts = _files_per_partition(table)
         fragmented = sorted(p for p, n in counts.items() if n >= min_files)
@@ -109,8 +109,8 @@ def optimize(dataset: str, *, min_files: int = 2) -> list[OptimizeResult]:
         after = catalog.open_table(info.path)
         assert after is not None
         results.append(OptimizeResult(
-            dataset, info.name, "zorder" if info.kind == "silver" else "compact", tuple(fragmented),
-            sum(counts.values()), sum(_files_per_partition(after).values()), after.version()))
+            dataset, info.name, action, tuple(fragmented), sum(counts.values()),
+            sum(_files_per_partition(after).values()), after.version()))
     return results
 
 
@@ -122,7 +122,9 @@ def vacuum(dataset: str, *, retention_hours: int | None = None) -> list[VacuumRe
     """
     from warehouse.delta import vacuum as vacuum_table
 
-    hours = get_settings().pipeline.vacuum_retention_hours if retention_hours is None else retention_hours
+    hours = retention_hours
+    if hours is None:
+        hours = get_settings().pipeline.vacuum_retention_hours
     if hours < 0:
         raise UsageError(f"retention_hours must be >= 0, got {hours}.",
                          hint="Use e.g. 168 (one week); 0 keeps only the latest version.")
@@ -133,10 +135,12 @@ def vacuum(dataset: str, *, retention_hours: int | None = None) -> list[VacuumRe
             continue
         # delta-rs lists every expired tombstone, also files an earlier vacuum already deleted:
         # count what is really on disk.
-        expired = table.vacuum(retention_hours=hours, dry_run=True, enforce_retention_duration=False)
+        expired = table.vacuum(retention_hours=hours, dry_run=True,
+                               enforce_retention_duration=False)
         present = [info.path / unquote(p) for p in expired if (info.path / unquote(p)).exists()]
         vacuum_table(info.path, retention_hours=hours)
-        results.append(VacuumResult(dataset, info.name, hours, sum(not p.exists() for p in present)))
+        deleted = sum(not p.exists() for p in present)
+        results.append(VacuumResult(dataset, info.name, hours, deleted))
     return results
 
 
@@ -208,13 +212,14 @@ def _announce(url: str, timeout_s: float, dataset: str, version: int | None) -> 
     try:
         with client.pipeline(transaction=True) as pipe:
             pipe.set(REDIS_VERSION_KEY + dataset, json.dumps(version))
-            pipe.publish(REDIS_VERSION_CHANNEL, json.dumps({"dataset": dataset, "version": version}))
+            message = {"dataset": dataset, "version": version}
+            pipe.publish(REDIS_VERSION_CHANNEL, json.dumps(message))
             pipe.execute()
     except redis.RedisError as error:
         raise RetryableError(f"could not announce data version {version} of {dataset!r} on Redis "
                              f"at {url!r}: {error}.",
-                             hint="The version is recorded on disk; the task retries. Fix: start Redis "
-                                  "or unset RETAIL_REDIS__URL.") from error
+                             hint="The version is recorded on disk; the task retries. "
+                                  "Fix: start Redis or unset RETAIL_REDIS__URL.") from error
     finally:
         client.close()
 
@@ -241,8 +246,9 @@ def _compact(path: Path, partitions: list[Partition]) -> None:
         try:
             table.optimize.compact(partition_filters=filters)
         except CommitFailedError as error:  # a writer committed to this partition meanwhile
-            raise RetryableError(f"compacting {str(path)!r} partition {partition} lost a race: {error}.",
-                                 hint="Run again; compaction is safe to repeat.") from error
+            raise RetryableError(
+                f"compacting {str(path)!r} partition {partition} lost a race: {error}.",
+                hint="Run again; compaction is safe to repeat.") from error
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Helpers for the Airflow tests: the isolated environment, and running a DAG with ``dag.test()``."""
+"""Helpers for the Airflow tests: an isolated environment, running a DAG with ``dag.test()``."""
 
 from __future__ import annotations
 
@@ -51,11 +51,15 @@ def run_dag(dag_id: str, *, logical_date: datetime | None = None,
     run = bag.dags[dag_id].test(logical_date=logical_date or datetime.now(UTC), run_conf=conf)
     with create_session() as session:
         tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id).all()
-        states = {ti.task_id: (None if ti.state is None else str(getattr(ti.state, "value", ti.state)))
-                  for ti in tis}
-        rows = session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=dag_id, key="return_value"))
+        states = {ti.task_id: _state(ti.state) for ti in tis}
+        query = XComModel.get_many(run_id=run.run_id, dag_ids=dag_id, key="return_value")
+        rows = session.scalars(query)
         xcoms = {row.task_id: XComModel.deserialize_value(row) for row in rows}
     return DagRunResult(dag_id, run.run_id, str(run.state), states, xcoms)
+
+
+def _state(state: Any) -> str | None:
+    return None if state is None else str(getattr(state, "value", state))
 
 
 def silver_path() -> Path:
@@ -77,6 +81,6 @@ def commit_correction() -> tuple[int, int]:
     rows = data.filter((pc.field("year") == part[0]) & (pc.field("month") == part[1])).slice(0, 3)
     later = pc.add(rows["updated_at"], pa.scalar(timedelta(seconds=1)))
     rows = rows.set_column(rows.schema.get_field_index("updated_at"), "updated_at", later)
-    commit_table(silver_path(), rows, schema=pa.schema(table.schema().to_arrow()), key=("order_id",),
-                 app_id="test-correction", app_version=1)
+    commit_table(silver_path(), rows, schema=pa.schema(table.schema().to_arrow()),
+                 key=("order_id",), app_id="test-correction", app_version=1)
     return part

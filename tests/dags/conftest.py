@@ -61,7 +61,7 @@ def batch_run(airflow_home: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         try:
             result = run_dag("retail_daily_batch", logical_date=logical_date)
         finally:
-            # Stop the ingest's Dask workers now, not at exit when pytest has closed the log streams.
+            # Stop the ingest's Dask workers now, not at exit when pytest has closed its streams.
             from spark_jobs.dask_engine import shutdown
 
             shutdown()

@@ -18,10 +18,11 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 @pytest.fixture
 def standalone(tmp_path: Path, retail_home: Path):
-    """Standalone with its own AIRFLOW_HOME and SQLite DB; no scheduled runs, only triggered ones."""
+    """Standalone with its own AIRFLOW_HOME and SQLite DB, running triggered runs only."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     base["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
-    server = Standalone(home=tmp_path / "airflow", port=free_port(), env=base, log=tmp_path / "standalone.log")
+    server = Standalone(home=tmp_path / "airflow", port=free_port(), env=base,
+                        log=tmp_path / "standalone.log")
     server.start()
     try:
         yield server
@@ -34,7 +35,8 @@ def standalone(tmp_path: Path, retail_home: Path):
 
 
 @pytest.mark.timeout(1800)
-def test_standalone_lists_the_dags_and_runs_the_daily_batch(standalone: Standalone, retail_home: Path) -> None:
+def test_standalone_lists_the_dags_and_runs_the_daily_batch(standalone: Standalone,
+                                                            retail_home: Path) -> None:
     from retail_insights.generator import generate
 
     generated = generate(rows=2000, seed=1, out=retail_home / "landing", progress=False).files
@@ -47,7 +49,8 @@ def test_standalone_lists_the_dags_and_runs_the_daily_batch(standalone: Standalo
 
     api.unpause("retail_daily_batch")
     run_id = api.trigger("retail_daily_batch")  # no logical date: the run claims by its run id
-    assert api.wait_for_run("retail_daily_batch", run_id, timeout_s=1200) == "success", standalone.log
+    state = api.wait_for_run("retail_daily_batch", run_id, timeout_s=1200)
+    assert state == "success", standalone.log
     assert api.task_states("retail_daily_batch", run_id) == {
         "wait_for_files": "success", "ingest": "success", "dq_report": "success",
         "publish_bigquery": "skipped", "bump_data_version": "success",

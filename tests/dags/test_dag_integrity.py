@@ -13,7 +13,7 @@ from tests.dags.airflow_support import DAG_IDS, DAGS_FOLDER, airflow_environment
 
 pytestmark = pytest.mark.airflow
 
-# Parsing runs in a fresh interpreter: there, sys.modules shows what the DAG files themselves import.
+# Parsing runs in a fresh interpreter, where sys.modules shows what the DAG files import.
 PARSE_PROBE = r"""
 import json, socket, sys
 from airflow.dag_processing.dagbag import DagBag
@@ -30,8 +30,9 @@ bag = DagBag(dag_folder=sys.argv[1])
 heavy = ("pyspark", "kafka", "google", "torch", "dask", "deltalake", "duckdb", "redis", "pandas",
          "sentence_transformers", "spark_jobs", "warehouse", "assistant", "streaming", "dq")
 loaded = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in heavy)
-print(json.dumps({"dag_ids": sorted(bag.dag_ids), "errors": {k: str(v) for k, v in bag.import_errors.items()},
-                  "connections": attempts, "heavy": loaded}))
+errors = {k: str(v) for k, v in bag.import_errors.items()}
+print(json.dumps({"dag_ids": sorted(bag.dag_ids), "errors": errors, "connections": attempts,
+                  "heavy": loaded}))
 """
 
 

@@ -1,4 +1,4 @@
-"""retail_insights.landing: which files wait, and how a run claims exactly its own (no Airflow here)."""
+"""retail_insights.landing: which files wait, and how a run claims exactly its own (no Airflow)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def land(name: str, text: str = "order_id\n1\n", *, mtime_ns: int | None = None)
 
 def test_landing_folder_is_under_retail_home(retail_home: Path) -> None:
     assert landing_dir() == retail_home.resolve() / "landing"
-    assert processed_dir("2025-03-04") == retail_home.resolve() / "landing" / "processed" / "2025-03-04"
+    assert processed_dir("2025-03-04") == landing_dir() / "processed" / "2025-03-04"
 
 
 def test_no_landing_folder_means_nothing_pending() -> None:
@@ -96,7 +96,8 @@ def test_a_claimed_file_that_vanished_fails_naming_it_and_the_fix() -> None:
     data = json.loads(manifest.read_text())
     data["files"][1]["target"] = str(processed_dir("2025-03-04") / "gone.csv")
     manifest.write_text(json.dumps(data))
-    with pytest.raises(DataError, match=r"b\.csv.*neither in the landing folder nor at.*gone\.csv.*delete the run's claim"):
+    wanted = r"b\.csv.*neither in the landing folder nor at.*gone\.csv.*delete the run's claim"
+    with pytest.raises(DataError, match=wanted):
         claim(run_key=KEY, ds="2025-03-04")
 
 

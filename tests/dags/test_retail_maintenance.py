@@ -27,7 +27,8 @@ def test_maintenance_optimizes_vacuums_and_summarizes_the_day(batch_run, copied_
     assert summary["superstore"]["rows"] == 0
 
 
-def test_maintenance_vacuum_keeps_the_configured_retention_by_default(copied_home, monkeypatch) -> None:
+def test_maintenance_vacuum_keeps_the_configured_retention_by_default(copied_home,
+                                                                      monkeypatch) -> None:
     monkeypatch.setenv("RETAIL_PIPELINE__VACUUM_RETENTION_HOURS", "72")
     result = run_dag("retail_maintenance")
     assert result.state == "success"

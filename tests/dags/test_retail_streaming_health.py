@@ -24,7 +24,8 @@ def stream(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return topic
 
 
-def test_a_caught_up_stream_passes_the_health_check(airflow_home, stream: str, kafka_bootstrap: str) -> None:
+def test_a_caught_up_stream_passes_the_health_check(airflow_home, stream: str,
+                                                    kafka_bootstrap: str) -> None:
     from streaming import clients
 
     admin = clients.admin(kafka_bootstrap)
@@ -38,8 +39,9 @@ def test_a_caught_up_stream_passes_the_health_check(airflow_home, stream: str, k
     assert (report["lag"], report["dlq_count"], report["slo_ok"]) == (0, 0, True)
 
 
-def test_events_waiting_longer_than_the_slo_fail_the_run(airflow_home, stream: str, kafka_bootstrap: str,
-                                                          monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+def test_events_waiting_longer_than_the_slo_fail_the_run(
+        airflow_home, stream: str, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch,
+        capfd) -> None:
     from streaming.producer import produce
 
     monkeypatch.setenv("RETAIL_KAFKA__FRESHNESS_SLO_S", "0.001")

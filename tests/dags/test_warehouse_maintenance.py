@@ -28,7 +28,8 @@ def by_table(results: list) -> dict:
     return {r.table: r for r in results}
 
 
-def test_optimize_zorders_only_fragmented_partitions_and_repeating_it_rewrites_nothing(copied_home) -> None:
+def test_optimize_zorders_only_fragmented_partitions_and_a_repeat_rewrites_nothing(
+        copied_home) -> None:
     part = commit_correction()
     before = silver_rows()
     first = by_table(maintenance.optimize("retail_sales"))
@@ -71,7 +72,8 @@ def test_vacuum_with_zero_retention_deletes_the_files_optimize_replaced(copied_h
     results = by_table(maintenance.vacuum("retail_sales", retention_hours=0))
     assert results["sales"].deleted_files >= 2  # the two fragments (and what the batch rewrote)
     assert silver_rows() == before
-    assert by_table(maintenance.vacuum("retail_sales", retention_hours=0))["sales"].deleted_files == 0
+    again = by_table(maintenance.vacuum("retail_sales", retention_hours=0))
+    assert again["sales"].deleted_files == 0
 
 
 def test_vacuum_refuses_a_negative_retention() -> None:
@@ -87,9 +89,11 @@ def test_quarantine_summary_counts_the_batch_by_reason_code(batch_run, loaded_ho
     assert summary.by_batch == {ingested["batch_id"]: ingested["quarantined_rows"]}
 
 
-def test_quarantine_summary_leaves_out_rows_ingested_outside_its_window(batch_run, loaded_home) -> None:
+def test_quarantine_summary_leaves_out_rows_ingested_outside_its_window(batch_run,
+                                                                       loaded_home) -> None:
     after = batch_run.logical_date + timedelta(days=1)
-    summary = maintenance.quarantine_summary("retail_sales", start=after, end=after + timedelta(days=1))
+    summary = maintenance.quarantine_summary("retail_sales", start=after,
+                                             end=after + timedelta(days=1))
     assert (summary.rows, summary.by_code) == (0, {})
     assert summary.total_rows == batch_run.result.xcoms["ingest"]["quarantined_rows"]
     assert summary.start == after.isoformat()
@@ -109,8 +113,10 @@ def test_data_version_is_recorded_per_dataset_next_to_the_others(copied_home) ->
     state.write_text(json.dumps(recorded))
     result = maintenance.record_data_version("retail_sales", run_id="now")
     assert result.version == read_version(silver_path())
-    assert json.loads(state.read_text()) == {"retail_sales": {"version": result.version, "run_id": "now"},
-                                             "superstore": {"version": 7, "run_id": "earlier"}}
+    assert json.loads(state.read_text()) == {
+        "retail_sales": {"version": result.version, "run_id": "now"},
+        "superstore": {"version": 7, "run_id": "earlier"},
+    }
 
 
 def test_data_version_before_any_load_is_none() -> None:
@@ -140,7 +146,8 @@ def test_an_unreachable_redis_is_retryable_and_the_version_is_still_on_disk(
         copied_home, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RETAIL_REDIS__URL", f"redis://127.0.0.1:{free_port()}/0")
     get_settings.cache_clear()
-    with pytest.raises(RetryableError, match=r"could not announce data version \d+ of 'retail_sales'.*RETAIL_REDIS__URL"):
+    wanted = r"could not announce data version \d+ of 'retail_sales'.*RETAIL_REDIS__URL"
+    with pytest.raises(RetryableError, match=wanted):
         maintenance.record_data_version("retail_sales", run_id="down")
     state = json.loads((get_settings().state_dir / "data_version.json").read_text())
     assert state["retail_sales"]["run_id"] == "down"

@@ -122,6 +122,7 @@ def _topic_id(bootstrap: str, topic: str) -> str | None:
         ({"max_batch_events": 0}, "max_batch_events must be a whole number >= 1, got 0"),
         ({"idle_exit": -1}, "idle_exit must be > 0 seconds or None"),
         ({"compact_every_s": 0}, "compact_every_s must be > 0 seconds or None"),
+        ({"views_every_s": -1}, "views_every_s must be >= 0 seconds, got -1"),
     ],
 )
 def test_bad_options_fail_before_connecting_and_name_the_value(options: dict, message: str) -> None:
