@@ -149,38 +149,45 @@ class Standalone:
             f"airflow standalone did not serve {self.url} within {timeout_s:g}s.",
             hint="Fix: check its output; on a busy machine pass a longer timeout.")
 
-    def stop(self, *, timeout_s: float = 30.0) -> None:
-        """Ctrl-C to the whole group (standalone stops its components), then SIGTERM, then SIGKILL.
+    def stop(self, *, timeout_s: float = 60.0) -> None:
+        """Ctrl-C to the whole group; once standalone has stopped its components, kill the rest.
 
-        Idle LocalExecutor workers orphaned by their scheduler ignore both signals; SIGKILL is
-        safe for them (they run nothing).
+        Standalone exits after its scheduler, DAG processor, triggerer and API server have. Idle
+        LocalExecutor workers orphaned by the scheduler ignore Ctrl-C and SIGTERM; they run
+        nothing, so SIGKILL ends them.
         """
         if self.proc is None:
             return
         group = self.proc.pid  # start_new_session: the group id is the leader's pid
-        steps = ((signal.SIGINT, timeout_s), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0))
-        for sig, wait_s in steps:
+        try:
+            os.killpg(group, signal.SIGINT)
+            self.proc.wait(timeout_s)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if self._group_gone(group, 2.0):
+                break
             try:
                 os.killpg(group, sig)
             except ProcessLookupError:
                 break
-            if self._group_gone(group, wait_s):
-                break
+        self._group_gone(group, 10.0)
         self.proc.wait()
         self.proc = None
         atexit.unregister(self.stop)
 
     def _group_gone(self, group: int, wait_s: float) -> bool:
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
+        while True:
             assert self.proc is not None
             self.proc.poll()  # reap the leader, or its zombie keeps the group alive
             try:
                 os.killpg(group, 0)
             except ProcessLookupError:
                 return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.2)
-        return False
 
 
 @dataclass
