@@ -161,13 +161,18 @@ def warm_up(folder: Path, *, workers: int, now: datetime) -> float:
     service (or the second batch of any process) does. Returns the cold start's seconds.
     """
     from retail_insights.generator import generate
+    from retail_insights.settings import get_settings
     from spark_jobs.headers import normalize_headers
     from spark_jobs.transform import transform_partition
     from warehouse.spec import load_dataset
 
     generate(rows=2000, seed=1, out=folder / "warm-up", fmt="csv", progress=False)
+    # small chunks, so that every worker gets some and builds its suite now
+    chosen = get_settings().pipeline.chunk_rows
+    os.environ["RETAIL_PIPELINE__CHUNK_ROWS"] = str(2000 // (4 * workers))
     seconds, _ = run_dask(sorted((folder / "warm-up").glob("*.csv")), workers=workers,
                           home=folder / "warm-up-home", now=now)
+    os.environ["RETAIL_PIPELINE__CHUNK_ROWS"] = str(chosen)
     # the pandas contender builds the suite in this process
     import pandas as pd
 

@@ -68,30 +68,68 @@ class Outcome:
     latencies_s: np.ndarray  # per valid event: record timestamp -> end of its Delta commit
     touched: frozenset[tuple[int, ...]]
     stage_seconds: dict[str, float]  # decode, validate, dlq, commit
+    events: int = 0  # events committed or dead-lettered by this batch
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated batch, ready to be dead-lettered and committed."""
+
+    stream: Stream
+    events: Events
+    clean: pa.Table  # silver rows; lineage set: source_line = offset, source_file per partition
+    clean_event: np.ndarray  # index into ``events`` of each clean row
+    dead: tuple[dlq.DlqRecord, ...]
+    stage_seconds: dict[str, float]  # decode, validate
 
 
 def process(events: Events, *, stream: Stream, producer: Any, ingested_at: datetime) -> Outcome:
-    """Validate, dead-letter and commit one batch; raises before any commit if DLQ sending fails."""
+    """Validate, dead-letter and commit one batch (:func:`prepare`, then :func:`commit`)."""
+    return commit(prepare(events, stream=stream, ingested_at=ingested_at), producer=producer)
+
+
+def prepare(events: Events, *, stream: Stream, ingested_at: datetime) -> Prepared:
+    """Decode and validate a batch; nothing is sent or committed yet."""
     from warehouse.schema import silver_schema
     from warehouse.spec import load_dataset
 
     spec = load_dataset(stream.dataset).spec
-    schema = silver_schema(spec)
     batch_id = f"stream:{stream.group}@{stream.topic}:{ingested_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
     clock = _Clock()
     decoded = codec.decode(events.payloads, fields=[c.name for c in spec.source.columns])
     clock.lap("decode")
     clean, rejected = _validate(decoded, stream=stream, batch_id=batch_id, ingested_at=ingested_at,
-                                schema=schema)
+                                schema=silver_schema(spec))
     # Map transform rows back to events: source_line was the row's position in ``decoded``.
-    clean_events = decoded.index[clean["source_line"].to_numpy()]
-    clean = _lineage(clean, clean_events, events, topic=stream.topic)
-
+    clean_event = decoded.index[clean["source_line"].to_numpy()]
+    clean = _lineage(clean, clean_event, events, topic=stream.topic)
     dead = [_dlq_record(events, decoded.index[row], stream, codes, reasons)
             for row, codes, reasons in rejected]
     dead += [_dlq_record(events, m.index, stream, (codec.MALFORMED_EVENT,),
                          f"{codec.MALFORMED_EVENT}: {m.reason}") for m in decoded.malformed]
     clock.lap("validate")
+    return Prepared(stream, events, clean, clean_event, tuple(dead), clock.laps)
+
+
+def commit(prepared: Prepared, *, producer: Any, held: dict[int, int | None] | None = None) -> Outcome:
+    """Send the dead letters, then commit each topic-partition's rows with its last offset.
+
+    ``held``: offsets the table holds by now (a batch prepared while the previous one was being
+    committed may overlap it after a rebalance); those events are left out. Raises before any
+    Delta commit if the DLQ cannot be written.
+    """
+    from warehouse.schema import silver_schema
+    from warehouse.spec import load_dataset
+
+    stream, events = prepared.stream, prepared.events
+    spec = load_dataset(stream.dataset).spec
+    schema = silver_schema(spec)
+    clock = _Clock()
+    held = held or {}
+    fresh = events.offset > np.array([_floor(held, int(p)) for p in events.partition], np.int64)
+    dead = [d for d in prepared.dead if d.offset > _floor(held, d.partition)]
+    keep = fresh[prepared.clean_event]
+    clean, clean_event = prepared.clean.filter(pa.array(keep)), prepared.clean_event[keep]
     dlq.send(producer, stream.topic, dead)
     clock.lap("dlq")
 
@@ -100,11 +138,11 @@ def process(events: Events, *, stream: Stream, producer: Any, ingested_at: datet
     latencies: list[np.ndarray] = []
     touched: set[tuple[int, ...]] = set()
     last_offsets: dict[int, int] = {}
-    clean_partition = events.partition[clean_events]
-    for partition in np.unique(events.partition):
+    clean_partition = events.partition[clean_event]
+    for partition in np.unique(events.partition[fresh]):
         rows_mask = clean_partition == partition
         rows = clean.filter(pa.array(rows_mask))
-        last = int(events.offset[events.partition == partition].max())
+        last = int(events.offset[fresh & (events.partition == partition)].max())
         result = _commit(rows, stream=stream, spec=spec, schema=schema, partition=int(partition),
                          last_offset=last)
         done_at = time.time()
@@ -117,14 +155,21 @@ def process(events: Events, *, stream: Stream, producer: Any, ingested_at: datet
         if result.version is not None:
             versions.append(result.version)
         touched |= set(result.touched_partitions)
-        latencies.append(done_at - events.timestamp_ms[clean_events[rows_mask]] / 1000.0)
-
+        latencies.append(done_at - events.timestamp_ms[clean_event[rows_mask]] / 1000.0)
     clock.lap("commit")
-    outcome = Outcome(written, duplicates, len(dead), len(decoded.malformed), already, last_offsets,
+    malformed = sum(1 for d in dead if d.reason_codes == (codec.MALFORMED_EVENT,))
+    outcome = Outcome(written, duplicates, len(dead), malformed, already, last_offsets,
                       tuple(versions), np.concatenate(latencies) if latencies else np.empty(0),
-                      frozenset(touched), clock.laps)
-    _check_accounting(len(events), outcome)
+                      frozenset(touched), {**prepared.stage_seconds, **clock.laps},
+                      events=int(fresh.sum()))
+    _check_accounting(outcome.events, outcome)
     return outcome
+
+
+def _floor(held: dict[int, int | None], partition: int) -> int:
+    """Offsets up to this one are in the table already (-1: none)."""
+    last = held.get(partition)
+    return -1 if last is None else last
 
 
 class _Clock:

@@ -1,16 +1,17 @@
-"""The consumer's loop: collect the next micro-batch while the previous one is being committed.
+"""The consumer's loop: three stages in flight at once, one Kafka consumer.
 
-Two threads, one Kafka consumer. The main thread owns the consumer (it is not thread-safe): it
-polls, seeks, runs the rebalance hooks and commits Kafka offsets. A worker thread processes one
-batch at a time (``streaming.batch``: validate, dead-letter, Delta commits), so decoding Kafka's
-responses for batch N+1 overlaps validation and commits of batch N. At most one batch is in
-flight; while it is, collection goes on until the next batch is full, then waits.
+The main thread owns the consumer (it is not thread-safe): it polls, seeks, runs the rebalance
+hooks and commits Kafka offsets. Two worker threads run the stages of ``streaming.stages``: one
+prepares (decodes and validates) batch N+1 while the other commits batch N (dead letters, then
+Delta), and meanwhile the main thread collects batch N+2. At most one batch is in each stage;
+when the next batch is full and cannot move on, its partitions are paused (still polling, so the
+group does not take this member for stalled).
 
-Why this stays exactly once: a batch drops, just before it is processed, the records whose
-offsets the table already holds, so a seek that happened while another batch was in flight
-(a rebalance) costs only re-reading. A batch that cannot be committed (a conflict, the broker
-away) is abandoned: its partitions are sought back to what the table holds and the records
-collected after it for those partitions are dropped, so no offset is ever skipped.
+Why this stays exactly once: the commit stage drops, just before it writes, the records whose
+offsets the table already holds, so a seek that happened while another batch was in flight (a
+rebalance) costs only re-reading. A batch that cannot be committed (a conflict, the broker away)
+is abandoned with everything collected or prepared after it, and every partition is sought back
+to what the table holds, so no offset is ever skipped.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ import threading
 import time
 from typing import Any, Literal
 
-import numpy as np
-
 from retail_insights.errors import RetryableError
-from streaming import batch, clients, dlq, metrics, offsets
+from streaming import batch, clients, dlq, metrics, offsets, stages
 from streaming.maintenance import Maintenance
 
 log = logging.getLogger("streaming.consumer")
@@ -36,21 +35,6 @@ Stop = Literal["idle", "stop_event"]
 _KEPT_BATCHES = 1_000  # per-batch stats kept in memory; every batch is in the metrics file
 _COUNTS = ("batches", "events", "written", "duplicates", "dlq", "malformed", "replayed",
            "abandoned_batches", "rebalances")
-
-
-@dataclass(frozen=True)
-class _Done:
-    """What the worker hands back to the main thread for one batch."""
-
-    partitions: frozenset[int]
-    started: float  # monotonic time the batch's first record arrived
-    submitted: float  # ... and the time it was handed to the worker
-    replayed: int
-    events: batch.Events | None = None
-    outcome: batch.Outcome | None = None
-    abandoned: str | None = None  # why, when the batch was given up
-    all_partitions: bool = False  # seek every partition again (the topic was re-created)
-    renew_producer: bool = False
 
 
 class Runner:
@@ -71,7 +55,12 @@ class Runner:
         self.collecting_since: float | None = None
         self.ever_assigned = False
         self.admin = self.worker_admin = self.producer = self.consumer = None
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-batch")
+        self.preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-prepare")
+        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-commit")
+        self.preparing: Future[stages.Result] | None = None
+        self.prepared: stages.Result | None = None
+        self.committing: Future[stages.Result] | None = None
+        self.discard_preparing = False
         try:
             self._connect(max_poll_records=max_batch_events)
         except BaseException:
@@ -94,41 +83,68 @@ class Runner:
     # --- main thread ---------------------------------------------------------------------------
 
     def run(self) -> Stop:
-        inflight: Future[_Done] | None = None
         while True:
-            if inflight is not None and inflight.done():
-                self._finish(inflight.result())
-                inflight = None
+            self._advance()
             if self.stop.is_set():
-                self.buffers = {}  # collected, never processed: nothing of it was committed
-                if inflight is not None:  # the batch in flight finishes first
-                    self._finish(inflight.result())
-                return "stop_event"
+                return self._stop()
             buffered = self._buffered()
             now = time.monotonic()
-            if not buffered and inflight is None and self.idle_exit is not None \
+            busy = self.preparing or self.prepared or self.committing
+            if not buffered and not busy and self.idle_exit is not None \
                     and now - self.idle_since >= self._idle_limit():
                 return "idle"
             ready = buffered and (buffered >= self.max_batch_events or (
                 self.collecting_since is not None
                 and now - self.collecting_since >= self.max_batch_seconds))
-            if ready and inflight is None:
-                inflight = self.pool.submit(self._work, self.buffers, self.collecting_since or now, now)
+            if ready and self.preparing is None and self.prepared is None:
+                self.preparing = self.preparer.submit(
+                    stages.prepare, self.buffers, stream=self.stream, admin=self.worker_admin,
+                    started=self.collecting_since or now, submitted=now)
                 self.buffers, self.collecting_since = {}, None
                 if self.consumer.paused():
                     self.consumer.resume(*self.consumer.paused())
                 continue
             if buffered >= self.max_batch_events:
-                # Full while the previous batch still runs: hold the partitions, but keep polling
-                # (nothing comes back) so the group does not count this member as stalled.
+                # Full while the stages are busy: hold the partitions, but keep polling (nothing
+                # comes back) so the group does not count this member as stalled.
                 self.consumer.pause(*self.consumer.assignment())
                 self._collect(timeout_s=0.05, max_records=1)
                 continue
             wait = 0.1
-            if self.collecting_since is not None:  # overdue: the previous batch still runs
+            if self.collecting_since is not None:  # overdue: the stages are still busy
                 remaining = self.max_batch_seconds - (now - self.collecting_since)
                 wait = min(0.1, remaining) if remaining > 0 else 0.05
             self._collect(timeout_s=wait, max_records=self.max_batch_events - buffered)
+
+    def _advance(self) -> None:
+        """Move finished stages on: prepared -> commit stage, committed -> Kafka offsets, stats."""
+        if self.committing is not None and self.committing.done():
+            done, self.committing = self.committing.result(), None
+            self._finish(done)
+        if self.preparing is not None and self.preparing.done():
+            done, self.preparing = self.preparing.result(), None
+            if self.discard_preparing:  # an earlier batch was abandoned: this one goes too
+                self.discard_preparing = False
+            elif done.prepared is None:
+                self._finish(done)  # abandoned, or every record was in the table already
+            else:
+                self.prepared = done
+        if self.prepared is not None and self.committing is None:
+            self.committing = self.committer.submit(stages.commit, self.prepared,
+                                                    producer=self.producer)
+            self.prepared = None
+
+    def _stop(self) -> Stop:
+        """Abandon what is collected or prepared (nothing of it is committed anywhere); let the
+        batch being committed finish, so its Kafka offsets follow the table."""
+        self.buffers, self.prepared = {}, None
+        if self.preparing is not None:
+            self.preparing.result()
+            self.preparing = None
+        if self.committing is not None:
+            self._finish(self.committing.result())
+            self.committing = None
+        return "stop_event"
 
     def _collect(self, *, timeout_s: float, max_records: int) -> None:
         from kafka.errors import KafkaError
@@ -154,17 +170,23 @@ class Runner:
             self.collecting_since = now
             self.first_record_at = self.first_record_at or now
 
-    def _finish(self, done: _Done) -> None:
+    def _finish(self, done: stages.Result) -> None:
         self.counts["replayed"] += done.replayed
         self.idle_since = time.monotonic()  # processing time is not idle time
         if done.abandoned is not None:
             log.warning("batch abandoned, will be replayed: %s", done.abandoned)
             self.counts["abandoned_batches"] += 1
+            if done.topic_id is not None:
+                self.stream = replace(self.stream, topic_id=done.topic_id)
             if done.renew_producer:
                 self._renew_producer()
-            self._rewind(None if done.all_partitions else done.partitions)
+            # Later batches continue after this one's offsets: they go too, and every
+            # partition starts again from what the table holds.
+            self.prepared = None
+            self.discard_preparing = self.preparing is not None
+            self._rewind(None)
             return
-        if done.outcome is None or done.events is None:
+        if done.outcome is None or done.prepared is None:
             return  # every record was in the table already
         self._commit_kafka(done.outcome.last_offsets)
         self._record(done)
@@ -193,19 +215,19 @@ class Runner:
         except KafkaError as error:
             log.warning("Kafka offset commit failed (the table holds the offsets): %s", error)
 
-    def _record(self, done: _Done) -> None:
-        outcome, events = done.outcome, done.events
-        assert outcome is not None and events is not None
+    def _record(self, done: stages.Result) -> None:
+        outcome = done.outcome
+        assert outcome is not None
         self.last_commit_at = time.monotonic()
         self.latency.add(outcome.latencies_s)
         p50, p95 = metrics.quantiles(outcome.latencies_s)
         for name in ("written", "duplicates", "dlq", "malformed"):
             self.counts[name] += getattr(outcome, name)
-        self.counts["events"] += len(events)
+        self.counts["events"] += outcome.events
         self.counts["batches"] += 1
         stats = metrics.BatchStats(
             batch=self.counts["batches"], finished_at=datetime.now(UTC).isoformat(),
-            events=len(events), replayed=outcome.already_committed, written=outcome.written,
+            events=outcome.events, replayed=outcome.already_committed, written=outcome.written,
             duplicates=outcome.duplicates, dlq=outcome.dlq, malformed=outcome.malformed,
             partitions=tuple(sorted(outcome.last_offsets)), delta_versions=outcome.delta_versions,
             freshness_p50_s=p50, freshness_p95_s=p95,
@@ -264,49 +286,11 @@ class Runner:
                  held)
         self.idle_since = time.monotonic()
 
-    # --- worker thread -------------------------------------------------------------------------
-
-    def _work(self, taken: dict[int, list[Any]], started: float, submitted: float) -> _Done:
-        from kafka.errors import KafkaError
-
-        partitions = frozenset(taken)
-        times = {"started": started, "submitted": submitted}
-        try:
-            topic_id = clients.topic_id(clients.describe(self.worker_admin, self.topic))
-        except (KafkaError, RetryableError) as error:
-            return _Done(partitions, **times, replayed=0, abandoned=f"cannot describe {self.topic!r}: {error}")
-        if topic_id != self.stream.topic_id:
-            # Re-created topic: offsets restart, so positions are looked up again under the new
-            # incarnation's app ids (nothing recorded yet: from the beginning).
-            self.stream = replace(self.stream, topic_id=topic_id)
-            return _Done(partitions, **times, replayed=0, abandoned=f"topic {self.topic!r} was re-created",
-                         all_partitions=True)
-        held = offsets.delta_offsets(self.stream.table_path, group=self.group, topic=self.topic,
-                                     topic_id=topic_id, partitions=partitions)
-        records = [r for p in sorted(taken) for r in sorted(taken[p], key=lambda r: r.offset)]
-        fresh = [r for r in records if held[r.partition] is None or r.offset > held[r.partition]]
-        replayed = len(records) - len(fresh)
-        if not fresh:
-            return _Done(partitions, **times, replayed=replayed)
-        events = batch.Events(
-            partition=np.fromiter((r.partition for r in fresh), np.int64, len(fresh)),
-            offset=np.fromiter((r.offset for r in fresh), np.int64, len(fresh)),
-            timestamp_ms=np.fromiter((r.timestamp for r in fresh), np.int64, len(fresh)),
-            payloads=[r.value for r in fresh],
-        )
-        try:
-            outcome = batch.process(events, stream=self.stream, producer=self.producer,
-                                    ingested_at=datetime.now(UTC))
-        except KafkaError as error:
-            return _Done(partitions, **times, replayed=replayed, abandoned=str(error), renew_producer=True)
-        except RetryableError as error:
-            return _Done(partitions, **times, replayed=replayed, abandoned=str(error))
-        return _Done(partitions, **times, replayed=replayed, events=events, outcome=outcome)
-
     # --- end -----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        self.preparer.shutdown(wait=True)
+        self.committer.shutdown(wait=True)
         self.maintenance.close()
         if self.consumer is not None:
             self.consumer.close(autocommit=False, timeout_ms=5_000)
