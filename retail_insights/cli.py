@@ -99,10 +99,23 @@ def ingest(
     summary = run(paths, dataset=chosen, engine=engine, spark_master=spark_master,  # type: ignore[arg-type]
                   workers=workers, progress=not as_json)
     payload = summary.to_json()
-    emit(payload, as_json=as_json, text=(
+    emit(payload, as_json=as_json, text=ingest_text(payload))
+
+
+def ingest_text(payload: dict[str, Any]) -> str:
+    """An ingest summary for people: the row accounting, quarantine reasons, and where time went."""
+    lines = [
         f"input {payload['input_rows']:,}  written {payload['written_rows']:,}  "
         f"quarantined {payload['quarantined_rows']:,}  duplicates {payload['duplicate_rows']:,}  "
-        f"warnings {payload['warning_rows']:,}  delta version {payload['delta_version']}"))
+        f"warnings {payload['warning_rows']:,}  delta version {payload['delta_version']}  "
+        f"in {payload['duration_s']:.1f}s"]
+    if payload.get("quarantined_by_code"):
+        lines.append("quarantined by reason: " + ", ".join(
+            f"{code} {count:,}" for code, count in sorted(payload["quarantined_by_code"].items())))
+    if payload.get("phases_s"):
+        lines.append("seconds by phase: " + ", ".join(
+            f"{phase} {seconds:.1f}" for phase, seconds in payload["phases_s"].items()))
+    return "\n".join(lines)
 
 
 @views_app.command("refresh")

@@ -31,6 +31,7 @@ SUPERSTORE_QUESTIONS = (
 def run(*, rows: int = 200_000, seed: int = 7) -> None:
     """Run every stage that exists and print what each one did."""
     from assistant.cli_support import ask_command
+    from retail_insights.cli import ingest_text
     from retail_insights.generator import generate
     from spark_jobs.ingest import ingest
 
@@ -43,11 +44,11 @@ def run(*, rows: int = 200_000, seed: int = 7) -> None:
     console.print(f"{result.rows:,} rows, {result.dirty_rows:,} with planted problems")
 
     console.rule("2. ingest retail_sales (Great Expectations checks, quarantine, Delta merge, views)")
-    summary = ingest(result.files, dataset="retail_sales")
-    console.print(summary.to_json())
+    console.print(ingest_text(ingest(result.files, dataset="retail_sales").to_json()))
 
     console.rule("3. ingest superstore (the real Tableau sample)")
-    console.print(ingest([settings.superstore_dir / "superstore_2014_2017.csv"], dataset="superstore").to_json())
+    superstore = ingest([settings.superstore_dir / "superstore_2014_2017.csv"], dataset="superstore")
+    console.print(ingest_text(superstore.to_json()))
 
     as_of = datetime.now(timezone.utc).date()
     for dataset, questions, when in (("retail_sales", RETAIL_QUESTIONS, as_of),
