@@ -17,8 +17,10 @@ Three contenders over the same generated CSV files (2% dirty, corrections and re
 
 Rows/s is input rows over wall-clock seconds, measured after a small warm-up batch (the Dask
 cluster and each worker's validation suite are built once per process; that cold start is
-printed separately). Generated data is cached under --data (per row count) so repeated runs
-measure ingest, not generation.
+printed separately). Each phase of the Dask run (stage, dedupe, cluster, merge, zorder, views,
+DQ results) is also printed as rows/s, with peak resident memory of the driver and of each
+worker. Generated data is cached under --data (per row count) so repeated runs measure ingest,
+not generation. Run it under ``flock /tmp/cpu.lock`` on a shared machine.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import argparse
 from datetime import UTC, datetime
 import os
 from pathlib import Path
+import resource
 import sys
 import tempfile
 import time
@@ -141,7 +144,8 @@ def ensure_data(rows: int, folder: Path) -> list[Path]:
     return files
 
 
-def run_dask(files: list[Path], *, workers: int, home: Path, now: datetime) -> tuple[float, dict]:
+def run_dask(files: list[Path], *, workers: int, home: Path, now: datetime,
+             views: bool = True) -> tuple[float, dict]:
     from retail_insights.settings import get_settings
     from spark_jobs.ingest import ingest
 
@@ -149,12 +153,13 @@ def run_dask(files: list[Path], *, workers: int, home: Path, now: datetime) -> t
     get_settings.cache_clear()
     began = time.perf_counter()
     summary = ingest(
-        files, dataset="retail_sales", engine="dask", workers=workers, progress=True, now=now
+        files, dataset="retail_sales", engine="dask", workers=workers, progress=True, now=now,
+        refresh_views=views,
     )
     return time.perf_counter() - began, summary.to_json()
 
 
-def warm_up(folder: Path, *, workers: int, now: datetime) -> float:
+def warm_up(folder: Path, *, workers: int, now: datetime, views: bool = True) -> float:
     """A 2,000-row ingest: starts the Dask cluster and builds the suite once in every worker.
 
     The cluster outlives a batch, so the measured run sees warm workers, as a long-running
@@ -171,7 +176,7 @@ def warm_up(folder: Path, *, workers: int, now: datetime) -> float:
     chosen = get_settings().pipeline.chunk_rows
     os.environ["RETAIL_PIPELINE__CHUNK_ROWS"] = str(2000 // (4 * workers))
     seconds, _ = run_dask(sorted((folder / "warm-up").glob("*.csv")), workers=workers,
-                          home=folder / "warm-up-home", now=now)
+                          home=folder / "warm-up-home", now=now, views=views)
     os.environ["RETAIL_PIPELINE__CHUNK_ROWS"] = str(chosen)
     # the pandas contender builds the suite in this process
     import pandas as pd
@@ -263,17 +268,26 @@ def main(argv: list[str] | None = None) -> int:
         help="generated files are cached here, per row count",
     )
     parser.add_argument("--skip-baselines", action="store_true", help="run the Dask engine only")
+    parser.add_argument("--skip-views", action="store_true",
+                        help="leave out the views refresh (benchmarks/bench_views.py measures it)")
     args = parser.parse_args(argv)
     now = datetime.now(UTC).replace(microsecond=0)
     files = ensure_data(args.rows, args.data)
     console = Console()
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
-        cold_start = warm_up(Path(scratch), workers=args.workers, now=now)
+        cold_start = warm_up(Path(scratch), workers=args.workers, now=now,
+                             views=not args.skip_views)
         seconds, summary = run_dask(
-            files, workers=args.workers, home=Path(scratch) / "home", now=now
+            files, workers=args.workers, home=Path(scratch) / "home", now=now,
+            views=not args.skip_views,
         )
         rows = summary["input_rows"]
+        from spark_jobs.dask_engine import worker_peak_rss
+
+        worker_rss = worker_peak_rss()
+        # before the baselines run in this process (DuckDB's would dwarf the driver's own)
+        driver_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         results["dask end to end"] = rows / seconds
         results["dask stage phase"] = rows / summary["phases_s"]["stage"]
         if not args.skip_baselines:
@@ -301,6 +315,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{rate / results['duckdb SQL']:.2f}" if "duckdb SQL" in results else "-",
         )
     console.print(table)
+    phases = Table(title="dask phases (the measured batch)")
+    for column in ("phase", "seconds", "rows/s"):
+        phases.add_column(column, justify="left" if column == "phase" else "right")
+    for phase, took in summary["phases_s"].items():
+        phases.add_row(phase, f"{took:,.1f}", f"{rows / took:,.0f}" if took else "-")
+    phases.add_row("total (wall)", f"{seconds:,.1f}", f"{rows / seconds:,.0f}")
+    console.print(phases)
+    mib = 1024 * 1024
+    workers_mib = ", ".join(f"{b / mib:,.0f}" for b in worker_rss)
+    console.print(f"dask peak RSS: driver {driver_rss / mib:,.0f} MiB; workers {workers_mib} MiB")
     console.print(f"dask: cold start (cluster, suite build in each worker) {cold_start:,.1f} s, "
                   "paid once per process and not in the rates above")
     console.print(f"dask: {seconds:,.1f} s end to end; phases (s): {summary['phases_s']}")

@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-import re
 import time
 from typing import Any
 
@@ -26,7 +25,6 @@ from spark_jobs.stage import ChunkStats
 from warehouse.spec import DatasetSpec
 
 _HISTORY_DEPTH = 100  # commits searched for the counts of a batch that was committed before a crash
-_PARTITION = re.compile(r"-(\d{4})(\d{2})\.parquet$")
 
 
 @dataclass
@@ -120,9 +118,10 @@ def commit_batch(
     clock: Stopwatch | None = None,
 ) -> Outcome:
     """Dedupe the staged files, commit both tables, and prove the accounting."""
-    from spark_jobs.dedupe import dedupe_staged
+    from spark_jobs.compact import compact_staged
+    from spark_jobs.dedupe import find_losers
     from warehouse.delta import commit_staged
-    from warehouse.schema import quarantine_schema
+    from warehouse.schema import quarantine_schema, silver_schema
 
     clock = clock or Stopwatch()
     spec = tables.spec
@@ -137,24 +136,37 @@ def commit_batch(
 
     # Arrival order: file, then chunk; each staged file holds its rows in line order.
     staged = [(s.file_index, Path(f)) for s in stats for f in s.clean_files]
+    files = [p for _, p in staged]
     with clock.lap("dedupe"):
-        deduped = dedupe_staged(
-            [p for _, p in staged],
+        losers = find_losers(
+            files,
             file_index=[i for i, _ in staged],
             key=spec.key,
             order_by=spec.dedupe_order,
             spill_dir=staging / "spill",
         )
-    kept = sum(pq.read_metadata(p).num_rows for p in deduped.files)
+    batch_duplicates = sum(len(lines) for lines in losers.values())
+    with clock.lap("cluster"):
+        # One Z-ordered file per partition: the merge links few files, Z-order rewrites none.
+        compacted = compact_staged(
+            files,
+            losers=losers,
+            schema=silver_schema(spec),
+            partition_by=spec.partitioning,
+            cluster_by=spec.clustering,
+            out_dir=staging / "compacted",
+            threads=get_settings().pipeline.workers,
+        )
+    kept = sum(pq.read_metadata(p).num_rows for p in compacted.values())
     _require(
-        kept == clean - deduped.duplicate_rows,
-        f"{clean} clean rows minus {deduped.duplicate_rows} batch duplicates should leave "
-        f"{clean - deduped.duplicate_rows} staged rows, found {kept}",
+        kept == clean - batch_duplicates,
+        f"{clean} clean rows minus {batch_duplicates} batch duplicates should leave "
+        f"{clean - batch_duplicates} staged rows, found {kept}",
     )
-    written, lost_to_table, touched = 0, 0, frozenset(_partitions(deduped.files))
-    if deduped.files:
+    written, lost_to_table, touched = 0, 0, frozenset(compacted)
+    if compacted:
         with clock.lap("merge"):
-            written, lost_to_table, touched = _merge(deduped.files, kept, tables=tables, seq=seq)
+            written, lost_to_table, touched = _merge(compacted, kept, tables=tables, seq=seq)
 
     quarantine_files = [Path(f) for s in stats for f in s.quarantine_files]
     if quarantine_files:
@@ -174,7 +186,7 @@ def commit_batch(
             f"{quarantined} quarantined rows were staged but {result.inserted_rows} appended",
         )
 
-    duplicates = deduped.duplicate_rows + lost_to_table
+    duplicates = batch_duplicates + lost_to_table
     _require(
         input_rows == written + quarantined + duplicates,
         f"input {input_rows} != written {written} + quarantined {quarantined} "
@@ -183,15 +195,18 @@ def commit_batch(
     return Outcome(input_rows, written, quarantined, duplicates, touched)
 
 
-def _merge(files: list[Path], kept: int, *, tables: Tables, seq: int) -> tuple[int, int, Any]:
-    """Merge the deduped files into silver: (written, lost to a stored version, partitions)."""
+def _merge(
+    files: dict[tuple[int, ...], Path], kept: int, *, tables: Tables, seq: int
+) -> tuple[int, int, Any]:
+    """Merge the deduped files (by partition) into silver: (written, lost to a stored version,
+    partitions)."""
     from warehouse.delta import commit_staged
     from warehouse.schema import silver_schema
 
     spec = tables.spec
     result = commit_staged(
         tables.silver,
-        files,
+        list(files.values()),
         schema=silver_schema(spec),
         key=spec.key,
         # Without a version column every row ties and the later arrival wins.
@@ -204,7 +219,7 @@ def _merge(files: list[Path], kept: int, *, tables: Tables, seq: int) -> tuple[i
     counts = {"inserted": result.inserted_rows, "updated": result.updated_rows,
               "duplicates": result.duplicate_rows}
     if result.skipped:  # committed before a crash: the commit's own record has the counts
-        touched = frozenset(_partitions(files))
+        touched = frozenset(files)
         # ... unless it fell out of the history; then all of it landed
         counts = _recorded(tables.silver, tables.app_id, seq) or {
             "inserted": kept, "updated": 0, "duplicates": 0}
@@ -224,6 +239,7 @@ def finish(
     stats: Sequence[ChunkStats],
     batch_id: str,
     clock: Stopwatch | None = None,
+    refresh_views: bool = True,
 ) -> None:
     """Cluster the touched partitions, refresh the views over them, record the DQ results."""
     from warehouse.delta import table_exists, zorder
@@ -233,7 +249,7 @@ def finish(
     if partitions and table_exists(tables.silver):
         with clock.lap("zorder"):
             zorder(tables.silver, columns=tables.spec.clustering, partitions=partitions)
-    if partitions and _importable("warehouse.views"):
+    if refresh_views and partitions and _importable("warehouse.views"):
         from warehouse.views import refresh
 
         with clock.lap("views"):
@@ -263,14 +279,6 @@ def _recorded(table: Path, app_id: str, app_version: int) -> dict[str, int] | No
         if info.get("appId") == app_id and info.get("appVersion") == app_version:
             return {k: int(info.get(k, 0)) for k in ("inserted", "updated", "duplicates")}
     return None
-
-
-def _partitions(files: Sequence[Path]) -> set[tuple[int, int]]:
-    found = set()
-    for path in files:
-        if m := _PARTITION.search(path.name):
-            found.add((int(m.group(1)), int(m.group(2))))
-    return found
 
 
 def _require(ok: bool, message: str) -> None:

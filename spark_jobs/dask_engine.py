@@ -93,6 +93,24 @@ def _client(n_workers: int) -> Any:
         return _state["client"]
 
 
+def worker_peak_rss() -> list[int]:
+    """Peak resident memory (bytes) of each worker process of the running cluster ([] if none).
+
+    Benchmarks read it: the driver's own peak says nothing about the workers, which hold the data.
+    """
+    with _lock:
+        client = _state.get("client")
+    if client is None or client.status != "running":
+        return []
+    return sorted(client.run(_peak_rss).values())
+
+
+def _peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
 def shutdown() -> None:
     """Stop the cluster this module started (workers exit); the next run starts a fresh one."""
     with _lock:

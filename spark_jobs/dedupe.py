@@ -17,6 +17,7 @@ from functools import lru_cache
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -43,10 +44,33 @@ def dedupe_staged(
 ) -> Deduped:
     """Drop every row that loses to another version of its key within these staged files.
 
-    ``file_index`` gives each staged file's source file position (the arrival order).
+    ``file_index`` gives each staged file's source file position (the arrival order). Only
+    files that hold a loser are rewritten (``spark_jobs.compact`` instead rewrites them all,
+    clustered, in one pass with the dropping).
     """
+    losers = find_losers(
+        files, file_index=file_index, key=key, order_by=order_by, spill_dir=spill_dir
+    )
+    kept = []
+    for number, name in enumerate(files):
+        lines = losers.get(number)
+        kept += _drop_lines(Path(name), pa.array(lines, pa.int64())) if lines is not None else [
+            Path(name)
+        ]
+    return Deduped(kept, sum(len(v) for v in losers.values()))
+
+
+def find_losers(
+    files: Sequence[Path],
+    *,
+    file_index: Sequence[int],
+    key: Sequence[str],
+    order_by: str | None,
+    spill_dir: Path,
+) -> dict[int, np.ndarray]:
+    """``{position in files: source lines of its rows that lose}``; files without losers absent."""
     if not files:
-        return Deduped([], 0)
+        return {}
     import duckdb
 
     spill_dir.mkdir(parents=True, exist_ok=True)
@@ -66,14 +90,12 @@ def dedupe_staged(
     finally:
         con.close()
     if losers.num_rows == 0:
-        return Deduped([Path(f) for f in files], 0)
+        return {}
     grouped = losers.group_by("file_no").aggregate([("source_line", "list")]).to_pydict()
-    by_file = dict(zip(grouped["file_no"], grouped["source_line_list"], strict=True))
-    kept = []
-    for number, name in enumerate(names):
-        lines = by_file.get(number)
-        kept += _drop_lines(Path(name), pa.array(lines, pa.int64())) if lines else [Path(name)]
-    return Deduped(kept, losers.num_rows)
+    return {
+        int(number): np.asarray(lines, dtype=np.int64)
+        for number, lines in zip(grouped["file_no"], grouped["source_line_list"], strict=True)
+    }
 
 
 def _drop_lines(path: Path, lines: pa.Array) -> list[Path]:

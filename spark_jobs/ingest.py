@@ -69,8 +69,13 @@ def ingest(
     workers: int | None = None,
     progress: bool = True,
     now: datetime | None = None,
+    refresh_views: bool = True,
 ) -> IngestSummary:
-    """Ingest raw files (or folders of them) into ``dataset``'s tables as one batch."""
+    """Ingest raw files (or folders of them) into ``dataset``'s tables as one batch.
+
+    ``refresh_views=False`` leaves the views to a later ``retail-insights views refresh``
+    (which picks up every partition changed since; bulk backfills of many batches use it).
+    """
     started = time.perf_counter()
     if engine not in get_args(Engine):
         raise UsageError(f"unknown engine {engine!r}.", hint=did_you_mean(engine, get_args(Engine)))
@@ -104,7 +109,8 @@ def ingest(
                          workers=workers or settings.pipeline.workers, on_progress=on_progress)
         outcome = accounting.commit_batch(stats, tables=tables, seq=seq, staging=staging,
                                           clock=clock)
-        accounting.finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock)
+        accounting.finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock,
+                          refresh_views=refresh_views)
         summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock)
         ledger.committed(batch_id=batch_id, seq=seq, files=new, summary=summary.to_json())
         shutil.rmtree(staging, ignore_errors=True)

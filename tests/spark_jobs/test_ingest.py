@@ -333,3 +333,26 @@ def test_an_empty_file_is_a_batch_of_nothing(tmp_path: Path, now) -> None:
     summary = ingest([tmp_path / "empty.csv"], dataset="retail_sales", now=now, progress=False)
     assert (summary.input_rows, summary.written_rows, summary.delta_version) == (0, 0, None)
     assert summary.files == (str(tmp_path / "empty.csv"),)
+
+
+def test_every_touched_partition_ends_as_one_clustered_file_and_views_can_wait(
+    tmp_path: Path, generated: Path, now
+) -> None:
+    from warehouse.delta import current_files, is_clustered
+
+    first = ingest([generated], dataset="retail_sales", now=now, progress=False,
+                   refresh_views=False)
+    silver, _ = tables()
+    files = current_files(silver)
+    assert len(files) == len(first.touched_partitions)  # one file per partition
+    assert all(is_clustered(Path(f), columns=["category", "state"]) for f in files)
+    assert "views" not in first.phases_s and {"cluster", "zorder"} <= set(first.phases_s)
+
+    before = rows_in(silver)
+    correction = [order("o-new"), order("o-new-2", updated="2025-01-06T10:00:00Z")]
+    second = ingest([write_csv(tmp_path, "more.csv", correction)], dataset="retail_sales",
+                    now=now, progress=False, refresh_views=False)
+    assert second.touched_partitions == ((2025, 1),)
+    january = [f for f in current_files(silver) if "/year=2025/month=1/" in f]
+    assert len(january) == 1 and is_clustered(Path(january[0]), columns=["category", "state"])
+    assert rows_in(silver) == before + 2

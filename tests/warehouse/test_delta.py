@@ -398,7 +398,7 @@ def test_zorder_clusters_the_touched_partitions_and_keeps_every_row(tmp_path):
 
     assert dataset(path).to_table().sort_by("order_id").equals(before)
     assert len(current_files(path)) == 1
-    assert DeltaTable(str(path)).history(1)[0]["operation"] == "OPTIMIZE"
+    assert DeltaTable(str(path)).history(1)[0]["retailInsightsMaintenance"]["operation"] == "ZORDER"
 
 
 def test_a_staged_file_spanning_two_months_is_rejected(tmp_path):

@@ -13,6 +13,7 @@ Typical load::
 """
 
 from warehouse.delta.batch import Mode
+from warehouse.delta.cluster import is_clustered, write_clustered, zorder, zorder_order
 from warehouse.delta.commit import CommitResult, commit_staged, commit_table
 from warehouse.delta.errors import CommitConflict, TableMissing
 from warehouse.delta.table import (
@@ -23,7 +24,6 @@ from warehouse.delta.table import (
     read_version,
     table_exists,
     vacuum,
-    zorder,
 )
 
 __all__ = [
@@ -35,10 +35,13 @@ __all__ = [
     "commit_table",
     "current_files",
     "dataset",
+    "is_clustered",
     "last_app_version",
     "open_table",
     "read_version",
     "table_exists",
     "vacuum",
+    "write_clustered",
     "zorder",
+    "zorder_order",
 ]

@@ -46,8 +46,14 @@ def new_table_file(root: Path, partition_by: Sequence[str], partition: Partition
 
 
 def add_action(
-    root: Path, path: Path, partition_by: Sequence[str], partition: Partition
+    root: Path,
+    path: Path,
+    partition_by: Sequence[str],
+    partition: Partition,
+    *,
+    data_change: bool = True,
 ) -> AddAction:
+    """The log entry adding ``path``; ``data_change=False`` for rewrites that keep every row."""
     info = path.stat()
     stats = delta_stats(pq.read_metadata(path), exclude=partition_by)
     return AddAction(
@@ -55,7 +61,7 @@ def add_action(
         info.st_size,
         partition_values(partition_by, partition),
         info.st_mtime_ns // 1_000_000,
-        True,
+        data_change,
         stats,
     )
 

@@ -1,19 +1,19 @@
-"""Reading and maintaining a Delta table: versions, snapshots, files, Z-order and vacuum."""
+"""Reading and maintaining a Delta table: versions, snapshots, files, vacuum.
+
+Z-order clustering lives in ``warehouse.delta.cluster``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from pathlib import Path
-import random
-import time
 
 from deltalake import DeltaTable
-from deltalake.exceptions import CommitFailedError, DeltaError
+from deltalake.exceptions import DeltaError
 import pyarrow.dataset as ds
 
 from retail_insights.errors import UsageError
 
-from warehouse.delta.errors import CommitConflict, TableMissing
+from warehouse.delta.errors import TableMissing
 
 
 def table_exists(table_path: Path) -> bool:
@@ -69,42 +69,6 @@ def current_files(table_path: Path) -> list[str]:
     ``basePath`` = the table root, pyarrow ``partitioning="hive"``.
     """
     return open_table(table_path).file_uris()
-
-
-def zorder(
-    table_path: Path,
-    *,
-    columns: Sequence[str] = ("category", "state"),
-    partitions: Iterable[tuple[int, ...]] | None = None,
-    max_retries: int = 5,
-) -> None:
-    """Cluster files by a Z-order curve over ``columns``; only ``partitions`` when given.
-
-    One commit per partition, so a conflict costs one partition's rewrite. Rows and versions of
-    keys are untouched (the commit carries no data change).
-    """
-    table = open_table(table_path)
-    names = table.metadata().partition_columns
-    targets = [None] if partitions is None else sorted(set(partitions))
-    for partition in targets:
-        filters = (
-            None
-            if partition is None
-            else [(c, "=", str(v)) for c, v in zip(names, partition, strict=True)]
-        )
-        for attempt in range(1, max_retries + 2):
-            try:
-                table.optimize.z_order(list(columns), partition_filters=filters)
-                break
-            except CommitFailedError:  # a concurrent commit removed a file we were rewriting
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))
-                table = open_table(table_path)
-        else:
-            raise CommitConflict(
-                f"Z-order of {str(table_path)!r} partition {partition} lost "
-                f"{max_retries + 1} races.",
-                hint="Run zorder again later; it is safe to repeat.",
-            )
 
 
 def vacuum(table_path: Path, *, retention_hours: int) -> list[str]:
