@@ -4,15 +4,19 @@
     .venv/bin/python benchmarks/bench_views.py --rows 10000000
 
 A silver table of N random orders over two years (2024-2025) is written to a temporary
-RETAIL_HOME, the views are refreshed (full), and each question runs through the DuckDB backend
-on the smallest view that answers it and on ``sales``. Bytes and rows read are the backend's scan
-meter (Parquet column chunks and row groups left after pruning); latency is the backend's
-execution time (guard and catalog set-up excluded), median of --repeat runs after one warm-up.
+RETAIL_HOME and the views are refreshed (full, timed). Then 1% more rows land in one month and
+an incremental refresh is timed. Each question is routed and compiled by the assistant (the
+smallest view that answers it) and compiled again over ``sales``; both run through the DuckDB
+backend and must give the same numbers. Bytes and rows read are the backend's scan meter (Parquet
+column chunks and row groups left after pruning); latency is the backend's execution time (guard
+and catalog set-up excluded), median of --repeat runs after one warm-up.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import date
+from decimal import Decimal
 import os
 import statistics
 import sys
@@ -43,33 +47,15 @@ CATEGORIES = (
     "Books",
     "Unknown",
 )
+# The issue's question shapes, asked in words: the assistant's router picks the smallest view that
+# answers each one, and the same intent is compiled over ``sales`` for the comparison.
+AS_OF = date(2026, 1, 1)
 QUESTIONS = [
-    (
-        "revenue by state, Q3 2025",
-        "SELECT state, SUM(revenue) AS revenue FROM sales_monthly "
-        "WHERE year = 2025 AND month BETWEEN 7 AND 9 "
-        "AND status <> 'Cancelled' GROUP BY state ORDER BY revenue DESC",
-        "SELECT state, SUM(revenue) AS revenue FROM sales "
-        "WHERE year = 2025 AND month BETWEEN 7 AND 9 "
-        "AND status <> 'Cancelled' GROUP BY state ORDER BY revenue DESC",
-    ),
-    (
-        "orders by category and channel, March 2025",
-        "SELECT category, channel, SUM(orders) AS orders FROM sales_monthly "
-        "WHERE year = 2025 AND month = 3 "
-        "AND status <> 'Cancelled' GROUP BY ALL ORDER BY ALL",
-        "SELECT category, channel, COUNT(*) AS orders FROM sales WHERE year = 2025 AND month = 3 "
-        "AND status <> 'Cancelled' GROUP BY ALL ORDER BY ALL",
-    ),
-    (
-        "monthly revenue trend, 2024",
-        "SELECT month, SUM(revenue) AS revenue FROM sales_monthly "
-        "WHERE year = 2024 AND status <> 'Cancelled' "
-        "GROUP BY month ORDER BY month",
-        "SELECT month, SUM(revenue) AS revenue FROM sales "
-        "WHERE year = 2024 AND status <> 'Cancelled' "
-        "GROUP BY month ORDER BY month",
-    ),
+    "revenue by state in Q3 2025",
+    "orders by category and channel in March 2025",
+    "monthly revenue in 2024",
+    "revenue by category in 2025",
+    "revenue by state and category in March 2025",
 ]
 
 
@@ -163,6 +149,41 @@ def silver_rows(n: int, *, seed: int) -> pa.Table:
     return pa.table([columns[f.name] for f in schema], schema=schema)
 
 
+def _numbers(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """Rows with numbers as floats to 9 significant digits (a view's SUM(orders) vs COUNT(*))."""
+
+    def norm(value: object) -> object:
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            return float(f"{float(value):.9g}")
+        return value
+
+    return sorted((tuple(norm(v) for v in row) for row in rows), key=repr)
+
+
+def _one_month_more(rows: pa.Table, *, fraction: float, seed: int) -> pa.Table:
+    """``fraction`` of ``rows`` again as new orders in December 2025: one touched partition."""
+    extra = silver_rows(max(1, int(rows.num_rows * fraction)), seed=seed + 1)
+    ts = pa.array(
+        np.datetime64("2025-12-01T00:00:00", "us")
+        + np.random.default_rng(seed).integers(0, 31 * 86400 * 10**6, size=extra.num_rows).astype(
+            "timedelta64[us]"
+        ),
+        pa.timestamp("us", tz="UTC"),
+    )
+    replaced = {
+        "order_id": pa.array([f"x{i}" for i in range(extra.num_rows)]),
+        "order_ts": ts,
+        "updated_at": ts,
+        "order_date": ts.cast(pa.date32()),
+        "ship_date": ts.cast(pa.date32()),
+        "year": pa.array(np.full(extra.num_rows, 2025), pa.int32()),
+        "month": pa.array(np.full(extra.num_rows, 12), pa.int32()),
+    }
+    for name, values in replaced.items():
+        extra = extra.set_column(extra.schema.get_field_index(name), name, values)
+    return extra
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -175,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         get_settings.cache_clear()
         from deltalake import write_deltalake
 
+        from assistant.compiler import Compiler
+        from assistant.router import Router
+        from assistant.sources import Source
         from warehouse import views
         from warehouse.backends.duckdb import DuckDBBackend
 
@@ -190,13 +214,25 @@ def main(argv: list[str] | None = None) -> int:
         sizes = ", ".join(f"{v.name} {v.rows_written:,}" for v in refreshed.views)
         console.print(
             f"silver: {args.rows:,} rows written in {written - started:.1f}s; "
-            f"views refreshed in {done - written:.1f}s ({sizes} rows)"
+            f"full refresh of {len(refreshed.views)} views in {done - written:.1f}s "
+            f"({sizes} rows)"
+        )
+        extra = _one_month_more(rows, fraction=0.01, seed=args.seed)
+        write_deltalake(str(path), extra, mode="append", partition_by=["year", "month"])
+        started = time.perf_counter()
+        again = views.refresh("retail_sales")
+        done = time.perf_counter()
+        touched = sorted({p for v in again.views for p in v.partitions})
+        console.print(
+            f"incremental refresh after {extra.num_rows:,} new rows in one month: "
+            f"{done - started:.1f}s (partitions {touched})"
         )
 
         backend = DuckDBBackend(dataset="retail_sales")
         table = Table(title=f"smallest view vs sales, {args.rows:,} silver rows (DuckDB backend)")
         for column in (
             "question",
+            "view",
             "bytes view",
             "bytes sales",
             "bytes ratio",
@@ -206,20 +242,25 @@ def main(argv: list[str] | None = None) -> int:
             "ms sales",
             "latency ratio",
         ):
-            table.add_column(column, justify="left" if column == "question" else "right")
-        for question, on_view, on_sales in QUESTIONS:
+            table.add_column(column, justify="left" if column in ("question", "view") else "right")
+        for question in QUESTIONS:
+            route = Router().parse(question, dataset="retail_sales", as_of=AS_OF)
+            assert route.complete, f"{question}: {route.reason}"
+            on_view = Compiler().compile(route.intent)
+            on_sales = Compiler().compile(route.intent, source=Source("sales", "base", None))
             measured = []
-            for sql in (on_view, on_sales):
-                backend.query(sql)  # warm-up: file cache and first-use costs
-                runs = [backend.query(sql) for _ in range(args.repeat)]
+            for compiled in (on_view, on_sales):
+                backend.query(compiled.sql, compiled.params)  # warm-up: file cache, first use
+                runs = [backend.query(compiled.sql, compiled.params) for _ in range(args.repeat)]
                 measured.append((runs[0], statistics.median(r.elapsed_ms for r in runs)))
             (view, view_ms), (base, base_ms) = measured
-            assert view.rows == base.rows, f"{question}: the view and sales disagree"
+            assert _numbers(view.rows) == _numbers(base.rows), f"{question}: view and sales differ"
             table.add_row(
                 question,
+                on_view.source.table,
                 f"{view.bytes_read:,}",
                 f"{base.bytes_read:,}",
-                f"{view.bytes_read / base.bytes_read:.3f}",
+                f"{view.bytes_read / base.bytes_read:.4f}",
                 f"{view.rows_read:,}",
                 f"{base.rows_read:,}",
                 f"{view_ms:.1f}",

@@ -23,7 +23,6 @@ from pathlib import Path
 import tempfile
 import threading
 from typing import Any, Literal
-from urllib.parse import unquote
 
 from deltalake import DeltaTable
 import duckdb
@@ -34,7 +33,7 @@ from sqlglot import exp
 
 from retail_insights.errors import UsageError, did_you_mean
 from retail_insights.settings import get_settings
-from warehouse import sqlfiles
+from warehouse import parquet_scan, sqlfiles
 from warehouse.schema import quarantine_schema, silver_schema
 from warehouse.spec import dataset_names, load_dataset
 
@@ -275,55 +274,6 @@ def connect(dataset: str | None = None, *, read_only: bool = True) -> duckdb.Duc
 # ---- the DuckDB database file -------------------------------------------------------------------
 
 
-def _duckdb_types(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> dict[str, exp.DataType]:
-    relation = con.from_arrow(schema.empty_table())
-    return {
-        name: exp.DataType.build(str(t), dialect="duckdb")
-        for name, t in zip(relation.columns, relation.types, strict=True)
-    }
-
-
-def _files_query(con: duckdb.DuckDBPyConnection, table: DeltaTable) -> exp.Query:
-    """SELECT over a snapshot's Parquet files: one branch per partition, its values as constants.
-
-    Partition values come from the Delta log, not from folder names, so this holds whatever the
-    file layout; DuckDB drops the branches a filter on a partition column rules out.
-    """
-    schema = pa.schema(table.schema().to_arrow())
-    types = _duckdb_types(con, schema)
-    partition_by = table.metadata().partition_columns
-    root = Path(table.table_uri.removeprefix("file://"))
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for action in pa.table(table.get_add_actions(flatten=True)).to_pylist():
-        key = tuple(action.get(f"partition.{c}") for c in partition_by)
-        groups.setdefault(key, []).append(
-            str(root / unquote(action["path"]))
-        )  # the log URL-encodes paths
-    if not groups:
-        return _empty_query(con, schema)
-    branches = []
-    for key, files in sorted(groups.items(), key=lambda item: str(item[0])):
-        values = dict(zip(partition_by, key, strict=True))
-        columns = [
-            exp.alias_(exp.cast(exp.convert(values[c]), types[c]), c, quoted=True)
-            if c in values
-            else exp.column(c, quoted=True)
-            for c in schema.names
-        ]
-        array = exp.Array(expressions=[exp.Literal.string(f) for f in sorted(files)])
-        branches.append(sqlfiles.render("parquet_files", {"columns": columns, "files": array}))
-    query = branches[0]
-    for branch in branches[1:]:
-        query = exp.union(query, branch, distinct=False)
-    return query
-
-
-def _empty_query(con: duckdb.DuckDBPyConnection, schema: pa.Schema) -> exp.Query:
-    types = _duckdb_types(con, schema)
-    columns = [exp.alias_(exp.cast(exp.null(), types[c]), c, quoted=True) for c in schema.names]
-    return sqlfiles.render("empty_relation", {"columns": columns})
-
-
 def sync_duckdb_file(*, path: Path | None = None) -> Path:
     """Rewrite the DuckDB file so its views point at every table's current files; returns its path.
 
@@ -351,11 +301,11 @@ def sync_duckdb_file(*, path: Path | None = None) -> Path:
                 for info in dataset_tables(name):
                     table = open_table(info.path)
                     if table is not None:
-                        query = _files_query(con, table)
+                        query = parquet_scan.files_query(con, table)
                     elif info.view is not None:
                         query = view_query(name, info.view, silver=silver)
                     else:
-                        query = _empty_query(con, empty_schema(info))
+                        query = parquet_scan.empty_query(con, empty_schema(info))
                     con.execute(_create_view(name, info.name, query))
             default = settings.default_dataset
             for info in dataset_tables(default):

@@ -13,6 +13,8 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import sqlglot
+from sqlglot import exp
 import yaml
 
 from retail_insights.errors import ConfigError, UsageError, did_you_mean
@@ -114,9 +116,32 @@ class TimeDimension(_Strict):
     grains: tuple[Literal["hour", "day", "week", "month", "quarter", "year", "day_of_week"], ...]
 
 
+Grain = Literal["hour", "day", "month", "year"]
+GRAIN_RANK: dict[str, int] = {"year": 0, "month": 1, "day": 2, "hour": 3}  # coarsest first
+
+
 class View(_Strict):
-    grain: Literal["hour", "day", "month", "year"]
+    """One gold view: ``view_columns.measures`` summed per period of ``grain`` and per dimensions.
+
+    ``dimensions`` defaults to ``view_columns.dimensions`` (the full views); a rollup view names a
+    subset. ``metrics`` defaults to every metric whose additive form and row filter the view's
+    columns hold. Both are filled in at load time, so a loaded view always has them.
+    """
+
+    grain: Grain
     table: str
+    dimensions: tuple[str, ...] | None = None
+    metrics: tuple[str, ...] | None = None
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        assert self.dimensions is not None, "views are resolved when the dataset loads"
+        return self.dimensions
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        assert self.metrics is not None, "views are resolved when the dataset loads"
+        return self.metrics
 
 
 class ViewColumns(_Strict):
@@ -149,9 +174,21 @@ class SemanticModel(_Strict):
         return self.metric(metric).additive is not None
 
     def views_by_grain(self) -> list[tuple[str, View]]:
-        """Views from the coarsest grain to the finest: the first that fits is the smallest."""
-        order = {"year": 0, "month": 1, "day": 2, "hour": 3}
-        return sorted(self.views.items(), key=lambda item: order[item[1].grain])
+        """Views from the coarsest grain to the finest; within a grain, full views first.
+
+        Full views (every ``view_columns`` dimension) lead their grain, so the first view holds
+        every view dimension. To route a question, use ``views_by_size``.
+        """
+        full = set(self.view_columns.dimensions)
+
+        def key(item: tuple[str, View]) -> tuple[int, bool]:
+            return GRAIN_RANK[item[1].grain], not full <= set(item[1].dims)
+
+        return sorted(self.views.items(), key=key)
+
+    def views_by_size(self) -> list[tuple[str, View]]:
+        """Views in their declared order, smallest first: the first that can answer is the one to use."""
+        return list(self.views.items())
 
 
 class Dataset(_Strict):
@@ -231,11 +268,81 @@ def _check_references(spec: DatasetSpec, sem: SemanticModel, folder: Path) -> No
         raise bad("semantic model", "table", sem.table, spec.tables)
 
 
+def _metric_columns(sem: SemanticModel, name: str) -> set[str]:
+    """Columns a metric reads over a view: its additive form's and its row filter's."""
+    metric = sem.metrics[name]
+    texts = [metric.additive or "", sem.filters.get(metric.filter or "", "")]
+    return {
+        column.name
+        for text in texts
+        if text
+        for column in sqlglot.parse_one(text, read="duckdb").find_all(exp.Column)
+    }
+
+
+def resolve_views(spec: DatasetSpec, sem: SemanticModel, *, where: Path) -> SemanticModel:
+    """The model with every view's dimensions and answerable metrics filled in and checked.
+
+    Views are tried in declared order, so a view that an earlier one fully covers (grain as fine
+    or finer, every dimension, every metric) could never be chosen: that is an error too.
+    """
+    names = {spec.silver_table, *spec.tables}
+    resolved: dict[str, View] = {}
+    for name, view in sem.views.items():
+        dims = view.dimensions if view.dimensions is not None else sem.view_columns.dimensions
+        for dim in dims:
+            if dim not in sem.dimensions:
+                raise ConfigError(
+                    f"{where}: view {name!r} has unknown dimension {dim!r}.",
+                    hint=did_you_mean(dim, sem.dimensions) + " Fix: use declared dimensions.",
+                )
+        if len(set(dims)) != len(dims):
+            raise ConfigError(f"{where}: view {name!r} lists a dimension twice: {list(dims)}.",
+                              hint="Fix: list each dimension once.")
+        columns = {*dims, *sem.view_columns.measures}
+        answerable = tuple(m for m in sem.metrics
+                           if sem.metrics[m].additive is not None and _metric_columns(sem, m) <= columns)
+        for metric in view.metrics or ():
+            if metric not in sem.metrics:
+                raise ConfigError(f"{where}: view {name!r} lists unknown metric {metric!r}.",
+                                  hint=did_you_mean(metric, sem.metrics) + " Fix: use declared metrics.")
+            if metric not in answerable:
+                needs = sorted(_metric_columns(sem, metric) - columns) or ["an additive form"]
+                raise ConfigError(
+                    f"{where}: view {name!r} cannot answer metric {metric!r}: it lacks {needs}.",
+                    hint=f"It answers {list(answerable)}. Fix: drop the metric or add the dimension.",
+                )
+        if view.table in names:
+            raise ConfigError(f"{where}: view {name!r} reuses the table name {view.table!r}.",
+                              hint="Fix: give every view its own table.")
+        names.add(view.table)
+        resolved[name] = view.model_copy(
+            update={"dimensions": tuple(dims),
+                    "metrics": view.metrics if view.metrics is not None else answerable})
+    _check_shadowing(resolved, where)
+    return sem.model_copy(update={"views": resolved})
+
+
+def _check_shadowing(views: dict[str, View], where: Path) -> None:
+    seen: list[tuple[str, View]] = []
+    for name, view in views.items():
+        for earlier_name, earlier in seen:
+            if (GRAIN_RANK[earlier.grain] >= GRAIN_RANK[view.grain]
+                    and set(view.dims) <= set(earlier.dims) and set(view.answers) <= set(earlier.answers)):
+                raise ConfigError(
+                    f"{where}: view {name!r} would never be chosen: {earlier_name!r}, listed before "
+                    "it, answers every question it can.",
+                    hint="Fix: list views smallest first (the router takes the first that answers).",
+                )
+        seen.append((name, view))
+
+
 def load_dataset_from(folder: Path) -> Dataset:
     """Load and cross-check one dataset folder (``dataset.yaml`` + ``semantic.yaml``)."""
     spec = _read(folder / "dataset.yaml", DatasetSpec)
     semantic = _read(folder / "semantic.yaml", SemanticModel)
     _check_references(spec, semantic, folder)
+    semantic = resolve_views(spec, semantic, where=folder / "semantic.yaml")
     return Dataset(spec=spec, semantic=semantic, folder=folder)
 
 

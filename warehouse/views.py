@@ -1,10 +1,12 @@
 """Gold views: additive rollups of the silver table per time grain, stored as Delta tables.
 
-Each view sums ``view_columns.measures`` per time bucket (``period_start``, UTC) and per
-``view_columns.dimensions``; it is partitioned like the silver table, the yearly view by year only.
-A refresh recomputes only the (year, month) partitions whose silver files changed since the silver
-version the view last reflected, and replaces exactly those partitions in one commit. That commit
-records the silver version in its metadata, so staleness is a comparison of two numbers.
+Each view sums ``view_columns.measures`` per time bucket (``period_start``, UTC) and per its
+dimensions (``view_columns.dimensions``, or a rollup view's subset); it is partitioned like the
+silver table, a yearly view by year only. A refresh recomputes only the (year, month) partitions
+whose silver files changed since the silver version each view last reflected, computes every view
+from one scan of those partitions (``warehouse.rollups``), and replaces exactly those partitions in
+one commit per view. That commit records the silver version in its metadata, so staleness is a
+comparison of two numbers.
 """
 
 from __future__ import annotations
@@ -19,13 +21,11 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
-import sqlglot
 from sqlglot import exp
 
-from retail_insights.errors import ConfigError, DataError, RetryableError, UsageError, did_you_mean
+from retail_insights.errors import DataError, RetryableError, UsageError, did_you_mean
 from retail_insights.settings import get_settings
-from warehouse import catalog, sqlfiles
+from warehouse import catalog, rollups, sqlfiles
 from warehouse.spec import Dataset, load_dataset
 
 SOURCE_VERSION_KEY = "retail.source_version"
@@ -80,38 +80,18 @@ def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
     return ("year",) if grain == "year" else tuple(load_dataset(dataset).spec.partitioning)
 
 
-def _measure(ds: Dataset, name: str, text: str) -> exp.Expression:
-    node = sqlglot.parse_one(text, read=sqlfiles.SOURCE_DIALECT)
-    types = {c.name: c.type for c in ds.spec.source.columns} | {
-        d.name: d.type for d in ds.spec.derived
-    }
-    summed = node.this if isinstance(node, exp.Sum) else None
-    if isinstance(summed, exp.Column) and types.get(summed.name, "").startswith("int"):
-        # SUM of an integer is a 128-bit integer in DuckDB; keep the stored type portable.
-        node = exp.cast(node, exp.DataType.build("BIGINT"))
-    return exp.alias_(node, name)
-
-
 def view_query(dataset: str, view: str, *, silver: exp.Table | None = None) -> exp.Select:
     """The view's defining query (DuckDB) over ``silver`` (default: the unqualified silver)."""
     ds = load_dataset(dataset)
-    grain, _ = _view(ds, view)
-    sem = ds.semantic
-    substitutions = {
-        "grain": exp.var(grain.upper()),
-        "time_column": exp.column(sem.time_dimension.column),
-        "partitions": [exp.column(c) for c in partition_columns(dataset, view)],
-        "dimensions": [exp.column(sem.dimensions[d].column) for d in sem.view_columns.dimensions],
-        "measures": [_measure(ds, name, text) for name, text in sem.view_columns.measures.items()],
-        "silver": silver if silver is not None else exp.to_table(ds.spec.silver_table),
-    }
-    query = sqlfiles.render("view_rollup", substitutions)
-    if not isinstance(query, exp.Select):
-        raise ConfigError(
-            f"{sqlfiles.SQL_DIR / 'view_rollup.sql'} must hold one SELECT.",
-            hint="Fix: restore the file; views are rendered from it.",
-        )
-    return query
+    _view(ds, view)
+    spec = ds.semantic.views[view]
+    return rollups.rollup_query(
+        ds,
+        grain=spec.grain,
+        dimensions=spec.dims,
+        partition_by=partition_columns(dataset, view),
+        silver=silver if silver is not None else exp.to_table(ds.spec.silver_table),
+    )
 
 
 def view_sql(
@@ -177,57 +157,26 @@ def view_status(dataset: str) -> list[ViewStatus]:
 # ---- refresh ----------------------------------------------------------------------------------
 
 
-def _predicate(partitions: Iterable[Partition], columns: tuple[str, ...]) -> str:
-    """Delta predicate selecting exactly these partitions, built as a sqlglot tree."""
-    by_year: dict[int, set[int]] = {}
-    for part in partitions:
-        by_year.setdefault(part[0], set()).update(part[1:])
-    terms = []
-    for year, months in sorted(by_year.items()):
-        term: exp.Expression = exp.column(columns[0]).eq(exp.Literal.number(year))
-        if len(columns) > 1:
-            term = exp.and_(
-                term, exp.column(columns[1]).isin(*(exp.Literal.number(m) for m in sorted(months)))
-            )
-        terms.append(exp.paren(term, copy=False))
-    return exp.or_(*terms).sql(dialect="duckdb")
+def _expected_schema(con: duckdb.DuckDBPyConnection, dataset: str, view: str) -> pa.Schema:
+    """Columns and types the view's defining query yields (run over no rows)."""
+    empty = f"__empty_{dataset}"
+    con.register(empty, catalog.empty_schema(_silver_info(dataset)).empty_table())
+    try:
+        sql = view_sql(dataset, view, silver=exp.to_table(empty))
+        return con.sql(sql).to_arrow_table().schema
+    finally:
+        con.unregister(empty)
 
 
-def _partition_filter(partitions: Iterable[Partition], columns: tuple[str, ...]) -> pads.Expression:
-    terms = [pads.scalar(False)]
-    for part in partitions:
-        term = pads.field(columns[0]) == part[0]
-        for column, value in zip(columns[1:], part[1:], strict=True):
-            term = term & (pads.field(column) == value)
-        terms.append(term)
-    combined = terms[0]
-    for term in terms[1:]:  # OR over the partitions; the leading FALSE keeps "no partitions" valid
-        combined = combined | term
-    return combined
-
-
-def _computed(
-    con: duckdb.DuckDBPyConnection,
-    dataset: str,
-    view: str,
-    silver: DeltaTable,
-    partitions: set[Partition] | None,
-) -> pa.RecordBatchReader:
-    """The view's rows for some partitions (None = all) from a pinned silver snapshot, streamed.
-
-    The stream goes from DuckDB straight into the Delta writer, with no Python generator in between
-    that DuckDB's and delta-rs's worker threads would have to take the GIL for.
-    """
+def _silver_info(dataset: str) -> catalog.TableInfo:
     ds = load_dataset(dataset)
-    columns = partition_columns(dataset, view)
-    where = None if partitions is None else _partition_filter(sorted(partitions), columns)
-    con.register(ds.spec.silver_table, catalog.arrow_dataset(silver, partitions=where))
-    return con.sql(view_sql(dataset, view)).to_arrow_reader()
+    name = ds.spec.silver_table
+    return catalog.TableInfo(dataset, name, "silver", get_settings().table_path(dataset, name))
 
 
-def _same_columns(table: DeltaTable, reader: pa.RecordBatchReader) -> bool:
+def _same_columns(table: DeltaTable, schema: pa.Schema) -> bool:
     stored = pa.schema(table.schema().to_arrow())
-    return [(f.name, f.type) for f in stored] == [(f.name, f.type) for f in reader.schema]
+    return [(f.name, f.type) for f in stored] == [(f.name, f.type) for f in schema]
 
 
 def _rows_added(path: Path) -> int:
@@ -254,7 +203,19 @@ def _plan(
     return ("incremental" if changed else "unchanged"), changed, True
 
 
-def _refresh_view(
+@dataclass(frozen=True)
+class _ViewPlan:
+    name: str
+    path: Path
+    columns: tuple[str, ...]  # partition columns
+    table: DeltaTable | None
+    recorded: int | None
+    mode: Literal["full", "incremental", "unchanged"]
+    touched: frozenset[Partition] | None  # view partitions to recompute; None = all
+    source_version: int | None
+
+
+def _plan_view(
     con: duckdb.DuckDBPyConnection,
     dataset: str,
     view: str,
@@ -262,64 +223,110 @@ def _refresh_view(
     *,
     full: bool,
     partitions: set[tuple[int, int]] | None,
-) -> ViewRefresh:
+) -> _ViewPlan:
     _, table_name = _view(load_dataset(dataset), view)
     path = get_settings().table_path(dataset, table_name)
     columns = partition_columns(dataset, view)
     table = catalog.open_table(path)
     recorded = recorded_source_version(table) if table else None
     mode, wanted, current = _plan(silver, recorded, full=full, partitions=partitions)
-    source_version = silver.version() if current else recorded
-    properties = CommitProperties(custom_metadata={SOURCE_VERSION_KEY: str(source_version)})
-    if mode == "unchanged" and table is not None:
-        if recorded != source_version:
-            # Nothing to recompute, but the view now reflects a newer silver version: record that.
-            table.create_write_transaction(
-                [],
-                mode="append",
-                schema=pa.schema(table.schema().to_arrow()),
-                partition_by=list(columns),
-                commit_properties=properties,
-            )
-        return ViewRefresh(view, mode, (), 0, source_version, catalog.open_table(path).version())
-    touched = None if wanted is None else {p[: len(columns)] for p in wanted}
-    if (
-        touched is not None
-        and table is not None
-        and not _same_columns(table, _computed(con, dataset, view, silver, set()))
+    touched = None if wanted is None else frozenset(p[: len(columns)] for p in wanted)
+    if mode == "unchanged" and table is None:
+        mode, touched = "incremental", frozenset()  # nothing to compute, but create the table
+    if mode != "full" and table is not None and not _same_columns(
+        table, _expected_schema(con, dataset, view)
     ):
         mode, touched = "full", None  # the semantic model changed the view's columns
-    reader = _computed(con, dataset, view, silver, touched)
-    if touched is None:
+    source_version = silver.version() if current else recorded
+    return _ViewPlan(view, path, columns, table, recorded, mode, touched, source_version)
+
+
+def _record_only(plan: _ViewPlan) -> ViewRefresh:
+    """Nothing to recompute; if the view now reflects a newer silver version, commit just that."""
+    assert plan.table is not None
+    if plan.recorded != plan.source_version:
+        plan.table.create_write_transaction(
+            [],
+            mode="append",
+            schema=pa.schema(plan.table.schema().to_arrow()),
+            partition_by=list(plan.columns),
+            commit_properties=_properties(plan.source_version),
+        )
+    version = catalog.open_table(plan.path).version()  # type: ignore[union-attr]
+    return ViewRefresh(plan.name, "unchanged", (), 0, plan.source_version, version)
+
+
+def _properties(source_version: int | None) -> CommitProperties:
+    return CommitProperties(custom_metadata={SOURCE_VERSION_KEY: str(source_version)})
+
+
+def _write(con: duckdb.DuckDBPyConnection, plan: _ViewPlan, rows: exp.Select) -> ViewRefresh:
+    """Replace the view's touched partitions (or all of it) with ``rows``, in one commit."""
+    reader = con.sql(sqlfiles.to_sql(rows, pretty=False)).to_arrow_reader()
+    if plan.touched is None:
         write_deltalake(
-            str(path),
+            str(plan.path),
             reader,
             mode="overwrite",
             schema_mode="overwrite",
-            partition_by=list(columns),
-            commit_properties=properties,
+            partition_by=list(plan.columns),
+            commit_properties=_properties(plan.source_version),
         )
     else:
+        predicate = rollups.partition_condition(sorted(plan.touched), plan.columns)
         write_deltalake(
-            str(path),
+            str(plan.path),
             reader,
             mode="overwrite",
-            predicate=_predicate(touched, columns),
-            partition_by=list(columns),
-            commit_properties=properties,
+            predicate=predicate.sql(dialect="duckdb"),
+            partition_by=list(plan.columns),
+            commit_properties=_properties(plan.source_version),
         )
+    table = catalog.open_table(plan.path)
+    assert table is not None
     done = (
-        touched
-        if touched is not None
-        else {tuple(int(v[c]) for c in columns) for v in catalog.open_table(path).partitions()}
+        plan.touched
+        if plan.touched is not None
+        else {tuple(int(v[c]) for c in plan.columns) for v in table.partitions()}
     )
     return ViewRefresh(
-        view,
-        mode,
+        plan.name,
+        plan.mode,
         tuple(sorted(done)),
-        _rows_added(path),
-        source_version,
-        catalog.open_table(path).version(),
+        _rows_added(plan.path),
+        plan.source_version,
+        table.version(),
+    )
+
+
+def _refresh_views(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    names: list[str],
+    silver: DeltaTable,
+    *,
+    full: bool,
+    partitions: set[tuple[int, int]] | None,
+) -> tuple[ViewRefresh, ...]:
+    ds = load_dataset(dataset)
+    plans = [
+        _plan_view(con, dataset, name, silver, full=full, partitions=partitions) for name in names
+    ]
+    jobs = [
+        rollups.Job(
+            view=p.name,
+            grain=ds.semantic.views[p.name].grain,
+            dimensions=ds.semantic.views[p.name].dims,
+            partition_by=p.columns,
+            partitions=p.touched,
+        )
+        for p in plans
+        if p.mode != "unchanged"
+    ]
+    computed = rollups.compute(con, ds, silver, jobs) if jobs else {}
+    return tuple(
+        _record_only(p) if p.mode == "unchanged" else _write(con, p, computed[p.name])
+        for p in plans
     )
 
 
@@ -332,10 +339,11 @@ def refresh(
 ) -> RefreshResult:
     """Bring the dataset's views up to date with its silver table.
 
-    ``partitions`` recomputes just those (year, month) partitions (the yearly view: their years);
+    ``partitions`` recomputes just those (year, month) partitions (a yearly view: their years);
     ``full`` recomputes everything; neither recomputes the partitions changed since each view's
-    recorded silver version. Every view is computed from one pinned silver snapshot, and each
-    view's change is a single Delta commit. The DuckDB database file is re-synced afterwards.
+    recorded silver version. Every view is computed from one pinned silver snapshot, read once
+    (``warehouse.rollups``), and each view's change is a single Delta commit. The DuckDB database
+    file is re-synced afterwards.
     """
     ds = load_dataset(dataset)
     settings = get_settings()
@@ -356,10 +364,11 @@ def refresh(
         )
     with duckdb.connect(":memory:") as con:
         con.execute(catalog.set_statement("TimeZone", "UTC"))  # buckets are UTC (SPEC 2)
+        # Row order within a view is irrelevant; not keeping it lets big aggregates stream.
+        con.execute(catalog.set_statement("preserve_insertion_order", False))
         try:
-            results = tuple(
-                _refresh_view(con, dataset, name, silver, full=full, partitions=partitions)
-                for name in names
+            results = _refresh_views(
+                con, dataset, names, silver, full=full, partitions=partitions
             )
         except CommitFailedError as exc:
             raise RetryableError(

@@ -46,9 +46,68 @@ def test_distinct_counts_cannot_be_answered_from_views():
     assert sem.view_answers("revenue")
 
 
-def test_views_are_ordered_from_coarsest_to_finest_grain():
+def test_views_are_ordered_from_coarsest_to_finest_grain_with_full_views_leading_their_grain():
     names = [name for name, _ in load_dataset("retail_sales").semantic.views_by_grain()]
-    assert names == ["sales_yearly", "sales_monthly", "sales_daily", "sales_hourly"]
+    assert names == ["sales_yearly", "sales_monthly", "sales_monthly_geo", "sales_monthly_channel",
+                     "sales_monthly_product", "sales_daily", "sales_daily_totals", "sales_daily_mix", "sales_hourly"]
+
+
+def test_views_by_size_keep_the_declared_smallest_first_order():
+    names = [name for name, _ in load_dataset("superstore").semantic.views_by_size()]
+    assert names == ["superstore_daily_totals", "superstore_monthly_geo", "superstore_monthly_product",
+                     "superstore_yearly", "superstore_monthly", "superstore_daily"]
+
+
+def test_every_view_states_its_grain_dimensions_and_answerable_metrics():
+    sem = load_dataset("retail_sales").semantic
+    full = sem.views["sales_monthly"]
+    geo = sem.views["sales_monthly_geo"]
+    assert full.dims == sem.view_columns.dimensions and full.grain == "month"
+    assert (geo.grain, geo.dims) == ("month", ("region", "state", "status"))
+    assert "revenue" in geo.answers and "cancellation_rate" in geo.answers
+    assert "customers" not in geo.answers          # a distinct count is not additive
+    store = load_dataset("superstore").semantic.views["superstore_daily_totals"]
+    assert store.dims == () and set(store.answers) == {
+        "sales", "profit", "quantity", "order_lines", "margin", "avg_discount", "days_to_ship"}
+
+
+def test_rollup_view_with_an_unknown_dimension_names_it(editable):
+    folder = editable("semantic.yaml",
+                      lambda d: d["views"]["sales_monthly_geo"]["dimensions"].append("colour"))
+    with pytest.raises(ConfigError, match="view 'sales_monthly_geo' has unknown dimension 'colour'. "
+                                          "Allowed: .*'state'"):
+        load_dataset_from(folder)
+
+
+def test_view_listing_a_metric_its_columns_cannot_answer_names_the_missing_column(editable):
+    def drop_status(doc):
+        doc["views"]["sales_monthly_geo"].update(dimensions=["region", "state"], metrics=["revenue"])
+
+    with pytest.raises(ConfigError, match=r"view 'sales_monthly_geo' cannot answer metric 'revenue': "
+                                          r"it lacks \['status'\]"):
+        load_dataset_from(editable("semantic.yaml", drop_status))
+
+
+def test_view_listing_an_unknown_metric_suggests_the_closest(editable):
+    folder = editable("semantic.yaml", lambda d: d["views"]["sales_monthly_geo"].update(metrics=["revenu"]))
+    with pytest.raises(ConfigError, match="view 'sales_monthly_geo' lists unknown metric 'revenu'. "
+                                          "Did you mean 'revenue'"):
+        load_dataset_from(folder)
+
+
+def test_view_that_an_earlier_view_covers_is_refused_as_never_chosen(editable):
+    def monthly_first(doc):
+        doc["views"] = {"sales_monthly": doc["views"].pop("sales_monthly"), **doc["views"]}
+
+    with pytest.raises(ConfigError, match="view 'sales_monthly_geo' would never be chosen: 'sales_monthly', "
+                                          "listed before it, answers every question it can"):
+        load_dataset_from(editable("semantic.yaml", monthly_first))
+
+
+def test_two_views_cannot_share_a_table(editable):
+    folder = editable("semantic.yaml", lambda d: d["views"]["sales_monthly_geo"].update(table="sales_monthly"))
+    with pytest.raises(ConfigError, match="view 'sales_monthly' reuses the table name 'sales_monthly'"):
+        load_dataset_from(folder)
 
 
 def test_unknown_dataset_suggests_the_closest_name():

@@ -75,7 +75,12 @@ def test_publish_creates_date_partitioned_clustered_tables_and_materialized_view
         "quarantine",
         "sales_yearly",
         "sales_monthly",
+        "sales_monthly_geo",
+        "sales_monthly_channel",
+        "sales_monthly_product",
         "sales_daily",
+        "sales_daily_totals",
+        "sales_daily_mix",
         "sales_hourly",
     )
 

@@ -1,0 +1,23 @@
+SELECT
+  TIMESTAMP_TRUNC(CAST(order_ts AS TIMESTAMP), MONTH) AS period_start,
+  year,
+  month,
+  category,
+  channel,
+  segment,
+  status,
+  SUM(revenue) AS revenue,
+  SUM(cost) AS cost,
+  SUM(profit) AS profit,
+  CAST(SUM(quantity) AS INT64) AS units,
+  COUNT(*) AS orders,
+  SUM(discount) AS discount_sum
+FROM sales
+GROUP BY
+  TIMESTAMP_TRUNC(CAST(order_ts AS TIMESTAMP), MONTH),
+  year,
+  month,
+  category,
+  channel,
+  segment,
+  status

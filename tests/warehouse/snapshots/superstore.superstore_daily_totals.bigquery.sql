@@ -1,0 +1,15 @@
+SELECT
+  TIMESTAMP_TRUNC(CAST(order_date AS TIMESTAMP), DAY) AS period_start,
+  year,
+  month,
+  SUM(sales) AS sales,
+  SUM(profit) AS profit,
+  CAST(SUM(quantity) AS INT64) AS quantity,
+  COUNT(*) AS order_lines,
+  SUM(discount) AS discount_sum,
+  CAST(SUM(days_to_ship) AS INT64) AS days_to_ship_sum
+FROM superstore
+GROUP BY
+  TIMESTAMP_TRUNC(CAST(order_date AS TIMESTAMP), DAY),
+  year,
+  month
