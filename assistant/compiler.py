@@ -65,12 +65,14 @@ def _and(conditions: Sequence[exp.Expression]) -> exp.Expression | None:
 class Compiler:
     """Builds the SQL of an intent; one public method."""
 
-    def compile(self, intent: Intent) -> CompiledQuery:
+    def compile(self, intent: Intent, *, source: Source | None = None) -> CompiledQuery:
+        """SQL for ``intent`` over the smallest table that answers it, or over ``source`` if given
+        (benchmarks and tests compare a view's answer with the base table's)."""
         model = load_dataset(intent.dataset).semantic
         for name in intent.metrics:
             if not name.startswith(DISTINCT_PREFIX):
                 model.metric(name)            # unknown metric: UsageError naming the allowed ones
-        source = choose_source(intent, model)
+        source = source or choose_source(intent, model)
         builder = _Builder(intent, model, source)
         tree, columns = builder.build()
         named = tree.sql(dialect=DIALECT)

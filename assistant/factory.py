@@ -2,8 +2,8 @@
 
 ``build_assistant(settings)`` wires the warehouse backend (``warehouse.backends.get_backend``; the
 catalog-backed runner when that registry is not importable), the data version of each dataset's
-silver table, looked-up values of open dimensions, the exact cache (L1 + Redis when configured), the
-semantic tier (built lazily, so the embedding model loads only when first needed) and the LLM tier
+silver table (its last data-changing Delta commit), looked-up values of open dimensions, the exact
+cache (L1 + Redis when configured), the semantic tier (built lazily, so the embedding model loads only when first needed) and the LLM tier
 (``assistant.llm.stage.LLMStage``, when ``settings.llm.model`` or ``settings.llm.mock_response`` is set).
 """
 
@@ -22,12 +22,20 @@ log = logging.getLogger(__name__)
 
 
 def data_version_reader(settings: Settings):
-    """dataset -> Delta version of its silver table (None before the first load)."""
-    from warehouse.delta import read_version
+    """dataset -> the last Delta commit that changed its silver table's data (None before the first load).
+
+    Answers are cached under this number, so OPTIMIZE, Z-order and VACUUM commits keep the cache;
+    the version is listed from the Delta log at most every ``settings.cache.version_ttl_s`` and is
+    the same reader the DuckDB backend uses, so a cache key never runs ahead of the data queried.
+    """
+    from warehouse.backends.versions import shared_reader
+
+    paths = {name: settings.table_path(name, load_dataset(name).spec.silver_table) for name in _all()}
 
     def read(dataset: str) -> int | None:
-        ds = load_dataset(dataset)
-        return read_version(settings.table_path(dataset, ds.spec.silver_table))
+        path = paths.get(dataset) or settings.table_path(dataset, load_dataset(dataset).spec.silver_table)
+        version = shared_reader().read(path)
+        return None if version is None else version.data
 
     return read
 

@@ -31,7 +31,7 @@ from assistant.intent import Filter, Intent, TimeWindow
 from assistant.normalize import normalize
 from assistant.periods import previous_period, shift_days, shift_months
 from assistant.timewindow import TimeMatch, find_windows
-from assistant.vocabulary import AMBIGUOUS_CODES, Vocabulary, closed_vocabulary
+from assistant.vocabulary import AMBIGUOUS_CODES, ValueEntry, Vocabulary, closed_vocabulary
 
 SlotKind = Literal["metric", "dimension", "filter_value", "time", "number"]
 
@@ -148,14 +148,22 @@ def _phrase_slots(question: str, lower: str, phrases: dict[str, str] | object, k
 
 
 def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
+    index = vocab.value_index
+    found: list[tuple[int, int, ValueEntry]] = []   # (position in vocab.values, offset, entry)
+    for at in range(len(lower)):
+        if at > 0 and (lower[at - 1].isalnum() or lower[at - 1] in "_-"):
+            continue   # not a word start: _bounded would refuse any phrase here
+        for position, entry in index.candidates(lower, at):
+            if lower.startswith(entry.phrase, at) and _bounded(lower, at, at + len(entry.phrase)):
+                found.append((position, at, entry))
+    found.sort(key=lambda item: (item[0], item[1]))   # the order a scan of every value gave: ties keep it
     out = []
-    for entry in vocab.values:
-        for at in _find_all(lower, entry.phrase):
-            if entry.case_sensitive and not question[at].isupper():
-                continue
-            text = question[at: at + len(entry.phrase)]
-            out.append(Slot("filter_value", text, at, at + len(entry.phrase), Filter(entry.dimension, entry.values)))
-    state_dim = next((e.dimension for e in vocab.values if len(e.values) == 3 and e.phrase == "west coast"), None)
+    for _, at, entry in found:
+        if entry.case_sensitive and not question[at].isupper():
+            continue
+        text = question[at: at + len(entry.phrase)]
+        out.append(Slot("filter_value", text, at, at + len(entry.phrase), Filter(entry.dimension, entry.values)))
+    state_dim = index.state_dimension
     if state_dim is None:
         return out
     shouting = question.isupper()

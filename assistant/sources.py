@@ -1,9 +1,11 @@
 """Which table answers an intent: the smallest view that can, else the base table.
 
-A view can answer when every metric has an ``additive`` form, every dimension and filter is one of
-``view_columns.dimensions``, the time windows are whole periods of the view's grain (a month view
-cannot answer "last 7 days"), the question's time grain is at least the view's, and the dates are
-order dates (views bucket the order time). Views are tried from the coarsest grain to the finest.
+A view can answer when every metric is one it answers (an additive form over its columns, see
+``warehouse.spec.View``), every dimension and filter is one of its dimensions, the time windows are
+whole periods of its grain (a month view cannot answer "last 7 days"), the question's time grain is
+at least its grain, and the dates are order dates (views bucket the order time). Views are tried in
+the semantic model's declared order, smallest first (``SemanticModel.views_by_size``), so a rollup
+with a few dimensions answers before a full view with all of them.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from datetime import date, timedelta
 
 from assistant.intent import DISTINCT_PREFIX, Intent, TimeWindow
 from assistant.periods import is_month_end, is_month_start
-from warehouse.spec import SemanticModel
+from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel
 
-_GRAIN_RANK = {"year": 0, "month": 1, "day": 2, "hour": 3}
 # The finest view grain each question grain needs.
 _NEEDS = {"year": "year", "quarter": "month", "month": "month", "week": "day", "day": "day",
           "day_of_week": "day", "hour": "hour"}
@@ -41,13 +42,10 @@ def choose_source(intent: Intent, model: SemanticModel) -> Source:
     base = Source(model.table, "base", None)
     if intent.operation == "distribution":
         return base
-    for metric in intent.metrics:
-        if metric.startswith(DISTINCT_PREFIX) or model.metrics[metric].additive is None:
-            return base
-    view_dims = set(model.view_columns.dimensions)
-    used = set(intent.dimensions) | {f.dimension for f in intent.filters}
-    if not used <= view_dims:
+    if any(m.startswith(DISTINCT_PREFIX) for m in intent.metrics):
         return base
+    metrics = set(intent.metrics)
+    used = set(intent.dimensions) | {f.dimension for f in intent.filters}
     windows = [w for w in (intent.time, intent.compare_time) if w is not None]
     if any(w.column != model.time_dimension.date_column for w in windows):
         return base
@@ -55,8 +53,9 @@ def choose_source(intent: Intent, model: SemanticModel) -> Source:
     if intent.grain is not None:
         needed.append(_NEEDS[intent.grain])
     finest = max(needed, key=_GRAIN_RANK.__getitem__, default="year")
-    for _, view in model.views_by_grain():
-        if _GRAIN_RANK[view.grain] >= _GRAIN_RANK[finest]:
+    for _, view in model.views_by_size():
+        if (_GRAIN_RANK[view.grain] >= _GRAIN_RANK[finest] and used <= set(view.dims)
+                and metrics <= set(view.answers)):
             return Source(view.table, "view", view.grain)
     return base
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from assistant.intent import DISTINCT_PREFIX
 from warehouse import geo
@@ -69,6 +69,41 @@ class Vocabulary:
 
     def metric_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.metric_phrases.values()))
+
+    @cached_property
+    def value_index(self) -> ValueIndex:
+        """``values`` indexed by first word, built on first use (once per vocabulary)."""
+        return ValueIndex(self.values)
+
+
+def lead_word(text: str, start: int = 0) -> str:
+    """The run of letters and digits at ``start`` (empty when a sign or space starts there)."""
+    end = start
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
+
+
+class ValueIndex:
+    """Value phrases by their first word, so matching a question costs its words, not the values.
+
+    A phrase found on word boundaries starts with the same run of letters and digits as the
+    question at that spot, so only phrases filed under the question's words can match there.
+    Open dimensions bring tens of thousands of values (customers, products), which a scan of every
+    phrase per question would pay for each time.
+    """
+
+    def __init__(self, values: Sequence[ValueEntry]) -> None:
+        self.by_word: dict[str, list[tuple[int, ValueEntry]]] = {}
+        for position, entry in enumerate(values):
+            self.by_word.setdefault(lead_word(entry.phrase), []).append((position, entry))
+        # The dimension the two-letter state codes filter: the one holding the three West Coast states.
+        self.state_dimension = next((e.dimension for e in values if len(e.values) == 3 and e.phrase == "west coast"),
+                                    None)
+
+    def candidates(self, lower: str, start: int) -> list[tuple[int, ValueEntry]]:
+        """(position in ``values``, entry) of the phrases that may start at ``start`` of ``lower``."""
+        return self.by_word.get(lead_word(lower, start), [])
 
 
 def state_value(code: str, *, stored_as: str) -> str:

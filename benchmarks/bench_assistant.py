@@ -2,7 +2,9 @@
 
 Prints, never asserts. Run: ``.venv/bin/python benchmarks/bench_assistant.py [--questions 10000]``
 (tiers mode), or add ``--pipeline`` to send every question through ``assistant.pipeline.Assistant``
-over a small real warehouse (built in a temp dir with tests/assistant/warehouse_builder.py).
+and the shipped DuckDB backend over a real warehouse (built in a temp dir with
+tests/assistant/warehouse_builder.py; ``--rows N`` puts N random orders in retail_sales, ``--home``
+reuses a warehouse built before).
 
 Traffic: Zipf over ~50 question templates (totals, breakdowns, top/bottom N, trends, shares,
 period and value comparisons, growth, distributions), each with several paraphrases, some with
@@ -355,23 +357,28 @@ def run_pipeline(questions: list[Question], router: Router, embedder: Embedder, 
     """Every question through ``Assistant.answer`` over a small real warehouse (L1 only)."""
 
     sys.path.insert(0, str(PROJECT_ROOT))  # tests/assistant/warehouse_builder.py builds the warehouse
-    from assistant.execute import CatalogRunner
-    from assistant.factory import data_version_reader
+    from assistant.factory import data_version_reader, runner_factory
     from assistant.pipeline import Assistant
     from assistant.values import ValueCatalog
     from retail_insights.settings import get_settings
     from tests.assistant.warehouse_builder import build
 
-    os.environ["RETAIL_HOME"] = str(tmp / "home")  # the benchmark's own process: not a settings read
+    home = args.home or tmp / "home"
+    os.environ["RETAIL_HOME"] = str(home)  # the benchmark's own process: not a settings read
     get_settings.cache_clear()
-    build(tmp / "home")
-    version = data_version_reader(get_settings())
-    # One catalog kept open per data version (the shipped DuckDB backend opens one per query).
-    runner = CatalogRunner(version_of=lambda: version(DATASET))
-    values = ValueCatalog(lambda _dataset: runner)
+    if not (home / "warehouse" / "superstore" / "superstore" / "_delta_log").exists():
+        build(home)
+        if args.rows:
+            from benchmarks.bench_http import write_big_retail
+
+            write_big_retail(args.rows)
+    settings = get_settings()
+    version = data_version_reader(settings)
+    runner_for = runner_factory(settings, version)   # the shipped backend, as the API uses it
+    values = ValueCatalog(runner_for)
 
     def assistant_with(**stages: Any) -> Assistant:
-        return Assistant(runner_for=lambda _dataset: runner, data_version=version,
+        return Assistant(runner_for=runner_for, data_version=version,
                          vocabulary_for=lambda dataset, v: values.vocabulary(dataset, data_version=v),
                          **stages)
 
@@ -401,8 +408,8 @@ def run_pipeline(questions: list[Question], router: Router, embedder: Embedder, 
             result.false_hit(f"{q.text!r} ({answer.tier}): {answer.answer!r} but uncached {ref.answer!r}")
     result.elapsed_s = time.perf_counter() - started
     result.index_entries = LocalIndex(tmp / "vectors" / f"{DATASET}.npz").count()
-    runner.close()
-    result.notes = ("one Assistant, L1 only (no LLM tier: unparsed questions without a neighbour clarify)",
+    result.notes = (f"warehouse {settings.home}",
+                    "one Assistant, L1 only (no LLM tier: unparsed questions without a neighbour clarify)",
                     f"{len(references)} reference answers computed without cache and semantic tier")
     return result, [Worker(cache, matcher)]
 
@@ -471,6 +478,10 @@ def main() -> None:
     parser.add_argument("--no-redis", action="store_true", help="tiers mode: L1 only")
     parser.add_argument("--min-similarity", type=float, default=0.80)
     parser.add_argument("--no-stress", action="store_true", help="skip the semantic stress pass")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="pipeline mode: retail_sales with this many random orders (default: 12k test orders)")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="pipeline mode: a RETAIL_HOME that already holds the warehouse (see bench_http.py)")
     args = parser.parse_args()
 
     router = Router()

@@ -187,13 +187,52 @@ def has_warehouse(home: Path) -> bool:
     return (home / "warehouse" / "superstore" / "superstore" / "_delta_log").exists()
 
 
-def build_warehouse(home: Path) -> None:
+def build_warehouse(home: Path, *, rows: int | None = None) -> None:
+    """The test warehouse; with ``rows``, retail_sales then holds that many random orders instead."""
     env = {**os.environ, "RETAIL_HOME": str(home), "PYTHONPATH": str(ROOT)}
     code = "import sys; from pathlib import Path; from tests.assistant.warehouse_builder import build; " \
            "print(build(Path(sys.argv[1])))"
+    if rows:
+        code += f"; from benchmarks.bench_http import write_big_retail; write_big_retail({rows})"
     script = home / "build_warehouse.py"   # a file, not -c: pyspark's import check exits under -c
     script.write_text(code.replace("; ", "\n"))
-    subprocess.run([sys.executable, str(script), str(home)], check=True, cwd=ROOT, env=env, timeout=900)
+    subprocess.run([sys.executable, str(script), str(home)], check=True, cwd=ROOT, env=env, timeout=3600)
+
+
+def write_big_retail(rows: int, *, seed: int = 42) -> None:
+    """Replace retail_sales with ``rows`` random orders (``bench_views.silver_rows``) and refresh its views.
+
+    Those orders span 2024-2025; moved back a year (dates and partitions recomputed) they cover
+    2023-2024 like the test warehouse, so the mix's periods (as_of 2024-07-01) find data.
+    """
+    from datetime import timedelta
+
+    from deltalake import write_deltalake
+    import pyarrow.compute as pc
+
+    from benchmarks.bench_views import silver_rows
+    from retail_insights.settings import get_settings
+    from warehouse.views import refresh
+
+    table = silver_rows(rows, seed=seed)
+    shift = timedelta(days=365)   # 2024-01-01 - 365 days = 2023-01-01
+    for name in ("order_ts", "updated_at", "ship_date", "order_date"):
+        column = table[name]
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pc.subtract(column, pa_scalar(shift, column.type)).cast(column.type))
+    for name, part in (("year", pc.year), ("month", pc.month)):
+        values = part(table["order_date"]).cast(table.schema.field(name).type)
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    path = get_settings().table_path("retail_sales", "sales")
+    write_deltalake(str(path), table, partition_by=["year", "month"], mode="overwrite")
+    refresh("retail_sales", full=True)
+
+
+def pa_scalar(delta: Any, kind: Any) -> Any:
+    import pyarrow as pa
+
+    unit = "s" if pa.types.is_date(kind) else kind.unit
+    return pa.scalar(delta, pa.duration(unit))
 
 
 def start_server(home: Path, port: int, *, redis_url: str | None, workers: int, log: Path) -> subprocess.Popen:
@@ -238,6 +277,8 @@ def main() -> None:
     parser.add_argument("--p95-ms", type=float, default=100.0, help="latency target of the step-up phase")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--home", type=Path, default=None, help="a RETAIL_HOME with data (default: build one)")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="build retail_sales with this many random orders (default: the 12k test orders)")
     parser.add_argument("--no-redis", action="store_true", help="run without Redis (L1 cache only, no quotas)")
     parser.add_argument("--warm-share", type=float, default=0.5, help="share of distinct questions warmed up")
     parser.add_argument("--seed", type=int, default=7)
@@ -249,7 +290,7 @@ def main() -> None:
     if not has_warehouse(home):
         home.mkdir(parents=True, exist_ok=True)
         print(f"building the warehouse under {home} ...", flush=True)
-        build_warehouse(home)
+        build_warehouse(home, rows=args.rows)
     redis = None if args.no_redis else start_on_free_port(
         lambda p: RedisServer(port=p, workdir=scratch / "redis", binary=redis_server_binary()))
     port = free_port()

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, PositiveInt, PositiveFloat
+from pydantic import BaseModel, Field, NonNegativeFloat, SecretStr, PositiveInt, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,9 @@ class RedisSettings(BaseModel):
 class CacheSettings(BaseModel):
     l1_size: PositiveInt = 4096
     ttl_s: PositiveInt = 24 * 3600
+    version_ttl_s: NonNegativeFloat = Field(
+        1.0, description="how long a Delta table version is trusted before its log is listed again; "
+        "answers may lag a new load by this much (0 = check on every question)")
 
 
 class VectorSettings(BaseModel):

@@ -25,6 +25,16 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 CACHE_TIERS = ("cache_l1", "cache_l2")
 
 
+def llm_tokens(answer: dict[str, Any]) -> int:
+    """Tokens the LLM tier used for an answer: ``interpretation["llm"]["tokens"]`` (0 for other tiers)."""
+    interpretation = answer.get("interpretation") or {}
+    details = interpretation.get("llm") if isinstance(interpretation, dict) else None
+    tokens = details.get("tokens") if isinstance(details, dict) else None
+    if tokens is None:   # older answers carried it in extras
+        tokens = (answer.get("extras") or {}).get("llm_tokens")
+    return int(tokens or 0)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -60,8 +70,7 @@ class Metrics:
             self.cache_hits.labels(tier).inc()
         self.llm_calls.inc(int(answer.get("llm_calls") or 0))
         self.llm_cost.inc(max(0.0, float(answer.get("cost_usd") or 0.0)))
-        # The answer object has no token field yet; the LLM tier reports it in ``extras``.
-        self.llm_tokens.inc(int((answer.get("extras") or {}).get("llm_tokens") or 0))
+        self.llm_tokens.inc(llm_tokens(answer))
         self.bytes_read.labels(endpoint).inc(int(answer.get("bytes_read") or 0))
         if answer.get("status") == "error":
             self.errors.labels(endpoint, "answer_error").inc()

@@ -22,6 +22,7 @@ from assistant.http.schemas import (
     AnswerOut, AskRequest, DatasetsOut, ErrorOut, FeedbackOut, FeedbackRequest, HealthOut,
     SqlOut, SqlRequest, TaskAccepted, TaskOut,
 )
+from assistant.llm.budget import caller_scope
 from warehouse.spec import load_dataset
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) ->
         task_id = s.tasks.submit(body.question, dataset=dataset, as_of=body.as_of, owner=_owner(who))
         accepted = TaskAccepted(task_id=task_id, status_url=f"/v1/tasks/{task_id}")
         return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
-    answer = s.assistant.answer(body.question, dataset=dataset, as_of=body.as_of)
+    with caller_scope(_owner(who)):   # the LLM tier charges this key's daily budget
+        answer = s.assistant.answer(body.question, dataset=dataset, as_of=body.as_of)
     request.state.tier = answer.tier or "none"
     return s.answered(answer, conversation_id=body.conversation_id)
 

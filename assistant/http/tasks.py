@@ -79,7 +79,8 @@ class TaskQueue:
         try:
             queue.enqueue_call(
                 func=answer_question,
-                kwargs={"question": question, "dataset": dataset, "as_of": as_of.isoformat() if as_of else None},
+                kwargs={"question": question, "dataset": dataset, "as_of": as_of.isoformat() if as_of else None,
+                        "caller": owner},
                 job_id=task_id, timeout=self.job_timeout_s, result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
                 meta={"owner": owner}, description="question",
             )
@@ -133,12 +134,19 @@ def use_assistant(assistant: Assistant | None) -> None:
     _assistant = assistant
 
 
-def answer_question(question: str, dataset: str, as_of: str | None = None) -> dict[str, Any]:
-    """Answer one queued question with this process's assistant; returns the answer object."""
+def answer_question(question: str, dataset: str, as_of: str | None = None,
+                    caller: str | None = None) -> dict[str, Any]:
+    """Answer one queued question with this process's assistant; returns the answer object.
+
+    ``caller`` is the API key that asked: its daily LLM budget pays (None: anonymous).
+    """
+    from assistant.llm.budget import caller_scope
+
     assistant = _assistant
     if assistant is None:
         from assistant.factory import default_assistant
 
         assistant = default_assistant()
     when = date.fromisoformat(as_of) if as_of else None
-    return assistant.answer(question, dataset=dataset, as_of=when).to_dict()
+    with caller_scope(caller):
+        return assistant.answer(question, dataset=dataset, as_of=when).to_dict()

@@ -8,7 +8,8 @@ Relevance, from the router's partial understanding and the question's words:
   router matched in the question), others show at most three sample values;
 - tables: the base table with its time columns, the relevant dimension columns and the columns the
   relevant metrics read (lineage and quality columns are left out); views only when every metric
-  and dimension the question names exists on them, and the hourly view only for hour questions;
+  and dimension the question names exists on them (rollups included only when they keep them all),
+  and the hourly view only for hour questions;
 - examples: verified question/SQL pairs closest to the question (``ExampleStore``);
 - the resolved as-of date and the SQL dialect (DuckDB; other backends transpile it).
 """
@@ -124,9 +125,12 @@ class ContextBuilder:
             for m in metrics:
                 if model.metrics[m].additive:
                     view_cols |= _metric_columns(model, m, additive=True)
+            named_all = len(dims) == len(model.dimensions)
             for _, view in model.views_by_grain():
                 if view.grain == "hour" and "hour" not in text:
                     continue
+                if not named_all and not (set(on_views) <= set(view.dims) and set(found_metrics) <= set(view.answers)):
+                    continue                 # a rollup without a named dimension cannot answer it
                 tables.append(TableInfo(view.table, "view", view.grain, _pick(catalog.get(view.table, {}), view_cols)))
         return tuple(t for t in tables if t.columns)
 

@@ -14,7 +14,7 @@ def test_ask_prints_the_sentence_table_and_sql(warehouse: Path) -> None:
                              as_json=False)
     assert code == 0
     assert text.splitlines()[0].startswith("Orders by channel between 2024-06-01 and 2024-06-30")
-    assert "channel | orders" in text and "SQL (sales_monthly)" in text
+    assert "channel | orders" in text and "SQL (sales_monthly_channel)" in text
 
 
 def test_ask_json_is_one_answer_object(warehouse: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -10,7 +11,9 @@ from assistant.compiler import Compiler
 from assistant.errors import UnsupportedIntent
 from assistant.intent import Intent, TimeWindow
 from assistant.router import Router
+from assistant.sources import Source
 from retail_insights.errors import UsageError
+from warehouse.spec import load_dataset
 
 AS_OF = date(2024, 7, 1)
 
@@ -21,25 +24,96 @@ def compiled(question: str, dataset: str = "retail_sales"):
     return Compiler().compile(route.intent)
 
 
-def test_routes_state_question_to_monthly_view() -> None:
+def test_routes_state_question_to_the_monthly_geography_rollup() -> None:
     query = compiled("revenue by state in March 2024")
-    assert query.source.table == "sales_monthly"
-    assert "retail_sales.sales_monthly" in query.sql
+    assert query.source.table == "sales_monthly_geo"
+    assert "retail_sales.sales_monthly_geo" in query.sql
 
 
-def test_whole_years_use_the_yearly_view() -> None:
-    assert compiled("profit by category in 2023").source.table == "sales_yearly"
-    assert compiled("Profit by region in 2016", "superstore").source.table == "superstore_yearly"
+@pytest.mark.parametrize(("question", "dataset", "view"), [
+    # smallest first: a rollup with the question's dimensions beats a full view
+    ("What was revenue last month?", "retail_sales", "sales_daily_totals"),
+    ("Monthly revenue trend in 2023", "retail_sales", "sales_daily_totals"),
+    ("cancellation rate in Q1 2024", "retail_sales", "sales_daily_totals"),
+    ("revenue by region in 2023", "retail_sales", "sales_monthly_geo"),
+    ("Top 5 states by profit in 2023", "retail_sales", "sales_monthly_geo"),
+    ("orders by category and channel in March 2024", "retail_sales", "sales_monthly_channel"),
+    ("revenue by sub-category and channel in March 2024", "retail_sales", "sales_monthly_product"),
+    ("revenue by sub-category in Q1 2024", "retail_sales", "sales_monthly_product"),
+    ("Profit by region in 2016", "superstore", "superstore_monthly_geo"),
+    ("sales by ship mode in 2016", "superstore", "superstore_monthly_product"),
+    ("Total sales in 2017", "superstore", "superstore_daily_totals"),
+    # no rollup holds both dimensions: the full view of the coarsest grain that fits
+    ("revenue by state and channel in 2023", "retail_sales", "sales_yearly"),
+    ("revenue by state and category in March 2024", "retail_sales", "sales_monthly"),
+    ("sales by region and category in 2016", "superstore", "superstore_yearly"),
+])
+def test_the_smallest_view_whose_grain_and_dimensions_cover_the_question_answers(
+        question: str, dataset: str, view: str) -> None:
+    assert compiled(question, dataset).source.table == view
 
 
-def test_windows_not_aligned_to_months_use_the_daily_view() -> None:
-    assert compiled("revenue last 7 days").source.table == "sales_daily"
-    assert compiled("revenue between 2024-02-10 and 2024-03-05").source.table == "sales_daily"
-    assert compiled("weekly orders in Q2 2024").source.table == "sales_daily"
+def test_windows_not_aligned_to_months_use_a_daily_view() -> None:
+    assert compiled("revenue last 7 days").source.table == "sales_daily_totals"
+    assert compiled("revenue between 2024-02-10 and 2024-03-05").source.table == "sales_daily_totals"
+    assert compiled("weekly orders by channel in Q2 2024").source.table == "sales_daily_mix"
+    assert compiled("revenue by state last 7 days").source.table == "sales_daily"
 
 
 def test_hourly_questions_use_the_hourly_view() -> None:
     assert compiled("orders by hour yesterday").source.table == "sales_hourly"
+
+
+def test_a_forced_source_compiles_the_same_intent_over_the_base_table() -> None:
+    route = Router().parse("revenue by state in March 2024", dataset="retail_sales", as_of=AS_OF)
+    query = Compiler().compile(route.intent, source=Source("sales", "base", None))
+    assert query.source.kind == "base" and "retail_sales.sales " in query.sql + " "
+
+
+ROLLUP_QUESTIONS = [
+    ("What was revenue last month?", "retail_sales"),
+    ("cancellation rate in Q1 2024", "retail_sales"),
+    ("average order value by region in 2023", "retail_sales"),
+    ("Top 5 states by profit in 2023", "retail_sales"),
+    ("orders by category and channel in March 2024", "retail_sales"),
+    ("revenue by sub-category in Q1 2024", "retail_sales"),
+    ("weekly orders by channel in Q2 2024", "retail_sales"),
+    ("share of revenue by segment in 2023", "retail_sales"),
+    ("revenue in March 2024 vs February 2024 by state", "retail_sales"),
+    ("Profit by region in 2016", "superstore"),
+    ("average discount by ship mode in 2016", "superstore"),
+    ("Total sales in 2017", "superstore"),
+    ("days to ship by segment in 2015", "superstore"),
+]
+
+
+@pytest.mark.parametrize(("question", "dataset"), ROLLUP_QUESTIONS)
+def test_a_rollup_answers_with_the_numbers_of_the_base_table(
+        question: str, dataset: str, warehouse: object, catalog_runner: object) -> None:
+    as_of = AS_OF if dataset == "retail_sales" else date(2018, 1, 1)
+    route = Router().parse(question, dataset=dataset, as_of=as_of)
+    assert route.complete, route.reason
+    on_view = Compiler().compile(route.intent)
+    model = load_dataset(dataset).semantic
+    chosen = next(v for v in model.views.values() if v.table == on_view.source.table)
+    assert set(chosen.dims) < set(model.view_columns.dimensions), on_view.source.table  # a rollup
+    on_base = Compiler().compile(route.intent, source=Source(_base(dataset), "base", None))
+    view_rows = catalog_runner.query(on_view.sql, on_view.params).rows
+    base_rows = catalog_runner.query(on_base.sql, on_base.params).rows
+    assert view_rows and _numbers(view_rows) == _numbers(base_rows)
+
+
+def _base(dataset: str) -> str:
+    return "sales" if dataset == "retail_sales" else "superstore"
+
+
+def _numbers(rows) -> list[tuple]:
+    """Rows with numbers as floats rounded to 9 significant digits (Decimal sums vs counts)."""
+    def norm(value):
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            return float(f"{float(value):.9g}")
+        return value
+    return sorted((tuple(norm(v) for v in row) for row in rows), key=repr)
 
 
 def test_distinct_customers_need_the_base_table() -> None:

@@ -30,7 +30,7 @@ def test_answers_with_the_resolved_dates_and_unrounded_rows(make_assistant: Call
     assert "between 2024-03-01 and 2024-03-31" in answer.answer
     value = answer.rows[0][0]
     assert f"${value:,.2f}" in answer.answer               # the sentence rounds to cents
-    assert answer.source == "sales_monthly" and answer.interpretation["source_view"] == "sales_monthly"
+    assert answer.source == "sales_daily_totals" == answer.interpretation["source_view"]   # smallest covering view
     assert answer.interpretation["time"]["start"] == "2024-03-01"
     assert answer.sql and answer.params and answer.data_version is not None
     assert answer.chart is None and answer.llm_calls == 0 and answer.answer_id

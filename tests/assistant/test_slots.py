@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from assistant.intent import Filter, Intent, TimeWindow
-from assistant.slots import extract_slots, mask, rebind
+from assistant.slots import _value_slots, extract_slots, mask, rebind
 from assistant.vocabulary import build_vocabulary
 
 AS_OF = date(2024, 7, 1)
@@ -111,3 +111,38 @@ def test_rebind_derives_the_growth_base_again() -> None:
     rebound = rebind(template, slots("revenue growth YoY in Q1 2024"), slots("revenue growth YoY in Q3 2023"))
     assert rebound is not None and rebound.compare_time is not None
     assert (rebound.compare_time.start, rebound.compare_time.end) == (date(2022, 7, 1), date(2022, 9, 30))
+
+
+def _scan_every_value(question: str, vocabulary) -> list[tuple[int, str, object]]:
+    """What matching looked like before the index: every value phrase searched in the question."""
+    lower, found = question.lower(), []
+    for entry in vocabulary.values:
+        at = lower.find(entry.phrase)
+        while at >= 0:
+            end = at + len(entry.phrase)
+            before = lower[at - 1] if at else " "
+            after = lower[end] if end < len(lower) else " "
+            bounded = not (before.isalnum() or before in "_-") and not (after.isalnum() or after == "_")
+            if bounded and not (entry.case_sensitive and not question[at].isupper()):
+                found.append((at, entry.dimension, entry.values))
+            at = lower.find(entry.phrase, at + 1)
+    return found
+
+
+def test_indexed_value_matching_finds_what_a_scan_of_every_value_finds() -> None:
+    customers = [f"Customer {i}" for i in range(5000)] + ["Claire Gute", "Darrin Van Huff", "Sean O'Donnell"]
+    cities = ["Normal", "Orange", "New York City", "Winston-Salem", "Coeur d'Alene"]
+    vocabulary = build_vocabulary("superstore", open_values={"customer": customers, "city": cities,
+                                                             "product": ["Staples", "Chairs"]})
+    questions = ["sales to Claire Gute and Customer 4999 in 2016", "profit in new york city vs Winston-Salem",
+                 "orders from Sean O'Donnell in Coeur d'Alene", "sales in normal times in Orange county",
+                 "chair sales on the West Coast excluding CA", "revenue of staples in washington, dc",
+                 "customer 12 and customer 120 and Customer 1200"]
+    for question in questions:
+        indexed = [(s.start, s.value.dimension, s.value.values) for s in _value_slots(question, question.lower(),
+                                                                                      vocabulary)]
+        scanned = _scan_every_value(question, vocabulary)
+        assert scanned and indexed[: len(scanned)] == scanned, question   # same spans, in the same order
+    claire = extract_slots(questions[0], dataset="superstore", vocabulary=vocabulary, as_of=AS_OF)
+    assert [s.value for s in claire if s.kind == "filter_value"] == [
+        Filter("customer", ("Claire Gute",)), Filter("customer", ("Customer 4999",))]

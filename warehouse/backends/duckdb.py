@@ -1,13 +1,24 @@
 """The default backend: DuckDB in this process over the local Delta tables (``warehouse.catalog``).
 
-Every query runs on a fresh read-only catalog connection: DuckDB's own file access is off and its
-configuration locked, a timer thread interrupts it at ``settings.sql.timeout_s``, and the guard
-caps its rows at ``settings.sql.max_rows``. Bytes and rows read come from the catalog's scan meter:
-the Parquet column chunks and row groups the scans read after pruning.
+Queries run on a read-only catalog connection: DuckDB's own file access is off and its configuration
+locked, the watchdog thread interrupts it at ``settings.sql.timeout_s``, and the guard caps its rows at
+``settings.sql.max_rows``. Bytes and rows read come from the catalog's scan meter: the Parquet column
+chunks and row groups the scans read after pruning.
+
+Opening a catalog costs 0.15-0.7 s, so one stays open per process and dataset (``_Snapshots``) and
+is reopened only when a table's latest Delta commit moves on (``warehouse.backends.versions``, listed
+at most every ``settings.cache.version_ttl_s``). One connection runs one query at a time: a DuckDB
+connection is not safe to share between threads, its cursors cannot see the registered Arrow
+datasets, and the scan meter must count one query only. The guard's verdict is kept per SQL text.
 """
 
 from __future__ import annotations
 
+import atexit
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 import threading
 import time
 from typing import Any
@@ -26,6 +37,11 @@ from warehouse.backends.base import (
     QueryResult,
     QueryTimeout,
 )
+from warehouse.backends.versions import shared_reader
+from warehouse.backends.watchdog import WATCHDOG
+from warehouse.spec import dataset_names
+
+GUARDED_SQL_KEPT = 1024  # checked SQL texts remembered per open catalog
 
 
 def _python_values(column: pa.ChunkedArray) -> list[Any]:
@@ -36,6 +52,107 @@ def _python_values(column: pa.ChunkedArray) -> list[Any]:
     return values
 
 
+@dataclass
+class _Open:
+    """One open catalog, the snapshot it was opened for, and what was learnt about it."""
+
+    cat: catalog.Catalog
+    key: tuple[int | None, ...]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+    tables: guard.TableCatalog | None = None
+    checked: OrderedDict[tuple[str, int], guard.SafeQuery] = field(default_factory=OrderedDict)
+
+    def guarded(self, sql: str, max_rows: int) -> guard.SafeQuery:
+        """The guard's verdict on ``sql`` (call with ``lock`` held); a refusal is never kept."""
+        found = self.checked.get((sql, max_rows))
+        if found is not None:
+            self.checked.move_to_end((sql, max_rows))
+            return found
+        if self.tables is None:
+            self.tables = guard.TableCatalog(self.cat.columns(), self.cat.dataset)
+        safe = guard.check(sql, self.tables, max_rows=max_rows)
+        self.checked[(sql, max_rows)] = safe
+        while len(self.checked) > GUARDED_SQL_KEPT:
+            self.checked.popitem(last=False)
+        return safe
+
+
+class _Snapshots:
+    """The open catalog per (RETAIL_HOME, dataset), reopened when a table's latest commit changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[tuple[Path, str], _Open] = {}
+        self._opening: dict[tuple[Path, str], threading.Lock] = {}
+
+    def acquire(self, dataset: str) -> _Open:
+        """The current catalog for ``dataset`` with its lock held; release with ``entry.lock.release()``."""
+        while True:
+            entry = self._current(dataset)
+            entry.lock.acquire()
+            if not entry.closed:
+                return entry
+            entry.lock.release()  # replaced and closed while this thread waited: take the new one
+
+    def _current(self, dataset: str) -> _Open:
+        home = get_settings().home.resolve()
+        slot = (home, dataset)
+        key = _snapshot_key(home)
+        with self._lock:
+            entry = self._open.get(slot)
+            if entry is not None and entry.key == key:
+                return entry
+            # Another RETAIL_HOME (tests switch it): its catalogs will not be asked for again.
+            elsewhere = [self._open.pop(s) for s in list(self._open) if s[0] != home]
+        for old in elsewhere:
+            _close_when_idle(old)
+        # One thread per dataset opens while the others wait for it (no herd of 0.5 s opens after a
+        # commit); other datasets keep serving meanwhile. Waiters may not use the old catalog: their
+        # cache keys already name the new version.
+        with self._lock:
+            opening = self._opening.setdefault(slot, threading.Lock())
+        with opening:
+            with self._lock:
+                entry = self._open.get(slot)
+                if entry is not None and entry.key == key:
+                    return entry
+            fresh = _Open(catalog.open_catalog(dataset, read_only=True), key)
+            with self._lock:
+                stale, self._open[slot] = self._open.get(slot), fresh
+        if stale is not None:
+            _close_when_idle(stale)
+        return fresh
+
+    def close_all(self) -> None:
+        with self._lock:
+            entries, self._open = list(self._open.values()), {}
+        for entry in entries:
+            _close_when_idle(entry)
+
+
+def _close_when_idle(entry: _Open) -> None:
+    with entry.lock:  # a query running on it finishes first
+        entry.closed = True
+        entry.cat.close()
+
+
+@lru_cache(maxsize=4)
+def _table_paths(home: Path) -> tuple[Path, ...]:
+    """Every table the catalog registers, of every dataset (any may be queried)."""
+    return tuple(info.path for name in dataset_names() for info in catalog.dataset_tables(name))
+
+
+def _snapshot_key(home: Path) -> tuple[int | None, ...]:
+    """The latest commit of every table under ``home``: a new one means a new catalog."""
+    reader = shared_reader()
+    return tuple(None if (v := reader.read(path)) is None else v.latest for path in _table_paths(home))
+
+
+SNAPSHOTS = _Snapshots()
+atexit.register(SNAPSHOTS.close_all)   # connections close before the interpreter tears down
+
+
 class DuckDBBackend(Backend):
     name = "duckdb"
     capabilities = Capabilities(
@@ -44,14 +161,13 @@ class DuckDBBackend(Backend):
 
     def query(self, sql: str, params: Params = None) -> QueryResult:
         settings = get_settings()
-        with catalog.open_catalog(self.dataset, read_only=True) as cat:
-            safe = guard.check(
-                sql, guard.TableCatalog(cat.columns(), cat.dataset), max_rows=settings.sql.max_rows
-            )
+        entry = SNAPSHOTS.acquire(self.dataset)
+        try:
+            safe = entry.guarded(sql, settings.sql.max_rows)
+            cat = entry.cat
             cat.meter.reset()
-            timer = threading.Timer(settings.sql.timeout_s, cat.con.interrupt)
+            timer = WATCHDOG.arm(settings.sql.timeout_s, cat.con.interrupt)
             started = time.perf_counter()
-            timer.start()
             try:
                 table = cat.con.sql(safe.sql, params=params).to_arrow_table()
             except duckdb.InterruptException:
@@ -66,9 +182,11 @@ class DuckDBBackend(Backend):
                     hint="Fix: correct the SQL (types, casts, grouping) and retry.",
                 ) from None
             finally:
-                timer.cancel()
+                WATCHDOG.disarm(timer)
             elapsed_ms = (time.perf_counter() - started) * 1000
             bytes_read, rows_read = cat.meter.bytes, cat.meter.rows
+        finally:
+            entry.lock.release()
         columns = [_python_values(column) for column in table.columns]
         return QueryResult(
             columns=tuple(table.column_names),

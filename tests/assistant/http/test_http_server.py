@@ -110,11 +110,26 @@ def test_with_two_workers_metrics_add_up_across_processes(serve) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as http:
         for _ in range(20):
             assert http.get("/health").status_code == 200
-        text = http.get("/metrics").text
-    counts = [s.value for family in text_string_to_metric_families(text) for s in family.samples
-              if s.name == "retail_http_requests_total" and s.labels.get("endpoint") == "/health"]
-    assert sum(counts) >= 20
+        # A request is counted once its response has gone out, so the last few may still be on their
+        # way into the sample files: wait for the sum rather than for a fixed time.
+        counted = _wait_for(lambda: _health_requests(http.get("/metrics").text), at_least=20)
+    assert counted >= 20
     assert len(pids) == 2
     # Each worker writes its own sample files, which /metrics sums.
     files = {p.name for p in (server.home / "state" / "prometheus").iterdir()}
     assert {f"counter_{pid}.db" for pid in pids} <= files
+
+
+def _health_requests(exposition: str) -> float:
+    return sum(s.value for family in text_string_to_metric_families(exposition) for s in family.samples
+               if s.name == "retail_http_requests_total" and s.labels.get("endpoint") == "/health")
+
+
+def _wait_for(read, *, at_least: float, timeout_s: float = 60.0) -> float:
+    """Poll ``read()`` until it reaches ``at_least`` or the time is up; the last value read."""
+    deadline = time.monotonic() + timeout_s
+    value = read()
+    while value < at_least and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value

@@ -61,7 +61,7 @@ def test_only_the_metrics_and_dimensions_a_question_names_are_described() -> Non
     assert by_name["state"].values[0] == "CA" and by_name["state"].complete
     assert not by_name["segment"].complete and len(by_name["segment"].values) <= 3
     tables = {t.name: dict(t.columns) for t in ctx.tables}
-    assert set(tables) == {"sales", "sales_yearly", "sales_monthly", "sales_daily"}   # no hour: no hourly view
+    assert set(tables) == {"sales", "sales_yearly", "sales_monthly", "sales_daily"}   # no hour, no rollup without state
     assert {"revenue", "state", "category", "channel", "order_date"} <= set(tables["sales"])
     assert not {"batch_id", "source_file", "ingested_at", "customer_id", "profit"} & set(tables["sales"])
 

@@ -143,3 +143,38 @@ def test_using_the_duckdb_backend_never_imports_google_cloud(tmp_path: Path) -> 
     )
     env = {**os.environ, "RETAIL_HOME": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).parents[3])
+
+
+def test_the_catalog_stays_open_between_queries_and_reopens_after_a_new_commit(
+    make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse.backends.duckdb import SNAPSHOTS
+
+    monkeypatch.setenv("RETAIL_CACHE__VERSION_TTL_S", "0")  # see every commit at once
+    get_settings.cache_clear()
+    write_silver("retail_sales", make_silver("retail_sales", 30, seed=1))
+
+    def count_and_catalog() -> tuple[int, object]:
+        rows = DuckDBBackend().query("SELECT COUNT(*) FROM sales").rows
+        entry = SNAPSHOTS.acquire("retail_sales")
+        entry.lock.release()
+        return rows[0][0], entry.cat
+
+    first, second = count_and_catalog(), count_and_catalog()
+    write_silver("retail_sales", make_silver("retail_sales", 5, seed=2))
+    third = count_and_catalog()
+    assert first[0] == second[0] == 30 and first[1] is second[1]
+    assert third[0] == 35 and third[1] is not first[1]
+
+
+def test_queries_from_many_threads_each_get_their_own_answer(make_silver: Any, write_silver: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    write_silver("retail_sales", make_silver("retail_sales", 200, seed=4))
+    sql = "SELECT COUNT(*) FROM sales WHERE quantity >= ?"
+    backend = DuckDBBackend()
+    expected = {q: backend.query(sql, [q]).rows for q in range(1, 6)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda q: (q, backend.query(sql, [q]).rows), [q for q in range(1, 6) for _ in range(8)]))
+    assert all(rows == expected[q] for q, rows in got)
+    assert len({rows[0][0] for rows in expected.values()}) > 1   # the answers differ, so a mix-up would show
