@@ -1,4 +1,4 @@
-"""Work after the commits, off the ingest path: view refresh and compaction, on one background thread.
+"""Work after the commits, off the ingest path: view refresh and compaction, in one helper process.
 
 After each micro-batch the consumer hands over the (year, month) partitions it touched. The
 thread refreshes the hourly and daily views for them (``warehouse.views.refresh``) at most every
@@ -8,9 +8,12 @@ that arrive in between are merged into the next run. Freshness is measured at th
 the silver table is queryable from then on, and the views follow within ``views_every_s`` plus
 the refresh itself.
 
-Why an interval and a lower CPU priority: a refresh recomputes whole (year, month) partitions
-and rewrites the DuckDB file; run after every 2-second batch it would take one of the two cores
-for itself and the ingest's freshness would suffer for views nobody reads every 2 seconds.
+Why an interval, a process and a lower CPU priority: a refresh recomputes whole (year, month)
+partitions and rewrites the DuckDB file; run after every 2-second batch it would take one of the
+two cores for itself and the ingest's freshness would suffer for views nobody reads every 2
+seconds. A thread of the consumer would also hold the consumer's GIL while it builds SQL, which
+no niceness undoes; so a background thread only schedules, and the work runs in one spawned
+process at a lower priority that dies with the consumer.
 
 A failed refresh is recorded and retried with the next partitions; a crash loses the queue,
 which the views DAG (``refresh`` without partitions) catches up from the Delta log.
@@ -19,16 +22,22 @@ which the views DAG (``refresh`` without partitions) catches up from the Delta l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+import ctypes
 import logging
+import multiprocessing
 import os
 from pathlib import Path
+import signal
 import threading
 import time
 
 log = logging.getLogger("streaming.maintenance")
 
 Partition = tuple[int, ...]
-_NICENESS = 10  # Linux schedules threads one by one: this one yields to the ingest threads
+_NICENESS = 10  # the helper process yields the CPU to the ingest
+_PR_SET_PDEATHSIG = 1
 
 
 class Maintenance:
@@ -49,6 +58,7 @@ class Maintenance:
         self._wake = threading.Event()
         self._closing = False
         self._thread: threading.Thread | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, partitions: Iterable[Partition]) -> None:
         parts = {tuple(p) for p in partitions}
@@ -73,9 +83,12 @@ class Maintenance:
 
     def _run(self) -> None:
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
-        except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
-            pass
+            self._loop()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+    def _loop(self) -> None:
         while True:
             self._wake.wait(timeout=1.0)
             self._wake.clear()
@@ -92,6 +105,19 @@ class Maintenance:
             with self._lock:
                 if self._closing and not self._views:
                     return
+
+    def _call(self, function: Callable[..., None], *args: object) -> None:
+        """Run ``function(*args)`` in the helper process (started on first use) and wait for it."""
+        if self._pool is None:
+            # Created from this thread, so the helper's parent-death signal follows the consumer.
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_helper_init
+            )
+        try:
+            self._pool.submit(function, *args).result()
+        except BrokenProcessPool:
+            self._pool = None  # the helper died; the next call starts a new one
+            raise
 
     def _take(self, name: str, *, due: bool) -> set[Partition]:
         with self._lock:
@@ -114,21 +140,44 @@ class Maintenance:
                     self._views |= partitions  # retried with the next partitions
 
     def _refresh_now(self, partitions: set[Partition]) -> None:
-        from warehouse.spec import load_dataset
-        from warehouse.views import refresh
-
-        semantic = load_dataset(self.dataset).semantic
-        views = [name for name, view in semantic.views.items() if view.grain in ("hour", "day")]
-        refresh(self.dataset, partitions=partitions, views=views)
+        self._call(_refresh_views, self.dataset, partitions)
         self.refreshes += 1
 
     def _compact_now(self, partitions: set[Partition]) -> None:
-        from warehouse.delta import zorder
-        from warehouse.spec import load_dataset
-
-        spec = load_dataset(self.dataset).spec
-        zorder(self.table_path, columns=tuple(spec.clustering), partitions=partitions)
+        self._call(_zorder_partitions, self.dataset, self.table_path, partitions)
         self.compactions += 1
+
+
+# ---- in the helper process --------------------------------------------------------------------
+
+
+def _helper_init() -> None:
+    """Lower the helper's priority and have Linux end it when the consumer dies (even by SIGKILL)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, _NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    except (AttributeError, OSError):  # not Linux: the helper ends when its queue closes
+        pass
+
+
+def _refresh_views(dataset: str, partitions: set[Partition]) -> None:
+    from warehouse.spec import load_dataset
+    from warehouse.views import refresh
+
+    semantic = load_dataset(dataset).semantic
+    views = [name for name, view in semantic.views.items() if view.grain in ("hour", "day")]
+    refresh(dataset, partitions=partitions, views=views)
+
+
+def _zorder_partitions(dataset: str, table_path: Path, partitions: set[Partition]) -> None:
+    from warehouse.delta import zorder
+    from warehouse.spec import load_dataset
+
+    spec = load_dataset(dataset).spec
+    zorder(table_path, columns=tuple(spec.clustering), partitions=partitions)
 
 
 def _views_available() -> bool:

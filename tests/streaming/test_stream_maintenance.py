@@ -1,6 +1,9 @@
-"""After the commits, off the ingest path: the hourly and daily views follow, files get compacted."""
+"""After the commits, off the ingest path (a helper process): the hourly and daily views follow,
+files get compacted."""
 
 from __future__ import annotations
+
+import multiprocessing
 
 import pyarrow.compute as pc
 
@@ -20,6 +23,7 @@ def test_consumer_refreshes_the_hourly_and_daily_views_and_compacts_touched_part
                     max_batch_events=300, refresh_views=True, compact_every_s=0.1)
 
     assert stats.view_refreshes >= 1 and stats.compactions >= 1 and stats.maintenance_errors == ()
+    assert multiprocessing.active_children() == []  # the helper process ended with the consumer
     rows, count = table_rows()
     settings = get_settings()
     for view in ("sales_hourly", "sales_daily"):
