@@ -18,11 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retail_insights.settings import get_settings
 from spark_jobs.headers import normalize_headers
 from spark_jobs.transform import transform_partition
 from warehouse.spec import load_dataset
 
-SUPERSTORE_CSV = Path("/work/shared/data/superstore/superstore_2014_2017.csv")
+SUPERSTORE_FILE = "superstore_2014_2017.csv"  # in the superstore_dir setting
 RETAIL_SEED, RETAIL_ROWS = 7, 12_000
 RETAIL_START, RETAIL_END, RETAIL_TODAY = date(2023, 1, 1), date(2024, 6, 30), date(2024, 7, 1)
 INGESTED_AT = datetime(2024, 7, 1, 12, tzinfo=UTC)
@@ -68,7 +69,8 @@ def build(home: Path) -> dict[str, int]:
              dirty_rate=0.0, progress=False, today=RETAIL_TODAY)
     frames = [_read_raw(p, "retail_sales") for p in sorted(raw_dir.glob("*.csv"))]
     counts = {"retail_sales": _write("retail_sales", pd.concat(frames, ignore_index=True), home, "orders.csv"),
-              "superstore": _write("superstore", _read_raw(SUPERSTORE_CSV, "superstore"), home, SUPERSTORE_CSV.name)}
+              "superstore": _write("superstore", _read_raw(get_settings().superstore_dir / SUPERSTORE_FILE, "superstore"),
+                                   home, SUPERSTORE_FILE)}
     for dataset in counts:
         refresh(dataset, full=True)
     return counts

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pandas as pd
@@ -17,12 +16,13 @@ import pyarrow.compute as pc
 import pytest
 
 from retail_insights.errors import UsageError
+from retail_insights.settings import Settings
 from spark_jobs.transform import PartitionResult, normalize_headers, raw_columns, transform_partition
 from warehouse.schema import quarantine_schema, silver_schema
 from warehouse.spec import load_dataset
 
 INGESTED_AT = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-SUPERSTORE = Path("/work/shared/data/superstore")
+SUPERSTORE = Settings().superstore_dir  # ../shared/data/superstore unless RETAIL_SUPERSTORE_DIR says otherwise
 
 GOOD: dict[str, str] = {
     "order_id": "O-1", "order_ts": "2026-03-01T10:00:00Z", "updated_at": "", "status": "Shipped",
