@@ -358,6 +358,7 @@ def run_pipeline(questions: list[Question], router: Router, embedder: Embedder, 
 
     sys.path.insert(0, str(PROJECT_ROOT))  # tests/assistant/warehouse_builder.py builds the warehouse
     from assistant.factory import data_version_reader, runner_factory
+    from benchmarks.bench_http import has_warehouse, write_big_retail
     from assistant.pipeline import Assistant
     from assistant.values import ValueCatalog
     from retail_insights.settings import get_settings
@@ -366,11 +367,9 @@ def run_pipeline(questions: list[Question], router: Router, embedder: Embedder, 
     home = args.home or tmp / "home"
     os.environ["RETAIL_HOME"] = str(home)  # the benchmark's own process: not a settings read
     get_settings.cache_clear()
-    if not (home / "warehouse" / "superstore" / "superstore" / "_delta_log").exists():
+    if not has_warehouse(home):
         build(home)
         if args.rows:
-            from benchmarks.bench_http import write_big_retail
-
             write_big_retail(args.rows)
     settings = get_settings()
     version = data_version_reader(settings)

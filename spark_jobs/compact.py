@@ -45,6 +45,7 @@ def compact_staged(
     is written.
     """
     from warehouse.delta import write_clustered
+    from warehouse.delta.files import discard
     from warehouse.delta.staged import inspect_staged
 
     if not files:
@@ -61,11 +62,11 @@ def compact_staged(
         pieces = [_without(path, losers.get(position[path]), schema) for path in paths]
         data = pa.concat_tables(pieces)
         if data.num_rows == 0:  # every row of the partition lost to a version in another one
-            _remove(paths)
+            discard(paths)
             return None
         name = "-".join(str(v) for v in partition) or "all"
         target = write_clustered(data, out_dir / f"part-{name}.parquet", columns=cluster_by)
-        _remove(paths)
+        discard(paths)
         return target
 
     ordered = sorted(groups.items())
@@ -82,8 +83,3 @@ def _without(path: Path, lines: np.ndarray | None, schema: pa.Schema) -> pa.Tabl
         dropped = pc.is_in(data["source_line"], value_set=pa.array(lines, pa.int64()))
         data = data.filter(pc.invert(dropped))
     return data.select(schema.names).cast(schema)
-
-
-def _remove(paths: Sequence[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)

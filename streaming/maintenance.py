@@ -1,7 +1,7 @@
 """Work after the commits, off the ingest path: view refresh and compaction, in one helper process.
 
 After each micro-batch the consumer hands over the (year, month) partitions it touched. The
-thread refreshes the hourly and daily views for them (``warehouse.views.refresh``) at most every
+helper refreshes the hourly and daily views for them (``warehouse.views.refresh``) at most every
 ``views_every_s``, and Z-orders the partitions touched since the last time every
 ``compact_every_s`` (a stream writes a few small files per partition every batch). Partitions
 that arrive in between are merged into the next run. Freshness is measured at the Delta commit:

@@ -52,8 +52,10 @@ def files_query(
     partition_by = table.metadata().partition_columns
     root = Path(table.table_uri.removeprefix("file://"))
     groups: dict[tuple[Any, ...], list[str]] = {}
-    for action in pa.table(table.get_add_actions(flatten=True)).to_pylist():
-        key = tuple(action.get(f"partition.{c}") for c in partition_by)
+    keys = [f"partition.{c}" for c in partition_by]
+    actions = pa.table(table.get_add_actions(flatten=True)).select(["path", *keys])
+    for action in actions.to_pylist():
+        key = tuple(action[k] for k in keys)
         if wanted is None or wanted(key):
             # The log URL-encodes paths.
             groups.setdefault(key, []).append(str(root / unquote(action["path"])))

@@ -203,9 +203,7 @@ def _derive(
         )
         for m in measures
     ]
-    union: exp.Query = parts[0]
-    for part in parts[1:]:
-        union = exp.union(union, part, distinct=False)
+    union: exp.Query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False)
     query = sqlfiles.render(
         "view_derive",
         {

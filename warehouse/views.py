@@ -26,6 +26,7 @@ from sqlglot import exp
 from retail_insights.errors import DataError, RetryableError, UsageError, did_you_mean
 from retail_insights.settings import get_settings
 from warehouse import catalog, rollups, sqlfiles
+from warehouse.schema import silver_schema
 from warehouse.spec import Dataset, load_dataset
 
 SOURCE_VERSION_KEY = "retail.source_version"
@@ -160,18 +161,12 @@ def view_status(dataset: str) -> list[ViewStatus]:
 def _expected_schema(con: duckdb.DuckDBPyConnection, dataset: str, view: str) -> pa.Schema:
     """Columns and types the view's defining query yields (run over no rows)."""
     empty = f"__empty_{dataset}"
-    con.register(empty, catalog.empty_schema(_silver_info(dataset)).empty_table())
+    con.register(empty, silver_schema(load_dataset(dataset).spec).empty_table())
     try:
         sql = view_sql(dataset, view, silver=exp.to_table(empty))
         return con.sql(sql).to_arrow_table().schema
     finally:
         con.unregister(empty)
-
-
-def _silver_info(dataset: str) -> catalog.TableInfo:
-    ds = load_dataset(dataset)
-    name = ds.spec.silver_table
-    return catalog.TableInfo(dataset, name, "silver", get_settings().table_path(dataset, name))
 
 
 def _same_columns(table: DeltaTable, schema: pa.Schema) -> bool:

@@ -30,8 +30,6 @@ def llm_tokens(answer: dict[str, Any]) -> int:
     interpretation = answer.get("interpretation") or {}
     details = interpretation.get("llm") if isinstance(interpretation, dict) else None
     tokens = details.get("tokens") if isinstance(details, dict) else None
-    if tokens is None:   # older answers carried it in extras
-        tokens = (answer.get("extras") or {}).get("llm_tokens")
     return int(tokens or 0)
 
 

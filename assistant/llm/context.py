@@ -119,13 +119,12 @@ class ContextBuilder:
         grain = "order line" if dataset == "superstore" else "order"
         tables = [TableInfo(model.table, "base table", grain, _pick(catalog.get(model.table, {}), base_cols))]
         on_views = [d for d in dims if d in model.view_columns.dimensions]
-        if all(model.metrics[m].additive for m in found_metrics) and (len(on_views) == len(dims)
-                                                                or len(dims) == len(model.dimensions)):
+        named_all = len(dims) == len(model.dimensions)   # no dimension named: every one is passed
+        if all(model.metrics[m].additive for m in found_metrics) and (len(on_views) == len(dims) or named_all):
             view_cols = {*VIEW_TIME_COLUMNS, *on_views}
             for m in metrics:
                 if model.metrics[m].additive:
                     view_cols |= _metric_columns(model, m, additive=True)
-            named_all = len(dims) == len(model.dimensions)
             for _, view in model.views_by_grain():
                 if view.grain == "hour" and "hour" not in text:
                     continue

@@ -47,16 +47,13 @@ class LLMResult:
                    # Provider error texts stay in the logs: some quote part of the key they rejected.
                    "calls": [{"model": c.model, "outcome": c.outcome, "prompt_tokens": c.prompt_tokens,
                               "completion_tokens": c.completion_tokens, "cost_usd": c.cost_usd} for c in self.calls]}
-        fields: dict[str, Any] = {}
-        if "extras" in Answer.__dataclass_fields__:   # where the HTTP metrics look for the token count
-            fields["extras"] = {"llm_tokens": self.tokens}
         return Answer(
             status=self.status, answer=self.message, question=question, dataset=dataset, as_of=as_of,
             columns=self.columns, rows=tuple(tuple(jsonable(v) for v in r) for r in self.rows), sql=self.sql,
             tier="llm", interpretation={"explanation": self.explanation, "understood": self.understood, "llm": details},
             llm_calls=self.llm_calls, cost_usd=self.cost_usd, bytes_read=self.bytes_read, rows_read=self.rows_read,
             data_version=data_version, answer_id=self.answer_id, suggestions=self.suggestions,
-            error=self.message if self.status == "error" else None, **fields,
+            error=self.message if self.status == "error" else None,
         )
 
 

@@ -1,6 +1,6 @@
 """Process-wide counters of the LLM tier, for metrics endpoints and benchmarks to read.
 
-Each answer also carries its own numbers (``llm_calls``, ``cost_usd``, ``extras["llm_tokens"]``),
+Each answer also carries its own numbers (``llm_calls``, ``cost_usd``, ``interpretation["llm"]["tokens"]``),
 which is what ``assistant.http.metrics`` counts per request; these counters add what an answer does
 not show: provider failures, fallbacks, retries, repairs and refusals by reason. ``snapshot()``
 returns plain numbers; ``reset()`` is for tests and benchmarks.

@@ -79,9 +79,9 @@ def build(home: Path) -> dict[str, int]:
 def local_assistant(runner, **stages: object):
     """An Assistant over the current RETAIL_HOME that queries through ``runner`` (a CatalogRunner).
 
-    The shipped DuckDB backend opens a fresh catalog per query (about a second here); a CatalogRunner
-    keeps one catalog open per data version, so a golden set runs in seconds. One runner is shared
-    by the whole session and closed at its end, so no connection is left to the garbage collector.
+    A CatalogRunner keeps one catalog open for the built warehouse, so a golden set runs in seconds.
+    One runner is shared by the whole session and closed at its end, so no connection is left to the
+    garbage collector.
     """
     from assistant.factory import data_version_reader
     from assistant.pipeline import Assistant

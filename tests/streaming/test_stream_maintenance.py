@@ -19,11 +19,13 @@ def test_consumer_refreshes_the_hourly_and_daily_views_and_compacts_touched_part
     kafka_bootstrap, topic
 ) -> None:
     produce(bootstrap=kafka_bootstrap, topic=topic, count=1500, seed=13, window_days=3)
+    before = set(multiprocessing.active_children())  # e.g. a Dask cluster an earlier test left up
     stats = consume(bootstrap=kafka_bootstrap, topic=topic, group="ingest", idle_exit=3,
                     max_batch_events=300, refresh_views=True, compact_every_s=0.1)
 
     assert stats.view_refreshes >= 1 and stats.compactions >= 1 and stats.maintenance_errors == ()
-    assert multiprocessing.active_children() == []  # the helper process ended with the consumer
+    # the helper process ended with the consumer
+    assert set(multiprocessing.active_children()) <= before
     rows, count = table_rows()
     settings = get_settings()
     for view in ("sales_hourly", "sales_daily"):
