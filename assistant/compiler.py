@@ -207,7 +207,13 @@ class _Builder:
         if where is not None:
             inner = inner.where(where)
         inner = inner.group_by(*(self.dim_column(d) for d in dims))
+        # Over the rows in a fixed order: a float total summed in whatever order the threads
+        # deliver differs in the last bit from run to run, and a cached answer must equal a fresh one.
         total = exp.Window(this=exp.Sum(this=exp.column(metric)))
+        if dims:
+            total.set("order", exp.Order(expressions=[exp.Ordered(this=exp.column(d)) for d in dims]))
+            total.set("spec", exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                             end="UNBOUNDED", end_side="FOLLOWING"))
         share = exp.Div(this=exp.column(metric), expression=exp.Nullif(this=total, expression=exp.Literal.number(0)))
         # The window runs after WHERE, so the focus values are picked one level further out.
         shares = exp.select(*(exp.column(d) for d in dims), exp.column(metric), share.as_("share"))
@@ -274,24 +280,34 @@ class _Builder:
             if where is not None:
                 grouped = grouped.where(where)
             source, value, where = exp.alias_(exp.paren(grouped.group_by("order_id")), "o"), exp.column("value"), None
-        start, end = _bucket_bounds(value, BUCKET_EDGES[bucket])
-        select = exp.select(start.as_("bucket_start"), end.as_("bucket_end"),
-                            exp.Count(this=exp.Star()).as_(metric)).from_(source)
+        edges = BUCKET_EDGES[bucket]
+        start = _bucket_start(value, edges)
+        # Rows are grouped by the bucket's start only; its end is looked up on the few result rows.
+        counts = exp.select(start.as_("bucket_start"), exp.Count(this=exp.Star()).as_(metric)).from_(source)
         if where is not None:
-            select = select.where(where)
-        select = select.group_by(start.copy(), end.copy()).order_by(exp.column("bucket_start"))
-        return select, ["bucket_start", "bucket_end", metric]
+            counts = counts.where(where)
+        counts = counts.group_by(start.copy())
+        select = exp.select(exp.column("bucket_start"), _bucket_end(exp.column("bucket_start"), edges).as_("bucket_end"),
+                            exp.column(metric)).from_(exp.alias_(exp.paren(counts), "b"))
+        return select.order_by(exp.column("bucket_start")), ["bucket_start", "bucket_end", metric]
 
 
-def _bucket_bounds(value: exp.Expression, edges: tuple[float, ...] | None) -> tuple[exp.Expression, exp.Expression]:
+def _bucket_start(value: exp.Expression, edges: tuple[float, ...] | None) -> exp.Expression:
     if edges is None:
-        return value.copy(), value.copy()
-    starts, ends = exp.Case(), exp.Case()
+        return value.copy()
+    starts = exp.Case()
     for low, high in zip(edges, edges[1:]):
-        cond = exp.LT(this=value.copy(), expression=exp.Literal.number(high))
-        starts = starts.when(cond, exp.Literal.number(low))
-        ends = ends.when(cond.copy(), exp.Literal.number(high))
-    return starts.else_(exp.Literal.number(edges[-1])), ends.else_(exp.null())
+        starts = starts.when(exp.LT(this=value.copy(), expression=exp.Literal.number(high)), exp.Literal.number(low))
+    return starts.else_(exp.Literal.number(edges[-1]))
+
+
+def _bucket_end(start: exp.Expression, edges: tuple[float, ...] | None) -> exp.Expression:
+    if edges is None:
+        return start.copy()
+    ends = exp.Case()
+    for low, high in zip(edges, edges[1:]):
+        ends = ends.when(exp.EQ(this=start.copy(), expression=exp.Literal.number(low)), exp.Literal.number(high))
+    return ends.else_(exp.null())
 
 
 def _with_filter(expr: exp.Expression, cond: exp.Expression) -> exp.Expression:

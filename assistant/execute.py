@@ -54,8 +54,6 @@ class CatalogRunner:
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
         with self._lock:
             catalog = self._current()
-            meter = catalog.meter
-            meter.reset()
             started = time.perf_counter()
             try:
                 # Through Arrow: timestamps with time zone arrive as aware datetimes without pytz.
@@ -74,7 +72,7 @@ class CatalogRunner:
                 raise QueryFailed(f"the warehouse rejected the query: {exc}",
                                   hint="Fix: report it with the SQL shown in the answer.") from exc
             elapsed = (time.perf_counter() - started) * 1000
-            return QueryResult(columns, rows, meter.bytes, meter.rows, elapsed, sql)
+            return QueryResult(columns, rows, *catalog.scanned(), elapsed, sql)
 
     def close(self) -> None:
         with self._lock:

@@ -87,6 +87,7 @@ class Run:
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     tiers: Counter[str] = field(default_factory=Counter)
+    by_tier: dict[str, list[float]] = field(default_factory=dict)   # answered requests' latencies
     sent: int = 0
 
     def summary(self, seconds: float) -> dict[str, Any]:
@@ -95,17 +96,22 @@ class Run:
         return {"sent": self.sent, "completed": done, "achieved_rps": round(done / seconds, 1),
                 "p50_ms": round(float(np.percentile(lat, 50)), 2), "p95_ms": round(float(np.percentile(lat, 95)), 2),
                 "p99_ms": round(float(np.percentile(lat, 99)), 2), "max_ms": round(float(np.max(lat)), 2),
-                "errors": sum(self.errors.values()), "error_kinds": dict(self.errors), "tiers": dict(self.tiers)}
+                "errors": sum(self.errors.values()), "error_kinds": dict(self.errors), "tiers": dict(self.tiers),
+                "tier_p50_p95_ms": {tier: [round(float(np.percentile(ms, q)), 2) for q in (50, 95)]
+                                    for tier, ms in sorted(self.by_tier.items())}}
 
 
 async def one(client: httpx.AsyncClient, body: dict[str, Any], scheduled: float, run: Run) -> None:
     try:
         response = await client.post("/v1/ask", json=body)
-        run.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        elapsed_ms = (time.perf_counter() - scheduled) * 1000
+        run.latencies_ms.append(elapsed_ms)
         if response.status_code != 200:
             run.errors[f"http_{response.status_code}"] += 1
         else:
-            run.tiers[response.json().get("tier") or response.json()["status"]] += 1
+            tier = response.json().get("tier") or response.json()["status"]
+            run.tiers[tier] += 1
+            run.by_tier.setdefault(tier, []).append(elapsed_ms)
     except httpx.HTTPError as exc:
         run.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
         run.errors[type(exc).__name__] += 1
@@ -317,6 +323,7 @@ def main() -> None:
         fixed = asyncio.run(open_loop(url, mix, rate=args.rate, seconds=args.seconds, seed=args.seed))
         report["fixed"] = {"rate": args.rate, "seconds": args.seconds, **fixed.summary(args.seconds)}
         print(line(f"fixed {args.rate:g}/s", report["fixed"]), f"tiers {report['fixed']['tiers']}", flush=True)
+        print(f"  fixed phase p50/p95 ms per tier: {report['fixed']['tier_p50_p95_ms']}", flush=True)
         steps, sustained, rate = [], None, args.start_rate
         while rate <= args.max_rate:
             settle(url, top, fast_ms=max(50.0, 3 * report["cached_ask_baseline"]["p50_ms"]))

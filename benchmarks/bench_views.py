@@ -7,8 +7,8 @@ A silver table of N random orders over two years (2024-2025) is written to a tem
 RETAIL_HOME and the views are refreshed (full, timed). Then 1% more rows land in one month and
 an incremental refresh is timed. Each question is routed and compiled by the assistant (the
 smallest view that answers it) and compiled again over ``sales``; both run through the DuckDB
-backend and must give the same numbers. Bytes and rows read are the backend's scan meter (Parquet
-column chunks and row groups left after pruning); latency is the backend's execution time (guard
+backend and must give the same numbers. Bytes and rows read are what DuckDB's profiler reports
+for the query (Parquet column chunks of the row groups left after pruning; ``Catalog.scanned``); latency is the backend's execution time (guard
 and catalog set-up excluded), median of --repeat runs after one warm-up.
 """
 

@@ -2,13 +2,16 @@
 
 Two ways in, the same tables:
 
-- ``connect()`` / ``open_catalog()``: an in-memory DuckDB with each Delta table registered as a
-  pyarrow dataset (DuckDB's delta extension cannot load here). Partition and file-statistics pruning
-  happen in pyarrow, and a meter records what each scan reads. Read-only connections then switch
-  off DuckDB's own file access and lock the configuration, so nothing run on them can read or
-  write a file.
-- ``sync_duckdb_file()``: a DuckDB database file at ``settings.duckdb_path`` holding one VIEW per
-  table over that table's current Parquet files, so any DuckDB client can open it read-only.
+- ``connect()`` / ``open_catalog()``: an in-memory DuckDB with one VIEW per Delta table over that
+  snapshot's Parquet files, read by DuckDB's own Parquet reader (its delta extension cannot load
+  here; ``warehouse.parquet_scan``). Partition pruning happens in DuckDB (one branch per partition,
+  typed constants), row groups are skipped on their statistics, and the reads run without the GIL.
+  Read-only connections then switch off file access outside the tables' own folders and lock the
+  configuration, so nothing run on them can read another file or write outside the warehouse
+  (statements other than SELECT are the guard's to refuse, ``warehouse.guard``). What each query
+  read comes from DuckDB's profiler (``Catalog.scanned``).
+- ``sync_duckdb_file()``: a DuckDB database file at ``settings.duckdb_path`` holding the same
+  VIEWs, so any DuckDB client can open it read-only.
 
 Each dataset is a schema (``retail_sales.sales``, ``superstore.quarantine``); the chosen dataset
 (default: ``settings.default_dataset``) is also reachable unqualified. A view that was never
@@ -18,11 +21,11 @@ refreshed is served live from the silver table, so a query never fails for want 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import json
 import os
 from pathlib import Path
 import tempfile
-import threading
-from typing import Any, Literal
+from typing import Literal
 
 from deltalake import DeltaTable
 import duckdb
@@ -71,14 +74,12 @@ def open_table(path: Path, *, version: int | None = None) -> DeltaTable | None:
     return DeltaTable(str(path), version=version)
 
 
-def arrow_dataset(
-    table: DeltaTable, *, meter: ScanMeter | None = None, partitions: pads.Expression | None = None
-) -> pads.Dataset:
+def arrow_dataset(table: DeltaTable, *, partitions: pads.Expression | None = None) -> pads.Dataset:
     """A pyarrow dataset over one snapshot, read through pyarrow's native filesystem.
 
-    ``partitions`` keeps only files whose partition matches; ``meter`` counts what each scan will
-    read. The native filesystem matters: deltalake's default is implemented in Python, and a scan
-    DuckDB 2.0 runs on its worker threads can then deadlock waiting for the GIL.
+    ``partitions`` keeps only files whose partition matches. The native filesystem matters:
+    deltalake's default is implemented in Python, and a scan DuckDB 2.0 runs on its worker threads
+    can then deadlock waiting for the GIL.
     """
     root = table.table_uri.removeprefix("file://")
     dataset = table.to_pyarrow_dataset(
@@ -87,11 +88,7 @@ def arrow_dataset(
     fragments = list(
         dataset.get_fragments() if partitions is None else dataset.get_fragments(filter=partitions)
     )
-    if meter is None:
-        return pads.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
-    metered = _MeteredDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
-    metered.meter = meter
-    return metered
+    return pads.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
 
 
 def empty_schema(info: TableInfo) -> pa.Schema:
@@ -100,79 +97,27 @@ def empty_schema(info: TableInfo) -> pa.Schema:
     return silver_schema(spec) if info.kind == "silver" else quarantine_schema(spec)
 
 
-class ScanMeter:
-    """Bytes and rows the catalog's scans read (thread-safe; reset before each query).
-
-    Counted when a scan starts, from Parquet footers: the compressed column chunks of the projected
-    columns in the row groups left after partition, file-statistics and row-group-statistics
-    pruning with the filter DuckDB pushed down. That is what pyarrow then reads, footers aside.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._bytes = self._rows = 0
-
-    def add(self, *, nbytes: int, rows: int) -> None:
-        with self._lock:
-            self._bytes += nbytes
-            self._rows += rows
-
-    def reset(self) -> None:
-        with self._lock:
-            self._bytes = self._rows = 0
-
-    @property
-    def bytes(self) -> int:
-        with self._lock:
-            return self._bytes
-
-    @property
-    def rows(self) -> int:
-        with self._lock:
-            return self._rows
-
-
-class _MeteredDataset(pads.FileSystemDataset):
-    """A dataset that tells its meter what each scan DuckDB starts on it will read."""
-
-    meter: ScanMeter
-
-    def scanner(
-        self,
-        columns: list[str] | None = None,
-        filter: pads.Expression | None = None,  # noqa: A002
-        **kwargs: Any,
-    ) -> pads.Scanner:
-        wanted = None if columns is None else set(columns)
-        nbytes = rows = 0
-        fragments = self.get_fragments() if filter is None else self.get_fragments(filter=filter)
-        for fragment in fragments:
-            groups = (
-                fragment.split_by_row_group()
-                if filter is None
-                else fragment.split_by_row_group(filter=filter, schema=self.schema)
-            )
-            for piece in groups:
-                for info in piece.row_groups:
-                    group = piece.metadata.row_group(info.id)
-                    rows += group.num_rows
-                    nbytes += sum(
-                        group.column(i).total_compressed_size
-                        for i in range(group.num_columns)
-                        if wanted is None or group.column(i).path_in_schema.split(".")[0] in wanted
-                    )
-        self.meter.add(nbytes=nbytes, rows=rows)
-        return super().scanner(columns=columns, filter=filter, **kwargs)
-
-
 @dataclass
 class Catalog:
-    """An open in-memory DuckDB over every dataset, with its scan meter and table versions."""
+    """An open in-memory DuckDB over every dataset, with its table versions."""
 
     con: duckdb.DuckDBPyConnection
     dataset: str
-    meter: ScanMeter
     versions: dict[tuple[str, str], int | None] = field(default_factory=dict)
+
+    def scanned(self) -> tuple[int, int]:
+        """Bytes and rows the connection's last SELECT read from the tables, after pruning.
+
+        From DuckDB's profiler: the bytes its Parquet reader fetched (the projected column chunks
+        of the row groups left after partition and statistics pruning; footers are cached per
+        catalog) and the rows its scans produced. Counted the same whether or not the bytes came
+        from DuckDB's file cache.
+        """
+        profile = json.loads(self.con.get_profiling_information(format="json"))
+        return (
+            int(profile.get("io", {}).get("total_bytes_read", 0)),
+            int(profile.get("query", {}).get("total_rows_scanned", 0)),
+        )
 
     def columns(self) -> dict[str, dict[str, dict[str, str]]]:
         """schema (dataset) -> table -> column -> DuckDB type, for the SQL guard."""
@@ -193,7 +138,7 @@ class Catalog:
         self.close()
 
 
-def set_statement(name: str, value: str | bool | int) -> str:
+def set_statement(name: str, value: str | bool | int | list[str]) -> str:
     """`SET name = value`, built by sqlglot."""
     literal = exp.Boolean(this=value) if isinstance(value, bool) else exp.convert(value)
     item = exp.SetItem(this=exp.EQ(this=exp.column(name), expression=literal))
@@ -228,9 +173,13 @@ def open_catalog(
 
     chosen = _choose(dataset)
     con = duckdb.connect(":memory:")
-    catalog = Catalog(con=con, dataset=chosen, meter=ScanMeter())
+    catalog = Catalog(con=con, dataset=chosen)
+    readable: list[str] = []
     try:
         con.execute(set_statement("TimeZone", "UTC"))  # buckets and dates are UTC (SPEC 2)
+        con.execute(set_statement("enable_profiling", "no_output"))  # for Catalog.scanned
+        # Footers are read once per catalog (a snapshot's files never change), not per query.
+        con.execute(set_statement("parquet_metadata_cache", True))
         for name in dataset_names():
             con.execute(
                 sqlfiles.to_sql(
@@ -246,18 +195,16 @@ def open_catalog(
                         _create_view(name, info.name, view_query(name, info.view, silver=silver))
                     )
                     continue
-                hidden = f"__arrow__{name}__{info.name}"
                 if table is None:
-                    con.register(hidden, empty_schema(info).empty_table())
+                    query = parquet_scan.empty_query(con, empty_schema(info))
                 else:
-                    con.register(hidden, arrow_dataset(table, meter=catalog.meter))
-                con.execute(
-                    _create_view(
-                        name, info.name, exp.select("*").from_(exp.to_table(hidden, quoted=True))
-                    )
-                )
+                    query = parquet_scan.files_query(con, table)
+                    readable.append(f"{info.path.resolve()}{os.sep}")
+                con.execute(_create_view(name, info.name, query))
         con.execute(set_statement("search_path", chosen))
         if read_only:
+            if readable:
+                con.execute(set_statement("allowed_directories", readable))
             con.execute(set_statement("enable_external_access", False))
             con.execute(set_statement("lock_configuration", True))
     except BaseException:

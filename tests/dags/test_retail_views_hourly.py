@@ -27,7 +27,7 @@ def test_views_refresh_only_the_partition_a_correction_touched(copied_home) -> N
         "sales_yearly": ("incremental", [[year]]),
         **{rollup: ("incremental", [[year, month]]) for rollup in (
             "sales_monthly_geo", "sales_monthly_channel", "sales_monthly_product", "sales_daily_totals",
-            "sales_daily_mix")},
+            "sales_daily_geo", "sales_daily_mix")},
     }
     assert not any(v.stale for v in view_status("retail_sales"))
     silver = copied_home.resolve() / "warehouse" / "retail_sales" / "sales"

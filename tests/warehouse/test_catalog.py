@@ -119,6 +119,7 @@ def test_connect_reaches_the_chosen_dataset_unqualified_and_the_others_by_schema
         ("ATTACH '/tmp/retail-guard-test.duckdb' AS other", duckdb.PermissionException),
         ("SET enable_external_access = true", duckdb.InvalidInputException),
         ("SET lock_configuration = false", duckdb.InvalidInputException),
+        ("SET allowed_directories = ['/']", duckdb.InvalidInputException),
     ],
 )
 def test_a_read_only_catalog_connection_refuses_files_and_settings_even_without_the_guard(
@@ -144,10 +145,9 @@ def test_a_read_only_catalog_connection_cannot_copy_rows_to_a_file(
 def test_the_meter_counts_fewer_bytes_and_rows_when_partitions_are_pruned(loaded: Path) -> None:
     with catalog.open_catalog("retail_sales") as cat:
         cat.con.sql("SELECT SUM(revenue) FROM sales").fetchall()
-        everything = (cat.meter.bytes, cat.meter.rows)
-        cat.meter.reset()
+        everything = cat.scanned()
         cat.con.sql("SELECT SUM(revenue) FROM sales WHERE year = 2025 AND month = 1").fetchall()
-        one_month = (cat.meter.bytes, cat.meter.rows)
+        one_month = cat.scanned()
         january = cat.con.sql(
             "SELECT COUNT(*) FROM sales WHERE year = 2025 AND month = 1"
         ).fetchall()[0][0]

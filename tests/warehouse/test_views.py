@@ -185,6 +185,7 @@ def test_yearly_view_is_partitioned_by_year_and_the_others_by_year_and_month(
         "sales_daily": ["year", "month"],
         "sales_daily_totals": ["year", "month"],
         "sales_daily_mix": ["year", "month"],
+        "sales_daily_geo": ["year", "month"],
         "sales_monthly": ["year", "month"],
         "sales_monthly_geo": ["year", "month"],
         "sales_monthly_channel": ["year", "month"],

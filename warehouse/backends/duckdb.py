@@ -2,14 +2,13 @@
 
 Queries run on a read-only catalog connection: DuckDB's own file access is off and its configuration
 locked, the watchdog thread interrupts it at ``settings.sql.timeout_s``, and the guard caps its rows at
-``settings.sql.max_rows``. Bytes and rows read come from the catalog's scan meter: the Parquet column
-chunks and row groups the scans read after pruning.
+``settings.sql.max_rows``. Bytes and rows read come from DuckDB's profiler (``Catalog.scanned``): what
+its Parquet reader fetched after partition and row-group pruning.
 
 Opening a catalog costs 0.15-0.7 s, so one stays open per process and dataset (``_Snapshots``) and
 is reopened only when a table's latest Delta commit moves on (``warehouse.backends.versions``, listed
 at most every ``settings.cache.version_ttl_s``). One connection runs one query at a time: a DuckDB
-connection is not safe to share between threads, its cursors cannot see the registered Arrow
-datasets, and the scan meter must count one query only. The guard's verdict is kept per SQL text.
+connection is not safe to share between threads, and its profile must describe one query only. The guard's verdict is kept per SQL text.
 """
 
 from __future__ import annotations
@@ -165,7 +164,6 @@ class DuckDBBackend(Backend):
         try:
             safe = entry.guarded(sql, settings.sql.max_rows)
             cat = entry.cat
-            cat.meter.reset()
             timer = WATCHDOG.arm(settings.sql.timeout_s, cat.con.interrupt)
             started = time.perf_counter()
             try:
@@ -184,7 +182,7 @@ class DuckDBBackend(Backend):
             finally:
                 WATCHDOG.disarm(timer)
             elapsed_ms = (time.perf_counter() - started) * 1000
-            bytes_read, rows_read = cat.meter.bytes, cat.meter.rows
+            bytes_read, rows_read = cat.scanned()
         finally:
             entry.lock.release()
         columns = [_python_values(column) for column in table.columns]

@@ -21,7 +21,8 @@ def test_the_catalog_holds_the_silver_table_and_views_only() -> None:
     assert set(catalog.tables[DATASET]) == set(allowed_tables(DATASET))
     assert allowed_tables(DATASET) == (
         "sales", "sales_yearly", "sales_monthly", "sales_monthly_geo", "sales_monthly_channel",
-        "sales_monthly_product", "sales_daily", "sales_daily_totals", "sales_daily_mix", "sales_hourly")
+        "sales_monthly_product", "sales_daily", "sales_daily_totals", "sales_daily_geo",
+        "sales_daily_mix", "sales_hourly")
     assert "revenue" in catalog.tables[DATASET]["sales"]
 
 

@@ -80,6 +80,7 @@ def test_publish_creates_date_partitioned_clustered_tables_and_materialized_view
         "sales_monthly_product",
         "sales_daily",
         "sales_daily_totals",
+        "sales_daily_geo",
         "sales_daily_mix",
         "sales_hourly",
     )
