@@ -19,7 +19,9 @@ setup: $(STAMP) services
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(UV) pip install --python $(PY) $(FIND_LINKS) -r requirements.lock
+	# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process would
+	# otherwise compile its imports from source again (a cold `ask` took 3.2 s instead of 1.5 s).
+	$(UV) pip install --python $(PY) $(FIND_LINKS) --compile-bytecode -r requirements.lock
 	$(UV) pip install --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
