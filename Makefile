@@ -16,11 +16,11 @@ export SPARK_LOCAL_IP := 127.0.0.1
 setup: $(STAMP) services
 
 # Re-runs only when the lock file or pyproject changes, so a second `make setup` takes a second.
+# Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process would
+# otherwise compile its imports from source again (a cold `ask` took 3.2 s instead of 1.5 s).
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
-	# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process would
-	# otherwise compile its imports from source again (a cold `ask` took 3.2 s instead of 1.5 s).
 	$(UV) pip install --python $(PY) $(FIND_LINKS) --compile-bytecode -r requirements.lock
 	$(UV) pip install --python $(PY) --no-deps -e .
 	@touch $(STAMP)
