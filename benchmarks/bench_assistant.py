@@ -358,9 +358,9 @@ def run_pipeline(questions: list[Question], router: Router, embedder: Embedder, 
 
     sys.path.insert(0, str(PROJECT_ROOT))  # tests/assistant/warehouse_builder.py builds the warehouse
     from assistant.factory import data_version_reader, runner_factory
-    from benchmarks.bench_http import has_warehouse, write_big_retail
     from assistant.pipeline import Assistant
     from assistant.values import ValueCatalog
+    from benchmarks.bench_http import has_warehouse, write_big_retail
     from retail_insights.settings import get_settings
     from tests.assistant.warehouse_builder import build
 

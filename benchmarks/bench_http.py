@@ -109,11 +109,12 @@ async def one(client: httpx.AsyncClient, body: dict[str, Any], scheduled: float,
         if response.status_code != 200:
             run.errors[f"http_{response.status_code}"] += 1
         else:
-            tier = response.json().get("tier") or response.json()["status"]
+            answer = response.json()
+            tier = answer.get("tier") or answer["status"]
             run.tiers[tier] += 1
             run.by_tier.setdefault(tier, []).append(elapsed_ms)
     except httpx.HTTPError as exc:
-        run.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        run.latencies_ms.append((time.perf_counter() - scheduled) * 1000)  # the time it failed
         run.errors[type(exc).__name__] += 1
 
 

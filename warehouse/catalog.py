@@ -4,8 +4,8 @@ Two ways in, the same tables:
 
 - ``connect()`` / ``open_catalog()``: an in-memory DuckDB with one VIEW per Delta table over that
   snapshot's Parquet files, read by DuckDB's own Parquet reader (its delta extension cannot load
-  here; ``warehouse.parquet_scan``). Partition pruning happens in DuckDB (one branch per partition,
-  typed constants), row groups are skipped on their statistics, and the reads run without the GIL.
+  here; ``warehouse.parquet_scan``). DuckDB skips the partitions and row groups a filter rules out,
+  and the reads run without the GIL.
   Read-only connections then switch off file access outside the tables' own folders and lock the
   configuration, so nothing run on them can read another file or write outside the warehouse
   (statements other than SELECT are the guard's to refuse, ``warehouse.guard``). What each query
@@ -163,6 +163,36 @@ def _choose(dataset: str | None) -> str:
     return chosen
 
 
+def _create_tables(
+    con: duckdb.DuckDBPyConnection, *, empty: bool = False
+) -> dict[TableInfo, DeltaTable | None]:
+    """A schema per dataset and a VIEW per table; returns the snapshot each view reads (or None).
+
+    A written table's view reads its current Parquet files; a view never refreshed is served live
+    from the silver table; any other table not written yet (or every table, with ``empty``) has the
+    columns its spec promises and no rows.
+    """
+    from warehouse.views import view_query  # views build on the catalog; the live fallback needs their SQL
+
+    opened: dict[TableInfo, DeltaTable | None] = {}
+    for name in dataset_names():
+        con.execute(
+            sqlfiles.to_sql(exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA"))
+        )
+        silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
+        for info in dataset_tables(name):
+            table = None if empty else open_table(info.path)
+            if table is not None:
+                query = parquet_scan.files_query(con, table)
+            elif info.view is not None:
+                query = view_query(name, info.view, silver=silver)
+            else:
+                query = parquet_scan.empty_query(con, empty_schema(info))
+            con.execute(_create_view(name, info.name, query))
+            opened[info] = table
+    return opened
+
+
 def open_catalog(
     dataset: str | None = None, *, read_only: bool = True, empty: bool = False
 ) -> Catalog:
@@ -171,40 +201,17 @@ def open_catalog(
     ``empty`` registers every table without rows (the columns the specs promise), for callers that
     need only names and types, such as the guard in front of a remote backend.
     """
-    from warehouse.views import (
-        view_query,
-    )  # views build on the catalog; the live fallback needs their SQL
-
     chosen = _choose(dataset)
     con = duckdb.connect(":memory:")
     catalog = Catalog(con=con, dataset=chosen)
-    readable: list[str] = []
     try:
         con.execute(set_statement("TimeZone", "UTC"))  # buckets and dates are UTC (SPEC 2)
         con.execute(set_statement("enable_profiling", "no_output"))  # for Catalog.scanned
         # Footers are read once per catalog (a snapshot's files never change), not per query.
         con.execute(set_statement("parquet_metadata_cache", True))
-        for name in dataset_names():
-            con.execute(
-                sqlfiles.to_sql(
-                    exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA")
-                )
-            )
-            silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
-            for info in dataset_tables(name):
-                table = None if empty else open_table(info.path)
-                catalog.versions[(name, info.name)] = table.version() if table else None
-                if table is None and info.view is not None:
-                    con.execute(
-                        _create_view(name, info.name, view_query(name, info.view, silver=silver))
-                    )
-                    continue
-                if table is None:
-                    query = parquet_scan.empty_query(con, empty_schema(info))
-                else:
-                    query = parquet_scan.files_query(con, table)
-                    readable.append(f"{info.path.resolve()}{os.sep}")
-                con.execute(_create_view(name, info.name, query))
+        opened = _create_tables(con, empty=empty)
+        catalog.versions = {(i.dataset, i.name): t.version() if t else None for i, t in opened.items()}
+        readable = [f"{i.path.resolve()}{os.sep}" for i, t in opened.items() if t is not None]
         con.execute(set_statement("search_path", chosen))
         if read_only:
             if readable:
@@ -231,8 +238,6 @@ def sync_duckdb_file(*, path: Path | None = None) -> Path:
     Built beside the target and moved into place, so a reader never sees a half-written file
     (clients that hold the old file open keep reading the old snapshot).
     """
-    from warehouse.views import view_query
-
     settings = get_settings()
     target = path or settings.duckdb_path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -242,22 +247,7 @@ def sync_duckdb_file(*, path: Path | None = None) -> Path:
     try:
         # DuckDB 2.0 writes a storage format 1.x clients cannot open; the views need nothing newer.
         with duckdb.connect(scratch, config={"storage_compatibility_version": "v1.0.0"}) as con:
-            for name in dataset_names():
-                con.execute(
-                    sqlfiles.to_sql(
-                        exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA")
-                    )
-                )
-                silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
-                for info in dataset_tables(name):
-                    table = open_table(info.path)
-                    if table is not None:
-                        query = parquet_scan.files_query(con, table)
-                    elif info.view is not None:
-                        query = view_query(name, info.view, silver=silver)
-                    else:
-                        query = parquet_scan.empty_query(con, empty_schema(info))
-                    con.execute(_create_view(name, info.name, query))
+            _create_tables(con)
             default = settings.default_dataset
             for info in dataset_tables(default):
                 query = exp.select("*").from_(exp.table_(info.name, db=default, quoted=True))

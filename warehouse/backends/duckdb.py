@@ -8,7 +8,8 @@ its Parquet reader fetched after partition and row-group pruning.
 Opening a catalog costs 0.15-0.7 s, so one stays open per process and dataset (``_Snapshots``) and
 is reopened only when a table's latest Delta commit moves on (``warehouse.backends.versions``, listed
 at most every ``settings.cache.version_ttl_s``). One connection runs one query at a time: a DuckDB
-connection is not safe to share between threads, and its profile must describe one query only. The guard's verdict is kept per SQL text.
+connection is not safe to share between threads, and its profile must describe one query only.
+The guard's verdict is kept per SQL text.
 """
 
 from __future__ import annotations
