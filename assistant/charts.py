@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.answer import bucket_label, jsonable, metric_label
+from assistant.answer import jsonable
 from assistant.intent import Intent
+from assistant.sentence import bucket_label, metric_label
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 MAX_POINTS = 500
@@ -28,7 +29,7 @@ def chart_for(intent: Intent, columns: tuple[str, ...], rows: tuple[tuple[Any, .
         return None
     records = [{c: jsonable(v) for c, v in zip(columns, r)} for r in rows]
     m = intent.metrics[0]
-    y_title = metric_label(m)
+    y_title = metric_label(intent.dataset, m)
     op = intent.operation
     if op == "trend" or (op == "top_n" and intent.grain is not None):
         x = columns[0]
@@ -42,7 +43,7 @@ def chart_for(intent: Intent, columns: tuple[str, ...], rows: tuple[tuple[Any, .
         mark = "line" if op == "trend" else "bar"
         return _spec({"type": mark, "point": True} if mark == "line" else mark, records, enc,
                      f"{y_title} by {intent.grain}")
-    if op in ("compare_periods", "growth"):
+    if op in ("compare_periods", "growth") or (op == "top_n" and intent.compare_time is not None):
         assert intent.time is not None and intent.compare_time is not None
         long = []
         for rec in records:
@@ -58,10 +59,10 @@ def chart_for(intent: Intent, columns: tuple[str, ...], rows: tuple[tuple[Any, .
         return _spec("bar", long, enc, f"{y_title}: {intent.time.label} vs {intent.compare_time.label}")
     if op == "distribution":
         for rec in records:
-            rec["bucket"] = bucket_label(rec["bucket_start"], rec["bucket_end"], intent.dimensions[0])
+            rec["bucket"] = bucket_label(intent.dataset, rec["bucket_start"], rec["bucket_end"], intent.dimensions[0])
         enc = {"x": {"field": "bucket", "type": "ordinal", "sort": None, "title": intent.dimensions[0].replace("_", " ")},
-               "y": {"field": m, "type": "quantitative", "title": metric_label(m)}}
-        return _spec("bar", records, enc, f"{metric_label(m)} by {intent.dimensions[0].replace('_', ' ')}")
+               "y": {"field": m, "type": "quantitative", "title": y_title}}
+        return _spec("bar", records, enc, f"{y_title} by {intent.dimensions[0].replace('_', ' ')}")
     dims = list(intent.dimensions)
     if not dims:
         return None

@@ -1,18 +1,23 @@
 """Intent -> SQL over the smallest table that answers it, built with sqlglot, values as parameters.
 
-Metrics are written in the semantic model; each one keeps its own row filter (revenue leaves out
-Cancelled orders, cancellation_rate counts them) as ``FILTER (WHERE ...)`` on every aggregate, so
-several metrics combine in one SELECT. User values (filter values, dates, N) are bound as positional
-``?`` parameters; identifiers come from the model, never from the question.
+Metrics come from ``assistant.measures`` (the semantic model's, distinct counts and per-entity
+ratios); each keeps its own row filter (revenue leaves out Cancelled orders, cancellation_rate counts
+them) as ``FILTER (WHERE ...)`` on every aggregate, so several metrics combine in one SELECT. User
+values (filter values, dates, N, thresholds) are bound as positional ``?`` parameters; identifiers
+come from the model, never from the question.
 
 Result shapes, per operation (column names):
 - total: the metrics; breakdown / top_n / compare_values: the dimensions, then the metrics;
 - trend: ``period`` (a date, or a timestamp for hours; ``day_of_week`` 1=Monday..7 instead), then the
-  dimensions and metrics; top_n over a grain has the same leading column;
+  dimensions and metrics, and with ``change`` per metric ``m_change`` and ``m_pct_change`` against the
+  period before; top_n over a grain has the same leading column;
 - share: the dimension, the metric, ``share`` (0..1 of the total over every value of the dimension);
 - compare_periods / growth: per metric ``m``, ``m_compare``, ``m_change``, ``m_pct_change`` (``time``
-  vs ``compare_time``, pct as a fraction, NULL when the base is 0);
+  vs ``compare_time``, pct as a fraction, NULL when the base is 0); with ``top_n`` and ``rank_by``,
+  the members ranked by that change;
 - distribution: ``bucket_start``, ``bucket_end`` (NULL for the open last bucket), the count.
+Conditions: ``level="group"`` become HAVING; an entity's ("orders above $250") keep the rows of the
+entities whose own aggregate passes, through ``key IN (SELECT key ... GROUP BY key HAVING ...)``.
 """
 
 from __future__ import annotations
@@ -26,18 +31,15 @@ import sqlglot
 from sqlglot import exp
 
 from assistant.errors import UnsupportedIntent
-from assistant.intent import BUCKETED, DISTINCT_PREFIX, Filter, Intent, TimeWindow
+from assistant.intent import Condition, Filter, Intent, TimeWindow
+from assistant.measures import Measure, measure
+from assistant.periods import periods_in
 from assistant.sources import Source, choose_source, exclusive_end
-from warehouse.spec import SemanticModel, load_dataset
+from warehouse.spec import Bucketing, SemanticModel, load_dataset
 
 DIALECT = "duckdb"
-BUCKET_EDGES: dict[str, tuple[float, ...] | None] = {
-    "order_value": (0, 25, 50, 100, 250, 500, 1000, 2500, 5000),
-    "discount": (0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
-    "quantity": None,        # small integers: one bucket per value
-    "days_to_ship": None,
-}
 _TRUNC = {"week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR", "hour": "HOUR"}
+_OPS = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,13 @@ class _Params:
         return exp.Placeholder(this=f"p{len(self.values) - 1}")
 
 
-def _and(conditions: Sequence[exp.Expression]) -> exp.Expression | None:
-    conditions = [c for c in conditions if c is not None]
-    return exp.and_(*conditions) if conditions else None
+def _and(conditions: Sequence[exp.Expression | None]) -> exp.Expression | None:
+    kept = [c for c in conditions if c is not None]
+    return exp.and_(*kept) if kept else None
+
+
+def _parse(text: str) -> exp.Expression:
+    return sqlglot.parse_one(text, read=DIALECT)
 
 
 class Compiler:
@@ -69,9 +75,8 @@ class Compiler:
         """SQL for ``intent`` over the smallest table that answers it, or over ``source`` if given
         (benchmarks and tests compare a view's answer with the base table's)."""
         model = load_dataset(intent.dataset).semantic
-        for name in intent.metrics:
-            if not name.startswith(DISTINCT_PREFIX):
-                model.metric(name)            # unknown metric: UsageError naming the allowed ones
+        for name in (*intent.metrics, *(c.metric for c in intent.conditions)):
+            measure(intent.dataset, name)     # an unknown metric names the allowed ones
         source = source or choose_source(intent, model)
         builder = _Builder(intent, model, source)
         tree, columns = builder.build()
@@ -88,15 +93,11 @@ class _Builder:
         self.view = source.kind == "view"
         self.params = _Params()
         self.table = exp.table_(source.table, db=intent.dataset)
+        self.measures: dict[str, Measure] = {m: measure(intent.dataset, m) for m in intent.metrics}
         # When every metric keeps the same rows (revenue, orders... all leave out Cancelled), the row
         # filter goes to WHERE: fewer rows scanned, and no empty "Cancelled" group in a breakdown.
-        names = {self.row_filter_name(m) for m in intent.metrics}
+        names = {m.filter for m in self.measures.values()}
         self.hoisted = names.pop() if len(names) == 1 else None
-
-    def row_filter_name(self, metric: str) -> str | None:
-        if metric.startswith(DISTINCT_PREFIX):
-            return next((m.filter for m in self.model.metrics.values() if m.filter), None)
-        return self.model.metrics[metric].filter if metric in self.model.metrics else None
 
     # --- columns and conditions ---------------------------------------------------------------------
     def dim_column(self, dimension: str) -> exp.Column:
@@ -122,30 +123,56 @@ class _Builder:
         return exp.and_(exp.GTE(this=col, expression=self.params(window.start)),
                         exp.LT(this=col.copy(), expression=self.params(exclusive_end(window))))
 
-    def where(self, *, skip_dims: Sequence[str] = (), time: bool = True) -> exp.Expression | None:
-        conds = [self.filter_condition(f) for f in self.intent.filters
-                 if not (f.dimension in skip_dims and not f.negate)]
+    def where(self, *, skip_dims: Sequence[str] = (), time: bool = True, entities: bool = True) -> exp.Expression | None:
+        conds: list[exp.Expression | None] = [self.filter_condition(f) for f in self.intent.filters
+                                              if not (f.dimension in skip_dims and not f.negate)]
         if self.hoisted is not None:
-            conds.append(sqlglot.parse_one(self.model.filters[self.hoisted], read=DIALECT))
+            conds.append(_parse(self.model.filters[self.hoisted]))
         if time and self.intent.time is not None:
             conds.append(self.window_condition(self.intent.time))
+        if entities:
+            conds += [self.entity_condition(c) for c in self.intent.conditions if c.level != "group"]
         return _and(conds)
 
+    def aggregate(self, m: Measure, extra: exp.Expression | None = None) -> exp.Expression:
+        """``m`` over this source with its own row filter (unless hoisted) and ``extra`` as FILTERs."""
+        row_filter = self.model.filters[m.filter] if m.filter and m.filter != self.hoisted else None
+        cond = _and([_parse(row_filter) if row_filter else None, extra])
+        tree = m.tree(view=self.view)
+        return _with_filter(tree, cond) if cond is not None else tree
+
     def metric(self, name: str, extra: exp.Expression | None = None) -> exp.Expression:
-        filter_name = self.row_filter_name(name)
-        if name.startswith(DISTINCT_PREFIX):
-            column = self.dim_column(name[len(DISTINCT_PREFIX):])
-            expr: exp.Expression = exp.Count(this=exp.Distinct(expressions=[column]))
-        else:
-            metric = self.model.metrics[name]
-            text = metric.additive if self.view else metric.base
-            if text is None:
-                raise UnsupportedIntent(f"metric {name!r} has no form over views.",
-                                        hint="Fix: compile it over the base table.")
-            expr = sqlglot.parse_one(text, read=DIALECT)
-        row_filter = self.model.filters[filter_name] if filter_name and filter_name != self.hoisted else None
-        cond = _and([sqlglot.parse_one(row_filter, read=DIALECT) if row_filter else None, extra])
-        return _with_filter(expr, cond) if cond is not None else expr
+        return self.aggregate(self.measures[name], extra)
+
+    def per_period(self, value: exp.Expression) -> exp.Expression:
+        """"average daily sales": the total over the window divided by its number of days (or weeks...)."""
+        grain = self.intent.average_over
+        if grain is None:
+            return value
+        count = periods_in(self.intent.time, grain) if self.intent.time is not None else None
+        if count is None:
+            raise UnsupportedIntent(f"an average per {grain} needs a window of whole {grain}s.",
+                                    hint="Fix: name the period, e.g. 'average daily sales in March 2024'.")
+        return exp.Div(this=exp.cast(exp.paren(value), "DOUBLE"), expression=self.params(count))
+
+    def comparison(self, c: Condition, value: exp.Expression) -> exp.Expression:
+        return _OPS[c.op](this=value, expression=self.params(c.value))
+
+    def having(self) -> exp.Expression | None:
+        return _and([self.comparison(c, self.aggregate(measure(self.intent.dataset, c.metric)))
+                     for c in self.intent.conditions if c.level == "group"])
+
+    def entity_condition(self, c: Condition) -> exp.Expression:
+        """Rows of the entities (orders, customers...) whose own ``c.metric`` passes ``c``."""
+        entity = self.model.language.entities[c.level]
+        m = measure(self.intent.dataset, c.metric)
+        own = _with_filter(m.tree(view=False), _parse(self.model.filters[m.filter])) if m.filter else m.tree(view=False)
+        inner = exp.select(exp.column(entity.key)).from_(self.table.copy())
+        where = self.where(entities=False)
+        if where is not None:
+            inner = inner.where(where)
+        inner = inner.group_by(exp.column(entity.key)).having(self.comparison(c, own))
+        return exp.column(entity.key).isin(query=inner)
 
     def period(self) -> tuple[exp.Expression, str]:
         grain = self.intent.grain
@@ -168,7 +195,7 @@ class _Builder:
         op = self.intent.operation
         if op == "distribution":
             return self.distribution()
-        if op in ("compare_periods", "growth"):
+        if op in ("compare_periods", "growth") or (op == "top_n" and self.intent.compare_time is not None):
             return self.compare_periods()
         if op == "share":
             return self.share()
@@ -176,27 +203,50 @@ class _Builder:
         if op in ("trend", "top_n") and self.intent.grain is not None:
             keys.append(self.period())
         keys += [(self.dim_column(d), d) for d in self.intent.dimensions]
-        metrics = [(self.metric(m), m) for m in self.intent.metrics]
+        metrics = [(self.per_period(self.metric(m)), m) for m in self.intent.metrics]
         select = exp.select(*(e.as_(a) for e, a in keys), *(e.as_(a) for e, a in metrics)).from_(self.table)
         where = self.where()
         if where is not None:
             select = select.where(where)
         if keys:
             select = select.group_by(*(e.copy() for e, _ in keys))
+        having = self.having()
+        if having is not None:
+            select = select.having(having)
+        columns = [a for _, a in keys] + list(self.intent.metrics)
         first = exp.column(self.intent.metrics[0])
+        desc = self.intent.order == "desc"
         if op == "trend":
             select = select.order_by(*(exp.column(a) for _, a in keys))
+            if self.intent.change:
+                return self.with_changes(select, [a for _, a in keys])
         elif op == "top_n":
-            desc = self.intent.order == "desc"
             select = select.order_by(exp.Ordered(this=first, desc=desc, nulls_first=False),
                                      *(exp.column(a) for _, a in keys))
             select = select.limit(self.params(int(self.intent.top_n or 1)))
         elif op == "compare_values":
             select = select.order_by(*(exp.column(a) for _, a in keys))
         elif keys:
-            select = select.order_by(exp.Ordered(this=first, desc=True, nulls_first=False),
+            select = select.order_by(exp.Ordered(this=first, desc=desc, nulls_first=False),
                                      *(exp.column(a) for _, a in keys))
-        return select, [a for _, a in keys] + list(self.intent.metrics)
+        return select, columns
+
+    def with_changes(self, series: exp.Select, keys: list[str]) -> tuple[exp.Expression, list[str]]:
+        """Each period's value with its change against the period before (per member of the dimensions)."""
+        period, dims = keys[0], keys[1:]
+        out: list[exp.Expression] = [exp.column(k) for k in keys]
+        columns = list(keys)
+        for m in self.intent.metrics:
+            before = exp.Window(this=exp.Anonymous(this="LAG", expressions=[exp.column(m)]),
+                                partition_by=[exp.column(d) for d in dims] or None,
+                                order=exp.Order(expressions=[exp.Ordered(this=exp.column(period))]))
+            change = exp.Sub(this=exp.column(m), expression=before)
+            pct = exp.Div(this=exp.paren(change.copy()), expression=exp.Nullif(this=before.copy(),
+                                                                                expression=exp.Literal.number(0)))
+            out += [exp.column(m), change.as_(f"{m}_change"), pct.as_(f"{m}_pct_change")]
+            columns += [m, f"{m}_change", f"{m}_pct_change"]
+        outer = exp.select(*out).from_(exp.alias_(exp.paren(series), "t"))
+        return outer.order_by(*(exp.column(k) for k in [*dims, period])), columns
 
     def share(self) -> tuple[exp.Expression, list[str]]:
         dims = list(self.intent.dimensions)
@@ -252,44 +302,64 @@ class _Builder:
             out += [exp.column(m), exp.column(f"{m}_compare"), change.as_(f"{m}_change"), pct.as_(f"{m}_pct_change")]
             columns += [m, f"{m}_compare", f"{m}_change", f"{m}_pct_change"]
         outer = exp.select(*out).from_(exp.alias_(exp.paren(inner), "t"))
-        if dims:
-            outer = outer.order_by(exp.Ordered(this=exp.column(self.intent.metrics[0]), desc=True, nulls_first=False),
-                                   *(exp.column(d) for d in dims))
+        if not dims:
+            return outer, columns
+        first = self.intent.metrics[0]
+        by = {"value": first, "change": f"{first}_change", "pct_change": f"{first}_pct_change"}[self.intent.rank_by]
+        desc = self.intent.order == "desc"
+        outer = outer.order_by(exp.Ordered(this=exp.column(by), desc=desc, nulls_first=False),
+                               *(exp.column(d) for d in dims))
+        if self.intent.operation == "top_n":
+            outer = outer.limit(self.params(int(self.intent.top_n or 1)))
         return outer, columns
 
     def distribution(self) -> tuple[exp.Expression, list[str]]:
-        bucket = self.intent.dimensions[0]
-        if bucket not in BUCKETED:
-            raise UnsupportedIntent(f"unknown bucketed measure {bucket!r}.", hint=f"Use one of {', '.join(BUCKETED)}.")
-        metric = self.intent.metrics[0]
-        metric_filter = self.model.metrics[metric].filter if metric in self.model.metrics else None
-        conds = [self.where()]
-        if metric_filter and metric_filter != self.hoisted:
-            conds.append(sqlglot.parse_one(self.model.filters[metric_filter], read=DIALECT))
-        where = _and(conds)
-        per_order = bucket == "order_value" and self.model.metrics.get("orders") is not None \
-            and "DISTINCT" in self.model.metrics["orders"].base.upper()
-        if bucket == "order_value":
-            money = "sales" if "sales" in self.model.metrics else "revenue"
-            value: exp.Expression = exp.column(money)
-        else:
-            value = exp.column(bucket)
+        name = self.intent.dimensions[0]
+        buckets = self.model.language.buckets
+        if name not in buckets:
+            raise UnsupportedIntent(f"unknown bucketed measure {name!r}.", hint=f"Use one of {', '.join(buckets)}.")
+        bucketing = buckets[name]
+        count = self.intent.metrics[0]
+        where = self.where()
         source: exp.Expression = self.table
-        if per_order:       # superstore: an order is several lines; bucket the order's total
-            grouped = exp.select(exp.column("order_id"), exp.Sum(this=value).as_("value")).from_(self.table)
+        row_column = _row_column(self.model, bucketing)
+        if row_column is not None:
+            value: exp.Expression = exp.column(row_column)
+            row_filter = measure(self.intent.dataset, bucketing.metric or count).filter
+            if row_filter and row_filter != self.hoisted:
+                where = _and([where, _parse(self.model.filters[row_filter])])
+        elif bucketing.metric is not None:
+            # Bucket each entity's own total (an order's value is the sum of its lines).
+            entity = self.model.language.entities[bucketing.entity or self.model.language.row_entity]
+            total = self.aggregate(measure(self.intent.dataset, bucketing.metric))
+            grouped = exp.select(exp.column(entity.key), total.as_("value")).from_(self.table)
             if where is not None:
                 grouped = grouped.where(where)
-            source, value, where = exp.alias_(exp.paren(grouped.group_by("order_id")), "o"), exp.column("value"), None
-        edges = BUCKET_EDGES[bucket]
+            source = exp.alias_(exp.paren(grouped.group_by(exp.column(entity.key))), "o")
+            value = exp.column("value")
+            where = None
+        edges = self.intent.buckets if self.intent.buckets is not None else bucketing.edges
         start = _bucket_start(value, edges)
         # Rows are grouped by the bucket's start only; its end is looked up on the few result rows.
-        counts = exp.select(start.as_("bucket_start"), exp.Count(this=exp.Star()).as_(metric)).from_(source)
+        counts = exp.select(start.as_("bucket_start"), exp.Count(this=exp.Star()).as_(count)).from_(source)
         if where is not None:
             counts = counts.where(where)
         counts = counts.group_by(start.copy())
         select = exp.select(exp.column("bucket_start"), _bucket_end(exp.column("bucket_start"), edges).as_("bucket_end"),
-                            exp.column(metric)).from_(exp.alias_(exp.paren(counts), "b"))
-        return select.order_by(exp.column("bucket_start")), ["bucket_start", "bucket_end", metric]
+                            exp.column(count)).from_(exp.alias_(exp.paren(counts), "b"))
+        return select.order_by(exp.column("bucket_start")), ["bucket_start", "bucket_end", count]
+
+
+def _row_column(model: SemanticModel, bucketing: Bucketing) -> str | None:
+    """The base column to bucket row by row: the bucketing's column, or the column a metric sums
+    when one row is one entity (retail_sales: an order's value is its row's revenue)."""
+    if bucketing.column is not None:
+        return bucketing.column
+    entity = model.language.entities[bucketing.entity or model.language.row_entity]
+    tree = _parse(model.metrics[bucketing.metric].base) if bucketing.metric else None
+    if entity.per_row and isinstance(tree, exp.Sum) and isinstance(tree.this, exp.Column):
+        return tree.this.name
+    return None
 
 
 def _bucket_start(value: exp.Expression, edges: tuple[float, ...] | None) -> exp.Expression:

@@ -19,3 +19,7 @@ class QueryFailed(AssistantError, RuntimeError):
 
 class WarehouseUnavailable(RetryableError):
     """The warehouse could not be reached; the same question may work on retry."""
+
+
+class UnknownMetric(AssistantError, ValueError):
+    """An intent names a metric its dataset does not define."""

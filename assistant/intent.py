@@ -4,10 +4,13 @@ An ``Intent`` is what the router produces, what the compiler turns into SQL and 
 on. It holds only canonical names (semantic-model metrics and dimensions, stored values), so two
 questions that mean the same thing get the same ``canonical_key()``.
 
-Assistant-side extensions the semantic model does not name (kept here so every stage agrees):
-- metric ``distinct_<dimension>`` counts distinct values of that dimension ("how many products ...");
-- for ``operation="distribution"`` the one entry in ``dimensions`` is a bucketed measure from
-  ``BUCKETED`` ("order_value", "discount", "quantity", "days_to_ship"), not a model dimension.
+Beyond the semantic model's own names:
+- metrics may be ``distinct_<dimension>`` or ``<metric>_per_<entity>`` (see ``assistant.measures``);
+- for ``operation="distribution"`` the one entry in ``dimensions`` is one of the model's
+  ``language.buckets`` (order value, discount...), and ``buckets`` holds the bucket starts when the
+  question named its own ("under $50, $50-250 and over $250");
+- ``conditions`` keep groups ("unprofitable states": profit < 0 per state, ``level="group"``) or
+  entities ("orders above $250": each order's revenue > 250, ``level="order"``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ OPERATIONS: tuple[str, ...] = ("total", "breakdown", "top_n", "compare_periods",
                                "trend", "share", "distribution")
 Grain = Literal["hour", "day", "week", "month", "quarter", "year", "day_of_week"]
 GRAINS: tuple[str, ...] = ("hour", "day", "week", "month", "quarter", "year", "day_of_week")
-BUCKETED: tuple[str, ...] = ("order_value", "discount", "quantity", "days_to_ship")
-DISTINCT_PREFIX = "distinct_"
+Comparison = Literal["<", "<=", ">", ">="]
+RankBy = Literal["value", "change", "pct_change"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,14 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Condition:
+    metric: str            # a metric name (its aggregate decides, per group or per entity)
+    op: Comparison
+    value: float
+    level: str = "group"   # "group": each member of the breakdown; else an entity ("order", "line")
+
+
+@dataclass(frozen=True)
 class Intent:
     dataset: str
     metrics: tuple[str, ...]
@@ -64,6 +75,11 @@ class Intent:
     grain: str | None = None                # trend grain: hour/day/week/month/quarter/year/day_of_week
     top_n: int | None = None
     order: Literal["desc", "asc"] = "desc"
+    conditions: tuple[Condition, ...] = ()
+    buckets: tuple[float, ...] | None = None  # distribution: bucket starts named in the question
+    change: bool = False                      # trend: each period's change against the one before
+    rank_by: RankBy = "value"                 # top_n over two periods: by the change, or its percent
+    average_over: str | None = None           # total: per day/week/month... of the window ("average daily sales")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (dates as ISO strings); the interpretation shown with an answer."""
@@ -107,6 +123,12 @@ class Intent:
             grain=data.get("grain"),
             top_n=data.get("top_n"),
             order=data.get("order", "desc"),
+            conditions=tuple(Condition(c["metric"], c["op"], float(c["value"]), c.get("level", "group"))
+                             for c in data.get("conditions", ())),
+            buckets=tuple(float(b) for b in data["buckets"]) if data.get("buckets") is not None else None,
+            change=bool(data.get("change", False)),
+            rank_by=data.get("rank_by", "value"),
+            average_over=data.get("average_over"),
         )
 
 

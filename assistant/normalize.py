@@ -20,6 +20,23 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bhow's\b", re.I), "how is"),
     (re.compile(r"(?<=\w)'s\b"), ""),        # "Q1's revenue", "California's sales"
     (re.compile(r"\be-?commerce\b", re.I), "online"),
+    (re.compile(r"\bnon-(?=[A-Za-z])", re.I), "non "),    # "non-Furniture" -> "non Furniture"
+    (re.compile(r"(?<=[A-Za-z])n't\b", re.I), " not"),    # "didn't" -> "did not": a negation is read
+    (re.compile(r"(?<=[A-Za-z])'(ve|re|ll|d|m)\b", re.I), r" \1"),
+    # Hyphens between letters join words people also write apart ("best-selling", "sub-category",
+    # "day-of-week"); hyphens next to digits are ranges and dates and stay.
+    (re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])"), " "),
+    (re.compile(r"\s*(?:->|=>|→)\s*"), " to "),
+    (re.compile(r"\byrs?\b", re.I), "year"),
+    (re.compile(r"\bqtrs?\b", re.I), "quarter"),
+    (re.compile(r"\bmos\b", re.I), "months"),
+    # "the first and second quarter of 2023" -> "the first quarter and second quarter of 2023"
+    (re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(and|to|vs|versus|&)\s+(?:the\s+)?"
+                r"(first|second|third|fourth|1st|2nd|3rd|4th)\s+(quarter|half)s?\b", re.I), r"\1 \4 \2 \3 \4"),
+    # "the fourth quarter of 2015 compared to the third" -> "... the third quarter of 2015"
+    (re.compile(r"\b((?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(quarter|half)\s+(?:of\s+)?((?:19|20)\d\d)"
+                r"\s+(?:compared\s+(?:to|with)|vs|versus|against|and|to)\s+(?:the\s+)?"
+                r"(?:first|second|third|fourth|1st|2nd|3rd|4th))\b(?!\s+(?:quarter|half))", re.I), r"\1 \2 of \3"),
 )
 
 

@@ -68,6 +68,19 @@ def months_spanned(start: date, end: date) -> int | None:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
+def periods_in(window: TimeWindow, grain: str) -> int | None:
+    """How many whole periods of ``grain`` make up ``window`` (None when it is not made of whole ones)."""
+    if grain == "day":
+        return window.days
+    if grain == "week":
+        return window.days // 7 if window.start.isoweekday() == 1 and window.days % 7 == 0 else None
+    months = months_spanned(window.start, window.end)
+    size = {"month": 1, "quarter": 3, "year": 12}.get(grain)
+    if months is None or size is None or months % size or (window.start.month - 1) % size:
+        return None
+    return months // size
+
+
 def label_for(start: date, end: date) -> str:
     """A human name for a window: "2024", "Q1 2024", "March 2024", "week 12 of 2024", or the dates."""
     months = months_spanned(start, end)

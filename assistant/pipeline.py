@@ -26,14 +26,15 @@ import time
 from typing import Any, Protocol
 import uuid
 
-from assistant.answer import Answer, Status, Tier, jsonable, sentence
+from assistant.answer import Answer, Status, Tier, jsonable
 from assistant.charts import chart_for
 from assistant.compiler import CompiledQuery, Compiler
 from assistant.execute import QueryRunner
 from assistant.intent import Intent
 from assistant.normalize import normalize
 from assistant.router import Route, Router
-from assistant.suggestions import suggestions_for
+from assistant.sentence import sentence
+from assistant.suggestions import clarification, suggestions_for
 from assistant.vocabulary import Vocabulary, closed_vocabulary
 from retail_insights.errors import RetailError
 from warehouse.spec import load_dataset
@@ -139,27 +140,22 @@ class Assistant:
 
     def _clarify(self, route: Route, base: dict[str, Any], *, llm_calls: int, cost: float) -> Answer:
         tips = suggestions_for(route, dataset=base["dataset"])
-        understood = {k: v for k, v in route.understood.items() if v}
-        summary = "; ".join(f"{k}: {v}" for k, v in understood.items()) or "nothing I can measure"
-        text = f"I could not answer this without guessing. {route.reason} I understood {summary}."
-        if tips:
-            text += " Try: " + " | ".join(tips)
         status: Status = "clarify"
-        return Answer(status=status, answer=text, interpretation={"understood": route.understood,
-                                                                  "missing": list(route.missing),
-                                                                  "unknown_words": list(route.unknown_words)},
-                      suggestions=tuple(tips), llm_calls=llm_calls, cost_usd=cost, **base)
+        interpretation = {"understood": route.understood.to_dict(), "missing": list(route.missing),
+                          "unknown_words": list(route.unknown_words), **route.interpretation()}
+        return Answer(status=status, answer=clarification(route.reason, route.understood, tips),
+                      interpretation=interpretation, suggestions=tuple(tips), llm_calls=llm_calls, cost_usd=cost, **base)
 
     def _semantic_match(self, text: str, route: Route, dataset: str) -> Any:
         try:
-            return self.semantic.match(text, route.slots, dataset=dataset)
+            return self.semantic.match(route.question, route.slots, dataset=dataset, words=route.unknown_words)
         except Exception:  # the tier is an optimisation: its failure must not fail the question
             log.warning("semantic tier failed; skipping it", exc_info=True)
             return None
 
     def _remember(self, text: str, route: Route, intent: Intent, dataset: str) -> None:
         try:
-            self.semantic.remember(text, route.slots, intent, dataset=dataset, verified=True)
+            self.semantic.remember(route.question, route.slots, intent, dataset=dataset, verified=True)
         except Exception:
             log.warning("semantic tier could not remember a question", exc_info=True)
 

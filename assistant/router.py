@@ -1,240 +1,254 @@
-"""Metadata routing: slots + a few keyword rules -> an ``Intent``, or an honest "not understood".
+"""Metadata routing: slots + the lexicon's constructions + a few rules -> an ``Intent``, or "not understood".
 
-The router never guesses: a question with no metric, with words it does not know ("per employee",
-"weather in Paris") or with a shape it cannot answer comes back ``complete=False`` with what it did
-understand, so the pipeline can try the semantic tier or ask the user to rephrase.
+The router never guesses. It corrects typos it is sure of, takes out the slots (metrics, members,
+dates, amounts), the lexicon's constructions ("largest first", "how did X do", "together", "year over
+year", "grew fastest") and the ignorable words; any other word left makes the question clarify, and
+every cue word ("top", "vs", "share", "average", "per"...) must be explained by the intent it builds
+(``assistant.wording``). So "average sales per order" is a ratio or a clarification, never a total.
 
 Operation rules, first match wins:
-distribution ("distribution of order values", "orders by discount bucket") > compare_periods (two
-windows) > growth (growth words + one window; YoY/QoQ/MoM/WoW pick the shift, else the previous
-period of the same kind) > compare_values (two values of one dimension + vs/compare) > share > top_n
-(top/bottom/best/worst/highest/lowest, "which X ... most") > trend (a grain or "trend") > breakdown
-(by/per/each a dimension) > total.
+distribution (buckets named in the question, or "distribution of <bucketed measure>") > two windows
+(compare_periods, or growth; "which X grew fastest" ranks members by the change) > growth words with
+one window (the previous period of the same kind, or YoY/QoQ/MoM) > period over period ("year to
+year": the series with each step's change) > compare_values (two members of one dimension with
+"vs"/"more than") > share > top_n (top/bottom/best/least/"which X ... most"; a period "which month")
+> trend (a grain or "trend") > breakdown (by/per/each a dimension; "largest first" sorts it) > total.
 
-Choices where SPEC is silent (also in the project docs):
+Choices where SPEC is silent (also in docs/semantics.md):
 - compare and growth put the later window in ``time`` and the earlier in ``compare_time``;
-- several values of one dimension without compare words are one combined filter ("CA, OR and WA");
+- several members of one dimension without compare words are one combined filter;
 - top/bottom without a number is 5 for a plural ("top states") and 1 for a singular ("best state");
-- a trend without a grain uses days up to 45 days, months up to 2 years, else quarters (months
-  when there is no window);
-- "orders" with the status Cancelled means cancelled_orders (orders leave cancelled ones out), and
-  a percent/rate/share of cancelled orders means cancellation_rate;
-- a distribution counts orders (superstore: order lines, except order values which are per order).
+- a trend without a grain uses days up to 45 days, months up to 2 years, else quarters;
+- no metric named: the dataset's default metric, and the answer says so;
+- "who" opening a question asks about the model's person dimension (customers);
+- "average <sum>" is that sum per the dataset's row entity (Superstore: per order line), and
+  "<sum> per <entity>" ("revenue per customer") divides by the entity's count;
+- "which X grew fastest" with no period compares the last complete year with the one before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 import re
 from typing import Any
 
-from assistant.intent import BUCKETED, DISTINCT_PREFIX, Filter, Intent, TimeWindow
+from assistant.amounts import Amount
+from assistant.conditions import ConditionReader, Problem, bucket_starts, entity_of
+from assistant.intent import Filter, Intent, TimeWindow
+from assistant.lexicon import lexicon
+from assistant.measures import measure, ratio_name
 from assistant.normalize import normalize
-from assistant.periods import previous_period, shift_days, shift_months
-from assistant.slots import GROWTH_RE, Extraction, Slot, extract, mask
+from assistant.periods import periods_in, previous_period, shift_days, shift_months, year_bounds
+from assistant.slots import Extraction, Slot, extract, is_verb, mask
+from assistant.spelling import Correction, Speller
 from assistant.timewindow import TimeMatch
 from assistant.vocabulary import Vocabulary, closed_vocabulary
+from assistant.wording import Words, sort_words, unexplained
 from warehouse.spec import load_dataset
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What the router did read, complete or not: shown with a clarification, used by the LLM tier."""
+
+    metrics: tuple[str, ...] = ()
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    time: tuple[TimeWindow, ...] = ()
+    grain: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metrics": list(self.metrics), "dimensions": list(self.dimensions),
+                "filters": [{"dimension": f.dimension, "values": list(f.values), "negate": f.negate}
+                            for f in self.filters],
+                "time": [{"start": w.start.isoformat(), "end": w.end.isoformat(), "label": w.label} for w in self.time],
+                "grain": self.grain}
+
+    def summary(self) -> str:
+        parts = {k: v for k, v in self.to_dict().items() if v}
+        return "; ".join(f"{k}: {v}" for k, v in parts.items()) or "nothing I can measure"
 
 
 @dataclass(frozen=True)
 class Route:
     """The router's verdict: a complete intent, or what was understood and what is missing."""
 
-    question: str                       # normalized
+    question: str                       # normalized (and spelling-corrected) text the slots index
     complete: bool
     intent: Intent | None
     extraction: Extraction
-    understood: Mapping[str, Any] = field(default_factory=dict)
+    understood: Understood = field(default_factory=Understood)
     missing: tuple[str, ...] = ()       # "metric", "time", "dimension", "unknown words", ...
     unknown_words: tuple[str, ...] = ()
     reason: str = ""
+    ignored: tuple[str, ...] = ()       # words dropped because they cannot change the numbers
+    corrections: tuple[Correction, ...] = ()
+    notes: tuple[str, ...] = ()         # assumptions the answer states ("no metric named: revenue")
 
     @property
     def slots(self) -> tuple[Slot, ...]:
         return self.extraction.slots
 
+    def interpretation(self) -> dict[str, Any]:
+        """The reading shown with an answer, beyond the intent itself."""
+        out: dict[str, Any] = {}
+        if self.ignored:
+            out["ignored"] = list(self.ignored)
+        if self.corrections:
+            out["corrected"] = {c.typed: c.read_as for c in self.corrections}
+        if self.notes:
+            out["assumed"] = list(self.notes)
+        return out
 
-def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
 
-
-DISTRIBUTION_RE = _re(r"\b(?:distribution|distributed|histogram|buckets?|bucketed|bands?|banded|spread|ranges?)\b")
-BUCKET_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("order_value", _re(r"\b(?:order|basket|ticket)\s+(?:values?|sizes?|amounts?|totals?)\b")),
-    ("discount", _re(r"\bdiscounts?\b")),
-    ("quantity", _re(r"\b(?:quantity|quantities|units\s+per\s+(?:order|line))\b")),
-    ("days_to_ship", _re(r"\b(?:days\s+to\s+ship|shipping\s+times?|delivery\s+days|time\s+to\s+ship)\b")),
-)
-COMPARE_RE = _re(r"\b(?:vs|versus|compare[ds]?|comparing|comparison|against|relative\s+to|than)\b")
-SHARE_RE = _re(r"\b(?:share|percent|percentage|proportion|contribution|contributed|contribute|fraction|mix)\b|%")
-TOP_RE = _re(r"\b(?:top|best|highest|most|largest|biggest|leading|greatest|maximum|max)\b")
-BOTTOM_RE = _re(r"\b(?:bottom|worst|lowest|least|smallest|fewest|minimum|min)\b")
-TREND_RE = _re(r"\b(?:trend|trends|trending|over\s+time|time\s+series|evolution|evolved?)\b")
-RATE_RE = _re(r"\b(?:rate|percent|percentage|share|proportion|ratio)\b|%")
-TOP_GRAIN_RE = _re(r"\b(?:which|what|best|worst|top|peak)\s+(?P<g>hour|day|week|month|quarter|year|weekday)s?\b")
+_GRAINS = {"year": "year", "quarter": "quarter", "month": "month", "week": "week"}
+_SHIFT = {"year": 12, "quarter": 3, "month": 1}
 _SHIFTS = (("yoy|year[- ]over[- ]year|vs\\s+last\\s+year|annual\\s+growth", 12), ("qoq|quarter[- ]over[- ]quarter", 3),
            ("mom|month[- ]over[- ]month", 1))
-_WOW = _re(r"\b(?:wow|week[- ]over[- ]week)\b")
-
-# Words that carry no meaning of their own here; anything else unmatched means "not understood".
-FILLER = frozenset("""
-a about across actual actually after against all also amount an and any are as at average avg be been best
-between biggest bottom break breakdown bring brought bucket buckets but by came can change changed compare
-compared comparing comparison contribute contributed contribution could count data date dates day did
-display distribution do does down during each every far fewest figure figures find for from generate
-generated get give go going got greatest grew grow growth had has have highest histogram how i in
-increase into is it its largest last leading least list look lowest made make many max maximum me mean
-min minimum mix month most much my number of on or our over overall pct percent percentage period
-place placed please proportion quarter range ranges rank ranked ranking rate ratio relative see
-share show sold split so spread sum than that the their there these this those through time to top total
-totals trend trends up us value values versus vs was we week were what when where which who whole with
-within worst year you your yoy qoq mom wow value per each between among ones one single versus
-excluding exclude except other not outside without apart besides only just ship shipping shipped
-come comes coming sell sells selling sale buy bought spend spent earn earned generates generating
-""".split())
+_WOW = re.compile(r"\b(?:wow|week[- ]over[- ]week)\b", re.I)
+_TOP_GRAIN = re.compile(r"\b(?:which|what|best|worst|top|peak|strongest|weakest|busiest|slowest|quietest|biggest|"
+                        r"highest|lowest|record|greatest|largest|smallest|most\s+<metric>|least\s+<metric>)"
+                        r"\s+(?:single\s+)?(?:<metric>\s+)?(?P<g>hour|day|week|month|quarter|year|weekday|"
+                        r"day\s+of\s+the\s+week)s?\b", re.I)
+_LEAD_WHO = re.compile(r"^(?:\s*(?:<[^>]+>|[A-Za-z']+)\s+)*?\s*who\b", re.I)
 
 
 class Router:
-    """Turns a question into an ``Intent`` with rules over the semantic model; sub-millisecond."""
+    """Turns a question into an ``Intent`` with rules over the semantic model; about a millisecond."""
+
+    def __init__(self) -> None:
+        self._spellers: dict[int, tuple[Vocabulary, Speller]] = {}
 
     def parse(self, question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary | None = None) -> Route:
-        text = normalize(question)
+        text, shown = _without_presentation(normalize(question))
         vocab = vocabulary or closed_vocabulary(dataset)
+        text, fixes = self._speller(vocab).correct(text)
         ex = extract(text, dataset=dataset, as_of=as_of, vocabulary=vocab)
-        return _Parse(text, dataset, ex, vocab).route()
+        route = _Parse(text, dataset, ex, vocab, as_of, fixes).route()
+        return replace(route, ignored=(*shown, *route.ignored)) if shown else route
+
+    def _speller(self, vocab: Vocabulary) -> Speller:
+        held = self._spellers.get(id(vocab))
+        if held is None or held[0] is not vocab:     # keyed by the object itself, not a reusable id
+            lex = lexicon()
+            held = (vocab, Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=vocab.words))
+            self._spellers = {k: v for k, v in self._spellers.items() if v[0].dataset != vocab.dataset}
+            self._spellers[id(vocab)] = held
+        return held[1]
+
+
+class _Incomplete(Exception):
+    def __init__(self, missing: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 class _Parse:
-    def __init__(self, text: str, dataset: str, ex: Extraction, vocab: Vocabulary) -> None:
-        self.text, self.dataset, self.ex, self.vocab = text, dataset, ex, vocab
+    def __init__(self, text: str, dataset: str, ex: Extraction, vocab: Vocabulary, as_of: date,
+                 corrections: tuple[Correction, ...]) -> None:
+        self.text, self.dataset, self.ex, self.vocab, self.as_of = text, dataset, ex, vocab, as_of
+        self.corrections = corrections
         self.model = load_dataset(dataset).semantic
+        self.lang = self.model.language
+        self.slots = list(ex.slots)
         self.masked = mask(text, ex.slots)
-        self.metrics = list(dict.fromkeys(s.value for s in ex.slots if s.kind == "metric"))
-        self.dims = list(dict.fromkeys(s.value for s in ex.slots if s.kind == "dimension"))
-        self.dim_slots = [s for s in ex.slots if s.kind == "dimension"]
-        self.grain = next((s.value for s in ex.slots if s.kind == "time" and isinstance(s.value, str)), None)
-        self.numbers = [int(s.value) for s in ex.slots if s.kind == "number"]  # type: ignore[call-overload]
-        self.value_slots = [s for s in ex.slots if s.kind == "filter_value"]
+        self.found, self.residual = _constructions(self.masked)
+        named = [i for i, s in enumerate(self.slots) if s.kind == "metric"]
+        strong = [i for i in named if not is_verb(self.slots[i], vocab)]
+        self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
+        if named and not strong and re.search(r"\bhow\s+many\b", text, re.I):
+            # "how many chairs did we sell": the quantity sold, not the money
+            for i in named:
+                self.slots[i] = replace(self.slots[i], value=self.lang.quantity_metric)
+        self.dims = list(dict.fromkeys(str(s.value) for s in self.slots if s.kind == "dimension"))
+        self.dim_slots = [s for s in self.slots if s.kind == "dimension"]
+        self.grain_slot = next((s for s in self.slots if s.kind == "time" and isinstance(s.value, str)), None)
+        self.grain = str(self.grain_slot.value) if self.grain_slot is not None else None
+        self.numbers = [int(s.value) for s in self.slots if s.kind == "number"]  # type: ignore[call-overload]
+        self.value_slots = [s for s in self.slots if s.kind == "filter_value"]
         self.filters = _merge_filters(self.value_slots)
+        self.notes: list[str] = []
+        self.words = Words((), (), ())
 
-    def understood(self) -> dict[str, Any]:
-        return {"metrics": list(self.metrics), "dimensions": list(self.dims),
-                "filters": [{"dimension": f.dimension, "values": list(f.values), "negate": f.negate}
-                            for f in self.filters],
-                "time": [{"start": m.window.start.isoformat(), "end": m.window.end.isoformat(),
-                          "label": m.window.label} for m in self.ex.times],
-                "grain": self.grain}
+    # --- the verdict ----------------------------------------------------------------------------------
+    def understood(self) -> Understood:
+        metrics = tuple(dict.fromkeys(str(self.slots[i].value) for i in self.metric_slots))
+        return Understood(metrics, tuple(self.dims), tuple(self.filters), tuple(m.window for m in self.ex.times),
+                          self.grain)
 
     def incomplete(self, missing: tuple[str, ...], reason: str, unknown: tuple[str, ...] = ()) -> Route:
-        return Route(self.text, False, None, self.ex, self.understood(), missing, unknown, reason)
+        return Route(self.text, False, None, self.ex, self.understood(), missing, unknown, reason,
+                     self.words.ignored, self.corrections)
 
     def route(self) -> Route:
-        unknown = self.unknown_words()
-        if unknown:
+        self.words = sort_words(self.person_residual())
+        if self.words.unknown:
+            unknown = self.words.unknown
             return self.incomplete(("unknown words",), "I do not know what " + ", ".join(repr(w) for w in unknown)
                                    + " means for this dataset.", unknown)
-        bucket = self.bucket()
-        if bucket is None and not self.metrics:
-            return self.incomplete(("metric",), "The question names no metric this dataset holds.")
-        self.fix_cancelled()
-        if bucket is None and any(not self.known_metric(m) for m in self.metrics):
-            return self.incomplete(("metric",), "That metric cannot be computed here.")
-        windows, problem = self.windows()
-        if problem:
-            return self.incomplete(("time",), problem)
         try:
-            intent = self.decide(bucket, windows)
-        except _Incomplete as exc:
-            return self.incomplete(exc.missing, str(exc))
-        return Route(self.text, True, intent, self.ex, self.understood())
+            intent = self.decide()
+        except (_Incomplete, Problem) as exc:
+            return self.incomplete(getattr(exc, "missing", ("shape",)), str(exc))
+        loose = unexplained(self.words.cues, intent)
+        if loose:
+            return self.incomplete(("shape",), "I am not sure how " + ", ".join(repr(w) for w in loose)
+                                   + " applies to this question.", loose)
+        return Route(self.text, True, intent, self.ex, self.understood(), ignored=self.words.ignored,
+                     corrections=self.corrections, notes=tuple(self.notes))
 
-    # --- pieces -------------------------------------------------------------------------------------
-    def unknown_words(self) -> tuple[str, ...]:
-        rest = re.sub(r"<[^>]+>", " ", self.masked)
-        words = re.findall(r"[A-Za-z][A-Za-z'-]*", rest)
-        unknown = []
-        known = _vocabulary_words(self.vocab)
-        for word in words:
-            w = word.lower().strip("'-")
-            if w in FILLER or w.rstrip("s") in FILLER or len(w) < 2 or w in known:
-                continue
-            if any(p.search(word) for _, p in BUCKET_WORDS) or DISTRIBUTION_RE.fullmatch(w) or GROWTH_RE.fullmatch(w):
-                continue
-            if TREND_RE.fullmatch(w) or SHARE_RE.fullmatch(w) or COMPARE_RE.fullmatch(w) or TOP_RE.fullmatch(w) \
-                    or BOTTOM_RE.fullmatch(w) or w in ("order", "orders", "units", "quantity", "weekday", "hour"):
-                continue
-            if any(w == d or w == d.rstrip("s") for d in ("day", "week", "month", "quarter", "year", "hour")):
-                continue
-            unknown.append(word)
-        return tuple(dict.fromkeys(unknown))
+    def person_residual(self) -> str:
+        """The residual text, with a question-opening "who" read as the person dimension."""
+        m = _LEAD_WHO.match(self.residual)
+        person = self.lang.person_dimension
+        lead = m is not None and all(w.lower() in lexicon().ignorable for w in self.residual[: m.end() - 3].split())
+        if lead and person is not None:
+            if person not in self.dims:
+                self.dims.insert(0, person)
+                self.dim_slots.insert(0, Slot("dimension", "who", m.end() - 3, m.end(), person))
+            return self.residual[: m.end() - 3] + self.residual[m.end():]
+        return re.sub(r"\bwho\b", " ", self.residual, flags=re.I)
 
-    def bucket(self) -> str | None:
-        if not DISTRIBUTION_RE.search(self.text):
-            return None
-        for name, pattern in BUCKET_WORDS:
-            if pattern.search(self.text):
-                if name == "days_to_ship" and "days_to_ship" not in self.model.metrics:
-                    return None
-                return name
-        return None
-
-    def known_metric(self, name: str) -> bool:
-        if name.startswith(DISTINCT_PREFIX):
-            return name[len(DISTINCT_PREFIX):] in self.model.dimensions
-        return name in self.model.metrics
-
-    def fix_cancelled(self) -> None:
-        status = next((f for f in self.filters if f.dimension == "status" and not f.negate), None)
-        if status is None or status.values != ("Cancelled",) or "cancelled_orders" not in self.model.metrics:
-            return
-        if "orders" in self.metrics or not self.metrics:
-            name = "cancellation_rate" if RATE_RE.search(self.masked) else "cancelled_orders"
-            self.metrics = [name if m == "orders" else m for m in self.metrics] or [name]
-            self.filters = [f for f in self.filters if f is not status]
-
-    def windows(self) -> tuple[list[tuple[TimeMatch, TimeWindow]], str]:
-        out: list[tuple[TimeMatch, TimeWindow]] = []
-        for m in self.ex.times:
-            window = m.window
-            if m.anchor == "prior":
-                if out:
-                    window = previous_period(out[-1][1], period=m.period or out[-1][0].period)
-                elif m.period is None:
-                    return [], f"{m.text!r} needs another period to be relative to."
-            elif m.anchor == "last_year":
-                if not out:
-                    return [], f"{m.text!r} needs another period to be relative to."
-                window = shift_months(out[-1][1], 12)
-            out.append((m, window))
-        if len(out) > 2:
-            return [], "The question names more than two periods; ask about one or compare two."
-        return out, ""
-
-    def decide(self, bucket: str | None, windows: list[tuple[TimeMatch, TimeWindow]]) -> Intent:
-        masked = self.masked
-        base = dict(dataset=self.dataset, filters=tuple(self.filters))
+    # --- pieces ---------------------------------------------------------------------------------------
+    def decide(self) -> Intent:
+        self.apply_rewrites()
+        read = ConditionReader(self.text, self.slots, self.vocab, self.model).read()
+        for i in read.subjects:     # "states that lost money": the states are listed
+            subject = self.slots[i]
+            if subject.kind == "noun" and any(c.level == "group" for c in read.conditions) \
+                    and str(subject.value) not in self.dims:
+                self.dims.append(str(subject.value))
+                self.dim_slots.append(subject)
+        amounts = [s for s in self.slots if s.kind == "amount"]
+        metrics = self.metrics(read)
+        windows = self.windows()
+        base = dict(dataset=self.dataset, filters=tuple(self.filters), conditions=read.conditions)
         time = windows[0][1] if windows else None
-        if bucket is not None:
-            return Intent(metrics=(self.bucket_metric(bucket),), operation="distribution", dimensions=(bucket,),
-                          time=time, **base)
-        metrics = tuple(self.metrics)
+        if len(amounts) >= 2 or (self.cue("distribution") and self.bucket_name(metrics) is not None):
+            return self.distribution(metrics, amounts, time)
+        metrics = self.with_default(metrics)
+        fastest = "fastest" in self.found or "slowest" in self.found
         if len(windows) == 2:
             later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
-            op = "growth" if GROWTH_RE.search(masked) else "compare_periods"
-            return Intent(metrics=metrics, operation=op, dimensions=self.group_dims(2), time=later,
-                          compare_time=earlier, **base)
-        if GROWTH_RE.search(masked) and not TREND_RE.search(masked):
+            return self.two_periods(metrics, later, earlier, base, fastest)
+        if self.cue("growth") or fastest or ("period_over_period" in self.found and windows):
+            if time is None and not fastest:
+                return self.period_series(metrics, None, base, grain=self.found.get("period_over_period"))
             if time is None:
-                raise _Incomplete(("time",), "Growth needs a period, e.g. 'revenue growth in Q1 2024'.")
-            return Intent(metrics=metrics, operation="growth", dimensions=self.group_dims(2), time=time,
-                          compare_time=self.growth_base(windows[0]), **base)
+                time = TimeWindow(*year_bounds(self.as_of.year - 1), label=str(self.as_of.year - 1))
+                self.notes.append(f"No period was named: {time.label} against the year before.")
+                return self.two_periods(metrics, time, shift_months(time, 12), base, fastest)
+            pop = self.found.get("period_over_period")
+            if pop is not None and time.days > 1.5 * _GRAIN_DAYS[pop]:
+                return self.period_series(metrics, time, base, grain=pop)
+            return self.two_periods(metrics, time, self.growth_base(windows[0]), base, fastest, growth=True)
+        if "period_over_period" in self.found:
+            return self.period_series(metrics, time, base, grain=self.found["period_over_period"])
         compared = self.compared_dimension()
         if compared is not None:
             return Intent(metrics=metrics, operation="compare_values", dimensions=(compared,), time=time, **base)
-        if SHARE_RE.search(masked) and self.format_of(metrics[0]) in ("currency", "integer"):
+        if self.cue("share") and measure(self.dataset, metrics[0]).format in ("currency", "integer"):
             dims = self.group_dims(1) or tuple(f.dimension for f in self.filters if not f.negate)[:1]
             if not dims:
                 raise _Incomplete(("dimension",), "A share needs what to split by, e.g. 'share of revenue by category'.")
@@ -244,33 +258,189 @@ class _Parse:
             n, order, grain = ranked
             return Intent(metrics=metrics, operation="top_n", dimensions=self.group_dims(1), time=time,
                           top_n=n, order=order, grain=grain, **base)
-        if self.grain is not None or TREND_RE.search(masked):
+        if self.grain is not None and (self.cue("average") or re.search(r"\bhow\s+(?:many|much)\b", self.text, re.I)
+                                       and re.match(r"(?:a|per)\b", self.grain_slot.text, re.I)):
+            return self.average_per_period(metrics, time, base)
+        if self.grain is not None or self.cue("trend"):
+            self.check_rate_reading(time)
             return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=time,
                           grain=self.grain or _default_grain(time), **base)
         dims = self.group_dims(2)
+        if any(c.level == "group" for c in read.conditions) and not dims:
+            raise _Incomplete(("dimension",), "Which members should the condition keep? e.g. 'which states are unprofitable'.")
         if dims:
-            return Intent(metrics=metrics, operation="breakdown", dimensions=dims, time=time, **base)
+            return Intent(metrics=metrics, operation="breakdown", dimensions=dims, time=time,
+                          order=self.found.get("order", "desc"), **base)
         return Intent(metrics=metrics, operation="total", time=time, **base)
 
-    def format_of(self, metric: str) -> str:
-        return self.model.metrics[metric].format if metric in self.model.metrics else "integer"
+    def average_per_period(self, metrics: tuple[str, ...], time: TimeWindow | None, base: dict[str, Any]) -> Intent:
+        """"average daily sales in June", "how many orders a day did we get": the total over the
+        window divided by its number of days (weeks, months...)."""
+        grain = str(self.grain)
+        if time is None or periods_in(time, grain) is None:
+            raise Problem(f"An average per {grain} needs a period made of whole {grain}s, e.g. "
+                          f"'average daily {self.model.label(metrics[0])} in March 2024'.")
+        if self.dims or not all(self.summable(m) or m in self.model.metrics and self.model.metrics[m].divisible
+                                for m in metrics):
+            raise Problem(f"I can average a total per {grain} over one period, not split it.")
+        self.words = replace(self.words, cues=tuple(c for c in self.words.cues if c[0] != "average"))
+        return Intent(metrics=metrics, operation="total", time=time, average_over=grain, **base)
 
-    def group_dims(self, most: int) -> tuple[str, ...]:
-        if len(self.dims) > most:
-            raise _Incomplete(("dimension",), f"I can split by at most {most} dimension(s) here; "
-                              f"the question names {', '.join(self.dims)}.")
-        return tuple(self.dims)
+    def check_rate_reading(self, time: TimeWindow | None) -> None:
+        """"orders per day last quarter" is a daily rate as often as a 91-point series: ask."""
+        slot = self.grain_slot
+        if slot is None or not re.match(r"(?:a|per)\b", slot.text, re.I):
+            return
+        limit = 31 if self.grain in ("day", "hour") else 100
+        if time is not None and time.days / _GRAIN_DAYS.get(str(self.grain), 1) <= limit:
+            return
+        raise Problem(f"{slot.text!r} can mean a series or an average per {self.grain}; ask for "
+                      f"'average ... {slot.text}' or '... by {self.grain}'.")
 
-    def bucket_metric(self, bucket: str) -> str:
-        counts = [m for m in self.metrics if m in ("orders", "order_lines")]
-        if counts:
-            return counts[0]
-        if "order_lines" in self.model.metrics and bucket != "order_value":
-            return "order_lines"
-        return "orders"
+    def cue(self, kind: str) -> bool:
+        return any(k == kind for k, _ in self.words.cues)
+
+    def metrics(self, read: Any) -> tuple[str, ...]:
+        """The metrics to report, after conditions took their measures and subjects."""
+        kept = [i for i in self.metric_slots if i not in read.used and i not in read.subjects]
+        describing = [i for i in kept if self.describes(i)]
+        if describing and len(describing) < len(kept):
+            kept = [i for i in kept if i not in describing]     # "sales from Texas customers who ..."
+        kept, divisor = self.divisor(kept)
+        names = list(dict.fromkeys(str(self.slots[i].value) for i in kept))
+        entity_levels = [c.level for c in read.conditions if c.level != "group"]
+        if not names and entity_levels:
+            names = [self.lang.entities[entity_levels[0]].count]
+        if not names and read.conditions:
+            names = [read.conditions[0].metric]
+        if divisor is None and self.cue("average") and self.grain is None and any(self.summable(n) for n in names):
+            divisor = self.lang.row_entity          # "average sales": per order line on Superstore
+        if divisor is None:
+            return tuple(names)
+        if not names or not all(n in self.model.metrics and self.model.metrics[n].divisible for n in names):
+            raise Problem(f"I can divide sums and counts per {divisor}, not "
+                          f"{', '.join(self.model.label(n) for n in names) or 'nothing'}; name one, e.g. "
+                          f"'{self.model.label(self.lang.default_metric)} per {divisor}'.")
+        return tuple(ratio_name(n, divisor) for n in names)
+
+    def describes(self, i: int) -> bool:
+        """An entity's count word that only says whose rows these are: "Consumer customers",
+        "customers who ...", "orders that ..."."""
+        slot = self.slots[i]
+        if entity_of(slot, self.model, self.vocab) is None:
+            return False
+        after = re.match(r"\s+(?:who|that|which|whose|where)\b", self.text[slot.end:], re.I)
+        before = i > 0 and self.slots[i - 1].kind == "filter_value" and not self.text[self.slots[i - 1].end: slot.start].strip()
+        return bool(after or before)
+
+    def summable(self, name: str) -> bool:
+        return name in self.model.metrics and self.model.metrics[name].summable
+
+    def divisor(self, kept: list[int]) -> tuple[list[int], str | None]:
+        """"<metric> per <entity>": the entity, and the metric slots without the entity's word."""
+        lead = r"per|/|an?" if self.cue("average") else r"per|/"
+        per = re.search(r"(?:\b|(?<=/))(?:" + lead + r")\s*(?:single\s+)?<(?:metric|dimension)>", self.masked)
+        if per is None and self.cue("average"):
+            # "average customer spend", "avg order revenue": the entity word right before the measure
+            per = re.search(r"<(?:metric|dimension)>(?=\s+<metric>)", self.masked)
+        if per is None:
+            return kept, None
+        index = self.masked[: per.end()].count("<") - 1
+        slot = self.slots[index]
+        entity = entity_of(slot, self.model, self.vocab)
+        if entity is None:
+            return kept, None
+        if slot.kind == "dimension" and str(slot.value) in self.dims:
+            self.dims.remove(str(slot.value))
+            self.dim_slots = [s for s in self.dim_slots if s is not slot]
+        return [i for i in kept if i != index], entity
+
+    def with_default(self, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        if metrics:
+            return metrics
+        if self.cue("popular"):
+            return (self.lang.count_metric,)       # "the most used ship mode": by orders
+        said = self.dims or self.filters or self.ex.times or self.grain or "performance" in self.found \
+            or self.cue("rank_desc") or self.cue("rank_asc")
+        if not said:
+            raise _Incomplete(("metric",), "The question names no metric this dataset holds.")
+        default = self.lang.default_metric
+        self.notes.append(f"No metric was named, so this is {self.model.label(default)}, the default.")
+        return (default,)
+
+    def apply_rewrites(self) -> None:
+        """A metric read with a filter that means another metric ("cancelled orders", "cancel rate")."""
+        for rewrite in self.lang.rewrites:
+            match = [f for f in self.filters if not f.negate and f.dimension in rewrite.filter
+                     and f.values == (rewrite.filter[f.dimension],)]
+            if not match:
+                continue
+            names = [str(self.slots[i].value) for i in self.metric_slots]
+            if rewrite.metric not in names and names:
+                continue
+            rate = re.search(r"\b(?:rate|percent|percentage|share|proportion|ratio)\b|%", self.masked, re.I)
+            target = rewrite.as_rate if rate and rewrite.as_rate else rewrite.becomes
+            self.filters = [f for f in self.filters if f not in match]
+            if not names:
+                self.slots.append(Slot("metric", "", 0, 0, target))
+                self.metric_slots.append(len(self.slots) - 1)
+            for i in self.metric_slots:
+                if self.slots[i].value == rewrite.metric:
+                    self.slots[i] = replace(self.slots[i], value=target)
+            if rate:
+                self.words = replace(self.words, cues=tuple(c for c in self.words.cues if c[0] != "share"))
+
+    def windows(self) -> list[tuple[TimeMatch, TimeWindow]]:
+        out: list[tuple[TimeMatch, TimeWindow]] = []
+        for m in self.ex.times:
+            window = m.window
+            if m.anchor == "prior":
+                if self.grain is not None and m.period == self.grain and len(self.ex.times) == 1:
+                    self.found["period_over_period"] = self.grain   # "by quarter, vs the previous quarter"
+                    continue
+                if out:
+                    window = previous_period(out[-1][1], period=m.period or out[-1][0].period)
+                elif m.period is None:
+                    raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
+            elif m.anchor == "last_year":
+                if not out:
+                    raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
+                window = shift_months(out[-1][1], 12)
+            out.append((m, window))
+        out = _with_years(out)
+        if len(out) > 2:
+            raise _Incomplete(("time",), "The question names more than two periods; ask about one or compare two.")
+        return out
+
+    def two_periods(self, metrics: tuple[str, ...], later: TimeWindow, earlier: TimeWindow, base: dict[str, Any],
+                    fastest: bool, growth: bool = False) -> Intent:
+        if fastest:
+            dims = self.group_dims(1)
+            if not dims:
+                raise _Incomplete(("dimension",), "Fastest growth among what? e.g. 'which region grew fastest'.")
+            n = self.numbers[0] if self.numbers else (5 if self.dim_slots[0].text.lower().endswith("s") else 1)
+            order = "asc" if "slowest" in self.found else "desc"
+            return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
+                          top_n=n, order=order, rank_by="pct_change", **base)
+        op = "growth" if growth or self.cue("growth") else "compare_periods"
+        return Intent(metrics=metrics, operation=op, dimensions=self.group_dims(2), time=later,
+                      compare_time=earlier, **base)
+
+    def period_series(self, metrics: tuple[str, ...], time: TimeWindow | None, base: dict[str, Any],
+                      grain: str | None = None) -> Intent:
+        grain = grain or self.grain
+        if grain is None:
+            raise _Incomplete(("time",), "Growth needs a period, e.g. 'revenue growth in Q1 2024' or 'year over year'.")
+        return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=time, grain=grain,
+                      change=True, **base)
 
     def growth_base(self, match: tuple[TimeMatch, TimeWindow]) -> TimeWindow:
         m, window = match
+        pop = self.found.get("period_over_period")
+        if pop in _SHIFT:
+            return shift_months(window, _SHIFT[pop])
+        if pop == "week":
+            return shift_days(window, 7)
         for pattern, months in _SHIFTS:
             if re.search(r"\b(?:" + pattern + r")\b", self.masked, re.I):
                 return shift_months(window, months)
@@ -279,7 +449,7 @@ class _Parse:
         return previous_period(window, period=m.period)
 
     def compared_dimension(self) -> str | None:
-        if not COMPARE_RE.search(self.masked):
+        if not (self.cue("compare") or self.cue("more") or "member_versus" in self.found) or "combine" in self.found:
             return None
         for f in self.filters:
             if not f.negate and len(f.values) >= 2 and self.separate_slots(f.dimension) >= 2:
@@ -292,19 +462,27 @@ class _Parse:
         return sum(1 for s in self.value_slots if isinstance(s.value, Filter) and s.value.dimension == dimension
                    and not s.value.negate)
 
+    def group_dims(self, most: int) -> tuple[str, ...]:
+        if len(self.dims) > most:
+            raise _Incomplete(("dimension",), f"I can split by at most {most} dimension(s) here; "
+                              f"the question names {', '.join(self.dims)}.")
+        return tuple(self.dims)
+
     def ranking(self) -> tuple[int, str, str | None] | None:
-        top, bottom = TOP_RE.search(self.masked), BOTTOM_RE.search(self.masked)
+        top, bottom = self.cue("rank_desc"), self.cue("rank_asc")
         if not (top or bottom or self.numbers):
             return None
-        order = "asc" if bottom and not (top and top.start() < bottom.start()) else "desc"
+        first = next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), "rank_desc")
+        order = "asc" if first == "rank_asc" else "desc"
         grain = None
         if not self.dims:
-            g = TOP_GRAIN_RE.search(self.masked)
+            g = _TOP_GRAIN.search(self.masked)
             if g is None:
                 if self.numbers:
                     raise _Incomplete(("dimension",), "Top N of what? e.g. 'top 5 states by revenue'.")
                 return None
-            grain = {"weekday": "day_of_week"}.get(g.group("g").lower(), g.group("g").lower())
+            word = " ".join(g.group("g").lower().split())
+            grain = {"weekday": "day_of_week", "day of the week": "day_of_week"}.get(word, word)
         if self.numbers:
             n = self.numbers[0]
         else:
@@ -314,24 +492,97 @@ class _Parse:
             raise _Incomplete(("number",), "Top N needs N of at least 1.")
         return n, order, grain
 
+    def bucket_name(self, metrics: tuple[str, ...]) -> str | None:
+        """The bucketed measure the question names ("order values", "discounts", "quantity")."""
+        lower = self.text.lower()
+        named = [name for phrase, name in sorted(self.vocab.bucket_phrases.items(), key=lambda p: -len(p[0]))
+                 if re.search(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", lower)]
+        if named:
+            return named[0]
+        subjects = {entity_of(self.slots[i], self.model, self.vocab) for i in self.metric_slots} - {None}
+        for name, bucketing in self.lang.buckets.items():
+            if bucketing.entity in subjects and bucketing.format == "currency":
+                return name
+        return None
 
-class _Incomplete(Exception):
-    def __init__(self, missing: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
-        self.missing = missing
+    def distribution(self, metrics: tuple[str, ...], amounts: list[Slot], time: TimeWindow | None) -> Intent:
+        name = self.bucket_name(metrics)
+        if name is None:
+            raise Problem("Buckets of what? e.g. 'orders by order value: under $50, $50-250 and over $250'.")
+        bucketing = self.lang.buckets[name]
+        starts = None
+        if amounts:
+            values = [s.value for s in amounts if isinstance(s.value, Amount)]
+            if any(a.unit not in (None, {"currency": "money", "percent": "percent"}.get(bucketing.format, "count"))
+                   for a in values):
+                raise Problem("The bucket amounts do not match what is bucketed.")
+            starts = bucket_starts(values)
+        # "distribution" is explained now; the bucket measure's words are part of it.
+        return Intent(dataset=self.dataset, metrics=(bucketing.count,), operation="distribution", dimensions=(name,),
+                      filters=tuple(self.filters), time=time, buckets=starts)
 
 
-_WORDS_CACHE: dict[int, frozenset[str]] = {}
+_GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
-def _vocabulary_words(vocab: Vocabulary) -> frozenset[str]:
-    """Single words of metric and dimension phrases: a dimension word that only describes a value
-    ("the Consumer segment") is known even though it is not a slot."""
-    key = id(vocab)
-    if key not in _WORDS_CACHE:
-        words = {w for phrase in (*vocab.metric_phrases, *vocab.dimension_phrases) for w in phrase.split()}
-        _WORDS_CACHE[key] = frozenset(words - {"made", "sold"})
-    return _WORDS_CACHE[key]
+def _without_presentation(text: str) -> tuple[str, tuple[str, ...]]:
+    """The question without "as a table", "in a chart": they say how to show it, not what to count."""
+    shown: list[str] = []
+    for pattern in lexicon().phrases["presentation"]:
+        shown += [m.group(0) for m in pattern.finditer(text)]
+        text = pattern.sub(" ", text)
+    return (" ".join(text.split()), tuple(shown)) if shown else (text, ())
+
+
+def _constructions(masked: str) -> tuple[dict[str, str], str]:
+    """The lexicon's phrases found in ``masked`` (name -> what they set) and the text without them."""
+    found: dict[str, str] = {}
+    phrases = lexicon().phrases
+    residual = masked
+    for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
+                 "performance", "combine", "amount_verb", "pronoun_one", "date_column"):
+        for pattern in phrases[name]:
+            m = pattern.search(residual)
+            if m is None or not m.group(0).strip():
+                continue
+            if name.startswith("order_"):
+                found.setdefault("order", name[len("order_"):])
+            elif name == "period_over_period":
+                found[name] = _GRAINS[m.group("g").lower()]
+            else:
+                found[name] = m.group(0)
+            residual = residual[: m.start()] + " " * (m.end() - m.start()) + residual[m.end():]
+    return found, residual
+
+
+def _with_years(windows: list[tuple[TimeMatch, TimeWindow]]) -> list[tuple[TimeMatch, TimeWindow]]:
+    """Periods named without a year take the year the question gives: "from Q1 to Q2 2016" is Q1 2016
+    to Q2 2016, and "Q1 vs Q2 in 2015" puts both in 2015 (the year then only qualifies them)."""
+    yearless = [i for i, (m, _) in enumerate(windows) if m.yearless is not None]
+    if not yearless:
+        return windows
+    dated = [i for i in range(len(windows)) if i not in yearless]
+    years = {w.start.year for i, (_, w) in enumerate(windows) if i in dated and w.start.year == w.end.year}
+    if len(years) != 1:
+        return windows
+    year = years.pop()
+    qualifier = [i for i in dated if windows[i][0].period == "year"]
+    out = []
+    for i, (m, window) in enumerate(windows):
+        if i in qualifier and len(yearless) >= 2:
+            continue
+        if m.yearless is not None:
+            window = _in_year(window, m.yearless, year)
+        out.append((m, window))
+    return out
+
+
+def _in_year(window: TimeWindow, yearless: tuple[str, int], year: int) -> TimeWindow:
+    from assistant.periods import label_for, month_bounds, quarter_bounds, half_bounds
+
+    kind, number = yearless
+    bounds = {"month": month_bounds, "quarter": quarter_bounds, "half": half_bounds}[kind](year, number)
+    return TimeWindow(bounds[0], bounds[1], label_for(*bounds), window.column)
 
 
 def _merge_filters(slots: list[Slot]) -> list[Filter]:
@@ -349,3 +600,4 @@ def _default_grain(window: TimeWindow | None) -> str:
     if window.days <= 45:
         return "day"
     return "month" if window.days <= 731 else "quarter"
+

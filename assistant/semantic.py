@@ -35,7 +35,8 @@ import numpy as np
 
 from assistant.intent import Filter, Intent, TimeWindow
 from assistant.periods import previous_period
-from assistant.slots import Slot, mask, rebind
+from assistant.rebind import rebind
+from assistant.slots import Slot, mask
 from assistant.timewindow import find_windows
 
 if TYPE_CHECKING:
@@ -89,10 +90,14 @@ class SemanticMatcher:
             min_similarity=settings.vector.min_similarity,
         )
 
-    def match(self, question: str, slots: tuple[Slot, ...], *, dataset: str) -> SemanticMatch | None:
+    def match(self, question: str, slots: tuple[Slot, ...], *, dataset: str,
+              words: tuple[str, ...] = ()) -> SemanticMatch | None:
         """The best verified neighbour re-bound to ``slots``; None when none is close enough.
 
-        ``question`` is the normalized text the slot offsets refer to.
+        ``question`` is the normalized text the slot offsets refer to. ``words`` are the words the
+        rules could not account for ("median", "net", "blossomed"): a neighbour is used only when it
+        was verified with every one of them, so a word that could change the numbers is never
+        papered over by a similar-looking question without it.
         """
         masked = mask(question, slots)
         try:
@@ -105,7 +110,7 @@ class SemanticMatcher:
             if neighbour.score < self.min_similarity:
                 break  # best first: the rest are further away
             template = _template(neighbour.metadata)
-            if template is None:
+            if template is None or not _says_all(str(neighbour.metadata.get("question", "")), words):
                 continue
             intent, template_slots = template
             rebound = rebind(intent, template_slots, slots)
@@ -255,6 +260,11 @@ def _template(metadata: dict[str, Any]) -> tuple[Intent, tuple[Slot, ...]] | Non
         log.warning("Ignoring an unreadable semantic template: %s: %s", type(exc).__name__, exc)
         return None
     return intent, slots
+
+
+def _says_all(question: str, words: tuple[str, ...]) -> bool:
+    said = set(re.findall(r"[a-z0-9%'-]+", question.lower()))
+    return all(w.lower() in said for w in words)
 
 
 def slot_to_dict(slot: Slot) -> dict[str, Any]:

@@ -7,12 +7,17 @@ semantic tier; ``rebind`` moves a remembered intent onto a new question's slot v
 
 Slot values: metric -> metric name; dimension -> dimension name; filter_value -> ``Filter``;
 time -> ``TimeWindow`` for a window, or the grain name (``str``) for "monthly", "by week"...;
-number -> ``int`` (the N of top/bottom N).
+number -> ``int`` (the N of top/bottom N); condition -> the model's condition name ("unprofitable");
+amount -> ``Amount`` ("over $250", "$50-250"); noun -> the dimension a relative clause is said of
+("customers who ...", "the categories that ..."): read, but not a group-by.
 
 Choices where SPEC is silent (also in the project docs):
 - a word that is both a metric and a dimension ("customers") is a dimension after by/per/each/top N/
   which, and a metric elsewhere;
-- weak revenue words ("made", "sold") count only when no other metric is named;
+- everyday verbs for a metric (the model's ``verbs``: "sold", "made", "bring in") count only when no
+  other metric is named;
+- a condition word that is also a metric word ("profitable") is the metric after a ranking or
+  comparing word ("most profitable"), and the condition elsewhere ("which states are profitable");
 - "excluding X", "except X", "other than X", "not in X", "outside X", "without X" negate the filter,
   and so does the next value joined by "and"/"or"/",";
 - a dimension word right next to one of its values ("the state of Texas", "Electronics category")
@@ -27,13 +32,13 @@ from datetime import date
 import re
 from typing import Literal
 
-from assistant.intent import Filter, Intent, TimeWindow
+from assistant.amounts import Amount, find_amounts
+from assistant.intent import Filter
 from assistant.normalize import normalize
-from assistant.periods import previous_period, shift_days, shift_months
 from assistant.timewindow import TimeMatch, find_windows
 from assistant.vocabulary import AMBIGUOUS_CODES, ValueEntry, Vocabulary, closed_vocabulary
 
-SlotKind = Literal["metric", "dimension", "filter_value", "time", "number"]
+SlotKind = Literal["metric", "dimension", "filter_value", "time", "number", "condition", "amount", "noun"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Slot:
     text: str              # the matched text span
     start: int
     end: int               # offsets in the normalized question
-    value: object          # metric name / dimension name / Filter / TimeWindow / int
+    value: object          # metric / dimension / condition name, Filter, TimeWindow, grain, int, Amount
 
 
 @dataclass(frozen=True)
@@ -54,36 +59,54 @@ class Extraction:
     times: tuple[TimeMatch, ...]
 
 
-GROWTH_RE = re.compile(r"\b(?:growth|grow|grew|growing|yoy|year[- ]over[- ]year|qoq|quarter[- ]over[- ]quarter|mom"
-                       r"|month[- ]over[- ]month|wow|week[- ]over[- ]week|increase[ds]?|decrease[ds]?|declined?"
-                       r"|change[ds]?|rise|rose|fell|drop(?:ped)?)\b", re.I)
-WEAK_METRIC_PHRASES = frozenset({"made", "sold"})
+def _growth_re() -> re.Pattern[str]:
+    """Growth words (the lexicon's), which keep "from Q1 to Q2" as two periods instead of one range."""
+    from assistant.lexicon import lexicon
+
+    lex = lexicon()
+    words = [w for w, kind in lex.cues.items() if kind == "growth"]
+    phrases = [p.pattern for p, kind in lex.cue_phrases if kind == "growth"]
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b|" + "|".join(phrases), re.I)
+
+
+GROWTH_RE = _growth_re()
 GRAIN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("day_of_week", r"(?:by|per|for each|each)\s+(?:the\s+)?(?:day\s+of\s+(?:the\s+)?week|weekday|day-of-week)"
                     r"|days?\s+of\s+(?:the\s+)?week|weekdays?"),
     ("hour", r"hourly|(?:by|per|each|every)\s+(?:the\s+)?hour|hour\s+by\s+hour"),
-    ("day", r"daily|(?:by|per|each|every)\s+(?:the\s+)?(?:day|date)|day\s+by\s+day|day-by-day"),
-    ("week", r"weekly|(?:by|per|each|every)\s+(?:the\s+)?week|week\s+by\s+week|week-by-week"),
-    ("month", r"monthly|(?:by|per|each|every)\s+(?:the\s+)?month|month\s+by\s+month|month-by-month"),
+    ("day", r"daily|(?:by|per|each|every|a)\s+(?:the\s+)?(?:calendar\s+)?(?:day|date)(?!\s+shipped)"
+            r"|day\s+by\s+day|day-by-day"),
+    ("week", r"weekly|(?:by|per|each|every|a)\s+(?:the\s+)?week|week\s+by\s+week|week-by-week"),
+    ("month", r"monthly|(?:by|per|each|every|a)\s+(?:the\s+)?month|month\s+by\s+month|month-by-month"),
     ("quarter", r"quarterly|(?:by|per|each|every)\s+(?:the\s+)?quarter|quarter\s+by\s+quarter"),
     ("year", r"yearly|annually|annual|(?:by|per|each|every)\s+(?:the\s+)?year|year\s+by\s+year"),
 )
 _GRAIN_RES = tuple((grain, re.compile(r"(?<![\w-])(?:" + p + r")(?![\w-])", re.I)) for grain, p in GRAIN_PATTERNS)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20}
-_RANKED = r"top|bottom|best|worst|highest|lowest|largest|smallest|biggest|leading|first"
+_RANKED = r"(?:top|bottom|best|worst|highest|lowest|largest|smallest|biggest|leading|first)(?:-\w+)?"
 _NUMBER_RE = re.compile(r"(?<![\w-])(?:(?:" + _RANKED + r")\s+(?P<a>\d{1,3}|" + "|".join(_NUMBER_WORDS)
                         + r")|(?P<b>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:" + _RANKED + r"|most|least))"
                         r"(?![\w-])", re.I)
 _GROUP_BY_BEFORE = re.compile(r"(?:\bby|\bper|\beach|\bevery|\bacross|\bwhich|\bwhat|\btop(?:\s+\w+)?|\bbottom(?:\s+\w+)?"
+                              r"|\b(?:list|show|name|display|find|identify|give)(?:\s+me)?(?:\s+(?:a\s+list\s+of|all|the|our))?"
+                              r"|\blist\s+of(?:\s+(?:all|the|our))?"
                               r"|\bbest(?:\s+\w+)?|\bworst(?:\s+\w+)?|\bamong|\bbetween|\bof\s+all|\bsplit)\s*$", re.I)
-_NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bother\s+than|\bnot\s+in|\bnot"
-                              r"|\boutside(?:\s+of)?|\bwithout|\bapart\s+from|\bbesides)\s+(?:the\s+)?$", re.I)
+_NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bother\s+than|\bnot\s+in|\bnot\s+counting"
+                              r"|\bnot\s+including|\bnot|\boutside(?:\s+of)?|\bwithout(?:\s+counting)?|\bapart\s+from"
+                              r"|\baside\s+from|\bbesides|\b(?:everything|all|anything|everyone|every\s+\w+)\s+(?:but|except)"
+                              r"|\bleaving\s+out|\bleave\s+out|\bminus|\bexcl|\bignoring|\bomitting|\bnon)\s+"
+                              r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
+                              r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
+_ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:the\s+|for\s+(?:the\s+)?|from\s+(?:the\s+)?)?$", re.I)
+_ONLY_AFTER = re.compile(r"^\s+(?:only|alone|solely|exclusively)\b", re.I)
+_RELATIVE_AFTER = re.compile(r"^\s+(?:who|that|which|whose|where)\b", re.I)
 _LIST_JOIN = re.compile(r"^\s*(?:,|and|or|nor|,\s*and|,\s*or)\s*(?:the\s+)?$", re.I)
 _DESCRIBES = re.compile(r"^\s*(?:of|=|:|is|called|named)?\s*(?:the\s+)?$", re.I)
 _STATE_WORD_BEFORE = re.compile(r"\bstate\s+of\s+$", re.I)
 _CODE_RE = re.compile(r"(?<![\w-])([A-Za-z]{2})(?![\w-])")
-_PRIORITY = {"time": 0, "filter_value": 1, "metric": 2, "dimension": 3, "number": 4}
+_PRIORITY = {"time": 0, "amount": 1, "filter_value": 2, "condition": 3, "metric": 4, "dimension": 5, "number": 6}
+_RANKED_BEFORE = re.compile(r"\b(?:most|least|more|less|highest|lowest|top|bottom|best|worst|very|how)\s+$", re.I)
 
 
 def extract_slots(question: str, *, dataset: str, as_of: date,
@@ -104,6 +127,9 @@ def extract(question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary 
     for grain, pattern in _GRAIN_RES:
         cands += [Slot("time", m.group(0), m.start(), m.end(), grain) for m in pattern.finditer(question)]
     cands += _phrase_slots(question, lower, vocab.metric_phrases, "metric")
+    cands += _phrase_slots(question, lower, vocab.verb_phrases, "metric")
+    cands += _phrase_slots(question, lower, vocab.condition_phrases, "condition")
+    cands += [Slot("amount", question[a:b], a, b, amount) for a, b, amount in find_amounts(question)]
     cands += _phrase_slots(question, lower, vocab.dimension_phrases, "dimension")
     cands += _value_slots(question, lower, vocab)
     for m in _NUMBER_RE.finditer(question):
@@ -111,14 +137,16 @@ def extract(question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary 
         start = m.start("a") if m.group("a") else m.start("b")
         cands.append(Slot("number", raw, start, start + len(raw), _NUMBER_WORDS.get(raw) or int(raw)))
     cands = _metric_or_dimension(question, cands)
+    cands = _metric_or_condition(question, cands)
     chosen: list[Slot] = []
     for cand in sorted(cands, key=lambda s: (-(s.end - s.start), _PRIORITY[s.kind], s.start)):
         if all(cand.end <= c.start or cand.start >= c.end for c in chosen):
             chosen.append(cand)
     chosen.sort(key=lambda s: s.start)
-    chosen = _drop_weak_metrics(chosen)
+    chosen = _pattern_slots(question, chosen, vocab)
     chosen = _negate(question, chosen)
-    chosen = _drop_describing_dimensions(question, chosen)
+    chosen = _emphasis(question, chosen)
+    chosen = _drop_describing_dimensions(question, chosen, vocab)
     kept_times = tuple(m for m in times if any(s.kind == "time" and s.start == m.start and s.end == m.end
                                                for s in chosen))
     return Extraction(question=question, slots=tuple(chosen), times=kept_times)
@@ -195,43 +223,124 @@ def _metric_or_dimension(question: str, cands: list[Slot]) -> list[Slot]:
     return out
 
 
-def _drop_weak_metrics(slots: list[Slot]) -> list[Slot]:
-    strong = [s for s in slots if s.kind == "metric" and s.text.lower() not in WEAK_METRIC_PHRASES]
-    if not strong:
-        return slots
-    return [s for s in slots if not (s.kind == "metric" and s.text.lower() in WEAK_METRIC_PHRASES)]
+def _pattern_slots(question: str, chosen: list[Slot], vocab: Vocabulary) -> list[Slot]:
+    """Metrics worded by the model's patterns ("how many days does Standard Class take to ship").
+
+    Members and dates inside the wording stay slots of their own (the pattern is matched with them
+    blanked out); other slots it covers give way to it, and its own words become metric slots."""
+    if not vocab.metric_patterns:
+        return chosen
+    kept = [s for s in chosen if s.kind in ("filter_value", "time", "amount")]
+    blanked = list(question)
+    for s in kept:
+        blanked[s.start: s.end] = "x" * (s.end - s.start)
+    text = "".join(blanked)
+    pieces: list[Slot] = []
+    for pattern, name in vocab.metric_patterns:
+        for m in pattern.finditer(text):
+            at = m.start()
+            for s in sorted((s for s in kept if m.start() <= s.start and s.end <= m.end()), key=lambda s: s.start):
+                pieces += _piece(question, at, s.start, name)
+                at = s.end
+            pieces += _piece(question, at, m.end(), name)
+    if not pieces:
+        return chosen
+    out = [s for s in chosen if all(s.end <= p.start or s.start >= p.end for p in pieces)]
+    return sorted(out + pieces, key=lambda s: s.start)
+
+
+def _piece(question: str, start: int, end: int, name: str) -> list[Slot]:
+    text = question[start:end]
+    lead = len(text) - len(text.lstrip())
+    text = text.strip()
+    return [Slot("metric", text, start + lead, start + lead + len(text), name)] if text else []
+
+
+def _metric_or_condition(question: str, cands: list[Slot]) -> list[Slot]:
+    """"most profitable" ranks by the metric; "profitable" alone keeps members with profit > 0."""
+    spans: dict[tuple[int, int], set[str]] = {}
+    for c in cands:
+        spans.setdefault((c.start, c.end), set()).add(c.kind)
+    out = []
+    for c in cands:
+        if {"metric", "condition"} <= spans[(c.start, c.end)] and c.kind in ("metric", "condition"):
+            ranked = bool(_RANKED_BEFORE.search(question[: c.start]))
+            if (c.kind == "metric") != ranked:
+                continue
+        out.append(c)
+    return out
+
+
+def is_verb(slot: Slot, vocab: Vocabulary) -> bool:
+    """An everyday verb for a metric ("sold", "made"), as opposed to its name or synonym."""
+    return slot.kind == "metric" and slot.text.lower() in vocab.verb_phrases and slot.text.lower() not in vocab.metric_phrases
 
 
 def _negate(question: str, slots: list[Slot]) -> list[Slot]:
+    """Negated members ("excluding Texas", "everything but Furniture") take their negation word into
+    the slot, so the word is read (not left over) and the filter keeps the other members."""
     out: list[Slot] = []
     for s in slots:
         if s.kind == "filter_value":
             assert isinstance(s.value, Filter)
-            negated = bool(_NEGATION_BEFORE.search(question[: s.start]))
+            negation = _NEGATION_BEFORE.search(question[: s.start])
+            if negation is not None and out and out[-1].end > negation.start():
+                negation = None
             prev = out[-1] if out else None
-            if (not negated and prev is not None and prev.kind == "filter_value" and isinstance(prev.value, Filter)
-                    and prev.value.negate and prev.value.dimension == s.value.dimension
-                    and _LIST_JOIN.match(question[prev.end: s.start])):
-                negated = True
-            if negated:
+            joined = (negation is None and prev is not None and prev.kind == "filter_value"
+                      and isinstance(prev.value, Filter) and prev.value.negate
+                      and prev.value.dimension == s.value.dimension and _LIST_JOIN.match(question[prev.end: s.start]))
+            if negation is not None:
+                s = Slot(s.kind, question[negation.start(): s.end], negation.start(), s.end, replace(s.value, negate=True))
+            elif joined:
                 s = replace(s, value=replace(s.value, negate=True))
         out.append(s)
     return out
 
 
-def _drop_describing_dimensions(question: str, slots: list[Slot]) -> list[Slot]:
+def _emphasis(question: str, slots: list[Slot]) -> list[Slot]:
+    """"only Texas", "Texas only", "just the West": the word restates the filter, so it joins the slot."""
+    out: list[Slot] = []
+    for i, s in enumerate(slots):
+        if s.kind == "filter_value":
+            floor = out[-1].end if out else 0
+            before = _ONLY_BEFORE.search(question[floor: s.start])
+            ceiling = slots[i + 1].start if i + 1 < len(slots) else len(question)
+            after = _ONLY_AFTER.match(question[s.end: ceiling])
+            start = floor + before.start() if before is not None else s.start
+            end = s.end + after.end() if after is not None else s.end
+            if (start, end) != (s.start, s.end):
+                s = Slot(s.kind, question[start:end], start, end, s.value)
+        out.append(s)
+    return out
+
+
+def _drop_describing_dimensions(question: str, slots: list[Slot], vocab: Vocabulary) -> list[Slot]:
+    """A dimension word that only describes a value ("the state of Texas", "the Consumer segment",
+    "Furniture products") joins the value's slot instead of grouping the answer."""
+    merged: dict[int, Slot] = {}
     drop: set[int] = set()
     for i, s in enumerate(slots):
         if s.kind != "dimension" or _GROUP_BY_BEFORE.search(question[: s.start]):
             continue
+        if _RELATIVE_AFTER.match(question[s.end:]):
+            merged[i] = Slot("noun", s.text, s.start, s.end, s.value)   # "customers who ...": who, not a split
+            continue
         for j in (i - 1, i + 1):
-            if 0 <= j < len(slots) and slots[j].kind == "filter_value":
-                other = slots[j]
-                assert isinstance(other.value, Filter)
-                gap = question[s.end: other.start] if j > i else question[other.end: s.start]
-                if other.value.dimension == s.value and _DESCRIBES.match(gap):
-                    drop.add(i)
-    return [s for i, s in enumerate(slots) if i not in drop]
+            if not (0 <= j < len(slots) and slots[j].kind == "filter_value") or j in drop:
+                continue
+            other = merged.get(j, slots[j])
+            assert isinstance(other.value, Filter)
+            gap = question[s.end: other.start] if j > i else question[other.end: s.start]
+            same = other.value.dimension == s.value and _DESCRIBES.match(gap)
+            narrower = (j == i - 1 and not gap.strip() and vocab.narrower(other.value.dimension, str(s.value))
+                        and not _GROUP_BY_BEFORE.search(question[: other.start]))
+            if same or narrower:
+                start, end = min(s.start, other.start), max(s.end, other.end)
+                merged[j] = Slot(other.kind, question[start:end], start, end, other.value)
+                drop.add(i)
+                break
+    return [merged.get(i, s) for i, s in enumerate(slots) if i not in drop]
 
 
 def mask(question: str, slots: Sequence[Slot]) -> str:
@@ -248,86 +357,3 @@ def mask(question: str, slots: Sequence[Slot]) -> str:
         at = s.end
     out.append(question[at:])
     return "".join(out)
-
-
-def _group(slot: Slot) -> tuple[str, str]:
-    if slot.kind == "filter_value" and isinstance(slot.value, Filter):
-        return slot.kind, slot.value.dimension + (":not" if slot.value.negate else "")
-    if slot.kind == "time":
-        return slot.kind, "grain" if isinstance(slot.value, str) else "window"
-    return slot.kind, ""
-
-
-def rebind(template: Intent, template_slots: Sequence[Slot], new_slots: Sequence[Slot]) -> Intent | None:
-    """``template`` with its slot values replaced by the new question's, or None if they do not line up.
-
-    Slots pair up in reading order within each group (kind, and the dimension of a filter value, and
-    window vs grain for time). A compare window the template derived from its main window (growth:
-    the previous period or a year earlier) is derived again from the new window.
-    """
-    groups: dict[tuple[str, str], list[Slot]] = {}
-    for s in template_slots:
-        groups.setdefault(_group(s), []).append(s)
-    new_groups: dict[tuple[str, str], list[Slot]] = {}
-    for s in new_slots:
-        new_groups.setdefault(_group(s), []).append(s)
-    if {k: len(v) for k, v in groups.items()} != {k: len(v) for k, v in new_groups.items()}:
-        return None
-    intent = template
-    derived_shift = _derived_shift(template, [s.value for s in groups.get(("time", "window"), [])])
-    for key, olds in groups.items():
-        if key[0] == "filter_value":
-            intent = _swap_filter(intent, olds, new_groups[key])
-            if intent is None:
-                return None
-            continue
-        for old, new in zip(olds, new_groups[key]):
-            intent = _swap(intent, old, new)
-    if derived_shift is not None and intent.time is not None:
-        intent = replace(intent, compare_time=derived_shift(intent.time))
-    if intent.compare_time is not None and intent.time is not None and intent.compare_time.start > intent.time.start:
-        intent = replace(intent, time=intent.compare_time, compare_time=intent.time)
-    return intent
-
-
-def _derived_shift(template: Intent, windows: list[object]):
-    if template.time is None or template.compare_time is None or template.compare_time in windows:
-        return None
-    for months in (1, 3, 6, 12):
-        if shift_months(template.time, months) == template.compare_time:
-            return lambda w, k=months: shift_months(w, k)
-    if previous_period(template.time) == template.compare_time:
-        return previous_period
-    days = (template.time.start - template.compare_time.start).days
-    return lambda w: shift_days(w, days)
-
-
-def _swap(intent: Intent, old: Slot, new: Slot) -> Intent:
-    if old.kind == "metric":
-        return replace(intent, metrics=tuple(new.value if m == old.value else m for m in intent.metrics))
-    if old.kind == "dimension":
-        return replace(intent, dimensions=tuple(new.value if d == old.value else d for d in intent.dimensions))
-    if old.kind == "number":
-        return replace(intent, top_n=int(new.value)) if intent.top_n == old.value else intent  # type: ignore[arg-type]
-    if isinstance(old.value, str):   # a grain
-        return replace(intent, grain=new.value) if intent.grain == old.value else intent  # type: ignore[arg-type]
-    assert isinstance(old.value, TimeWindow) and isinstance(new.value, TimeWindow)
-    if intent.time == old.value:
-        return replace(intent, time=new.value)
-    if intent.compare_time == old.value:
-        return replace(intent, compare_time=new.value)
-    return intent
-
-
-def _swap_filter(intent: Intent, olds: list[Slot], news: list[Slot]) -> Intent | None:
-    """Swap all values of one (dimension, negate) group at once, so CA,TX -> TX,CA cannot collide."""
-    first = olds[0].value
-    assert isinstance(first, Filter)
-    old_values = [v for s in olds for v in s.value.values]  # type: ignore[attr-defined]
-    new_values = tuple(dict.fromkeys(v for s in news for v in s.value.values))  # type: ignore[attr-defined]
-    filters, found = [], False
-    for f in intent.filters:
-        if f.dimension == first.dimension and f.negate == first.negate and set(f.values) == set(old_values):
-            f, found = Filter(f.dimension, new_values, f.negate), True
-        filters.append(f)
-    return replace(intent, filters=tuple(filters)) if found else None

@@ -3,7 +3,8 @@
 A view can answer when every metric is one it answers (an additive form over its columns, see
 ``warehouse.spec.View``), every dimension and filter is one of its dimensions, the time windows are
 whole periods of its grain (a month view cannot answer "last 7 days"), the question's time grain is
-at least its grain, and the dates are order dates (views bucket the order time). Views are tried in
+at least its grain, and the dates are order dates (views bucket the order time). Distributions,
+distinct counts, per-entity ratios and entity conditions ("orders above $250") read the base table. Views are tried in
 the semantic model's declared order, smallest first (``SemanticModel.views_by_size``), so a rollup
 with a few dimensions answers before a full view with all of them.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.intent import DISTINCT_PREFIX, Intent, TimeWindow
+from assistant.intent import Intent, TimeWindow
 from assistant.periods import is_month_end, is_month_start
 from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel
 
@@ -40,11 +41,11 @@ def _window_grain(window: TimeWindow) -> str:
 
 def choose_source(intent: Intent, model: SemanticModel) -> Source:
     base = Source(model.table, "base", None)
-    if intent.operation == "distribution":
+    if intent.operation == "distribution" or any(c.level != "group" for c in intent.conditions):
         return base
-    if any(m.startswith(DISTINCT_PREFIX) for m in intent.metrics):
+    metrics = set(intent.metrics) | {c.metric for c in intent.conditions}
+    if not metrics <= set(model.metrics):       # distinct counts and per-entity ratios
         return base
-    metrics = set(intent.metrics)
     used = set(intent.dimensions) | {f.dimension for f in intent.filters}
     windows = [w for w in (intent.time, intent.compare_time) if w is not None]
     if any(w.column != model.time_dimension.date_column for w in windows):

@@ -44,6 +44,7 @@ class TimeMatch:
     period: Period | None = None      # the calendar period the phrase named, used to shift for growth
     anchor: Anchor = "as_of"
     month_only: int | None = None     # "March" without a year: may take the year of a range's end
+    yearless: tuple[str, int] | None = None   # ("quarter", 2) for "Q2" alone: another window's year may apply
 
 
 _MONTHS = {name: i + 1 for i, names in enumerate((
@@ -201,6 +202,14 @@ def _iso_week(m: re.Match[str], as_of: date):
         return None
 
 
+@_rule(_YEAR + r"\s*(?:-|–|through|thru|until|till)\s*" + _YEAR.replace("year", "year2"))
+def _year_range(m: re.Match[str], as_of: date):
+    first, last = int(m.group("year")), int(m.group("year2"))
+    if last <= first:
+        return None
+    return date(first, 1, 1), date(last, 12, 31), None
+
+
 @_rule(r"(?:fy\s*)?" + _YEAR)
 def _year(m: re.Match[str], as_of: date):
     return (*year_bounds(int(m.group("year"))), "year")
@@ -220,11 +229,17 @@ def _half_alone(m: re.Match[str], as_of: date):
 
 
 # "may" and "march" are also words: a month alone needs a preposition or a capital letter.
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+
 @_rule(r"(?:(?<=in\s)|(?<=for\s)|(?<=during\s)|(?<=of\s)|(?<=since\s)|(?<=from\s)|(?<=to\s)|(?<=and\s)"
-       r"|(?<=through\s)|(?<=last\s)|(?<=vs\s))" + _MONTH + r"|(?-i:(?P<cap>January|February|March|April|May|June|July"
+       r"|(?<=through\s)|(?<=last\s)|(?<=vs\s)|(?<=versus\s)|(?<=between\s)|(?<=compare\s))" + _MONTH
+       + r"|" + _MONTH.replace("mon", "mon3") + r"(?=\s+(?:vs\.?|versus|to|and|through|thru|-|or|compared\s+(?:to|with))\s+(?:"
+       + _MONTH_NAMES + r")\b)"
+       r"|(?-i:(?P<cap>January|February|March|April|May|June|July"
        r"|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec))\.?")
 def _month_alone(m: re.Match[str], as_of: date):
-    month = _MONTHS[(m.group("mon") or m.group("cap")).lower()]
+    month = _MONTHS[(m.group("mon") or m.group("mon3") or m.group("cap")).lower()]
     return (*_latest_ended(as_of, lambda y: month_bounds(y, month)), "month")
 
 
@@ -259,12 +274,17 @@ def find_windows(question: str, *, as_of: date, ranges: bool = True) -> tuple[Ti
             if got is None:
                 continue
             start, end, period = got
-            month_only = _MONTHS[m.group("mon").lower()] if resolve is _month_alone and m.group("mon") else None
-            if resolve is _month_alone and m.group("cap"):
-                month_only = _MONTHS[m.group("cap").lower()]
+            month_only = None
+            if resolve is _month_alone:
+                month_only = _MONTHS[(m.group("mon") or m.group("mon3") or m.group("cap")).lower()]
+            yearless = None
+            if month_only is not None:
+                yearless = ("month", month_only)
+            elif resolve in (_quarter_alone, _half_alone) and period is not None:
+                yearless = (period, quarter_of(start) if period == "quarter" else (1 if start.month == 1 else 2))
             candidates.append(TimeMatch(m.start(), m.end(), m.group(0),
                                         TimeWindow(start, end, _label(m.group(0), start, end), column),
-                                        period, anchor, month_only))
+                                        period, anchor, month_only, yearless))
     chosen: list[TimeMatch] = []
     for cand in sorted(candidates, key=lambda c: (-(c.end - c.start), c.start)):
         if all(cand.end <= c.start or cand.start >= c.end for c in chosen):

@@ -1,4 +1,4 @@
-"""Known values of open dimensions (city, product, customer, sub-category), looked up from the data.
+"""Known values of open dimensions (``open: true`` in the model), looked up from the data.
 
 One ``SELECT DISTINCT`` per open dimension over the smallest table holding its column (a view when
 the dimension is a view column, else the base table), cached per (dataset, data version), so a new
@@ -14,7 +14,7 @@ from typing import Any
 from sqlglot import exp
 
 from assistant.execute import QueryRunner
-from assistant.vocabulary import OPEN_DIMENSIONS, Vocabulary, build_vocabulary
+from assistant.vocabulary import Vocabulary, build_vocabulary, open_dimensions
 from warehouse.spec import load_dataset
 
 MAX_VALUES = 50_000
@@ -47,9 +47,9 @@ def distinct_values_sql(dataset: str, dimensions: Sequence[str]) -> str:
 class ValueCatalog:
     """Vocabularies with looked-up open values, one per (dataset, data version)."""
 
-    def __init__(self, runner_for: Any, *, dimensions: Sequence[str] = OPEN_DIMENSIONS) -> None:
+    def __init__(self, runner_for: Any, *, dimensions: Sequence[str] | None = None) -> None:
         self._runner_for = runner_for          # dataset -> QueryRunner
-        self._dimensions = tuple(dimensions)
+        self._dimensions = tuple(dimensions) if dimensions is not None else None   # None: the model's open ones
         self._cache: dict[tuple[str, Any], Vocabulary] = {}
         self._lock = threading.Lock()
 
@@ -59,7 +59,8 @@ class ValueCatalog:
             if key in self._cache:
                 return self._cache[key]
         model = load_dataset(dataset).semantic
-        open_dims = [d for d in self._dimensions if d in model.dimensions and model.dimensions[d].values is None
+        wanted = self._dimensions if self._dimensions is not None else open_dimensions(model)
+        open_dims = [d for d in wanted if d in model.dimensions and model.dimensions[d].values is None
                      and model.dimensions[d].values_from is None]
         values: dict[str, list[str]] = {}
         if data_version is not None and open_dims:

@@ -1,13 +1,14 @@
-"""The words a dataset understands: metric and dimension names, their synonyms, and dimension values.
+"""The words a dataset understands, all read from its semantic model: metric and dimension names,
+synonyms, everyday verbs and patterns, entity, bucket and condition words, and dimension values.
 
-Closed values come from the semantic model (``values``/``values_from``), US geography and the coasts
-(SPEC 3). Open dimensions (city, product, customer, sub-category...) have no list in the model; their
-values come from a distinct-values lookup the pipeline runs once per data version (``open_values``).
+Closed values come from the semantic model (``values``/``values_from``, ``aliases``), US geography and
+the coasts (SPEC 3). Open dimensions (``open: true``: city, product, customer...) have no list in the
+model; their values come from a distinct-values lookup run once per data version (``open_values``).
 
 Matching choices (also in the project docs):
 - closed values and multi-word open values match in any case; a one-word open value (a city such as
   "Normal" or "Orange", a single-word product) matches only when typed with a capital first letter,
-  because many of them are also English words;
+  because many of them are also English words (``any_case: true`` lifts that, e.g. sub-categories);
 - two-letter state codes match when typed in upper case ("OR", "IN"), or in any case when they are
   not an English word ("ca", "tx"), or right after "state of"/"state"; "or", "in", "me", "oh", "ok",
   "hi", "de", "pa", "co"... in lower case are words;
@@ -19,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+import re
 
-from assistant.intent import DISTINCT_PREFIX
+from assistant.lexicon import lexicon
+from assistant.measures import DISTINCT_PREFIX
 from warehouse import geo
 from warehouse.spec import SemanticModel, load_dataset
 
@@ -28,23 +31,14 @@ from warehouse.spec import SemanticModel, load_dataset
 AMBIGUOUS_CODES = frozenset({"in", "or", "me", "oh", "ok", "hi", "de", "pa", "co", "la", "al", "id", "ma",
                              "mo", "ne", "mi", "ms", "mt", "il", "ar", "ga", "va", "nd", "sd", "wa", "ct"})
 
-# Everyday words for closed values: (dimension, word) -> stored value.
-VALUE_ALIASES: dict[str, dict[str, str]] = {
-    "channel": {"web": "Online", "website": "Online", "in-store": "Store", "in store": "Store",
-                "stores": "Store", "marketplaces": "Marketplace", "physical stores": "Store"},
-    "ship_mode": {"same-day": "Same Day", "standard shipping": "Standard Class",
-                  "first class shipping": "First Class", "second class shipping": "Second Class"},
-    "status": {"canceled": "Cancelled"},
-    "segment": {"consumers": "Consumer", "home-office": "Home Office"},
-}
+# Words of the question language a value (or its singular) must never take over, besides the
+# dataset's own metric and dimension words and the lexicon's cue words.
+RESERVED_WORDS = frozenset({"total", "rate", "by", "per", "each", "order", "orders"})
 
-# Words of the question language a value (or its singular) must never take over.
-RESERVED_WORDS = frozenset({"top", "bottom", "best", "worst", "total", "share", "trend", "growth", "change",
-                            "average", "order", "orders", "sales", "revenue", "profit", "margin", "rate",
-                            "highest", "lowest", "most", "least", "compare", "vs", "by", "per", "each"})
 
-# Dimensions whose values are looked up from the data when the model lists none.
-OPEN_DIMENSIONS = ("sub_category", "city", "product", "customer")
+def open_dimensions(model: SemanticModel) -> tuple[str, ...]:
+    """Dimensions whose values are looked up from the data (``open: true`` in the model)."""
+    return tuple(name for name, dim in model.dimensions.items() if dim.open)
 
 
 @dataclass(frozen=True)
@@ -66,9 +60,29 @@ class Vocabulary:
     values: tuple[ValueEntry, ...]
     state_codes: Mapping[str, str] = field(default_factory=dict)   # USPS code -> stored state value
     states_stored_as: str = "code"             # "code" or "name"
+    verb_phrases: Mapping[str, str] = field(default_factory=dict)  # everyday verb -> metric (yields)
+    metric_patterns: tuple[tuple[re.Pattern[str], str], ...] = ()  # longer wordings -> metric
+    condition_phrases: Mapping[str, str] = field(default_factory=dict)  # "unprofitable" -> condition
+    entity_words: Mapping[str, str] = field(default_factory=dict)   # "orders" -> entity
+    bucket_phrases: Mapping[str, str] = field(default_factory=dict)  # "order values" -> bucketing
+    open_dimensions: frozenset[str] = frozenset()                      # their values are looked up
+    hierarchies: tuple[tuple[str, ...], ...] = ()                      # coarse to fine, e.g. category > product
+
+    def narrower(self, coarse: str, fine: str) -> bool:
+        """``fine`` is a finer level than ``coarse`` in one of the model's hierarchies."""
+        return any(coarse in h and fine in h and h.index(fine) > h.index(coarse) for h in self.hierarchies)
 
     def metric_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.metric_phrases.values()))
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every single word of the dataset's phrases and closed values (the spelling corrector's
+        targets; looked-up values such as product names are too many and too odd to correct towards)."""
+        phrases = [*self.metric_phrases, *self.dimension_phrases, *self.verb_phrases, *self.condition_phrases,
+                   *self.entity_words, *self.bucket_phrases,
+                   *(e.phrase for e in self.values if e.dimension not in self.open_dimensions)]
+        return frozenset(w for p in phrases for w in re.findall(r"[a-z][a-z'-]*", p))
 
     @cached_property
     def value_index(self) -> ValueIndex:
@@ -123,27 +137,23 @@ def closed_vocabulary(dataset: str) -> Vocabulary:
 
 
 def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str, ...]]) -> Vocabulary:
-    metrics: dict[str, str] = {}
-    for name, metric in model.metrics.items():
-        for phrase in (name.replace("_", " "), *metric.synonyms):
-            metrics.setdefault(phrase.lower(), name)
+    metrics = _metric_phrases(model)
     dims: dict[str, str] = {}
     for name, dim in model.dimensions.items():
         spoken = name.replace("_", " ")
         for phrase in (spoken, *dim.synonyms):
             for variant in _spellings(phrase.lower()):
                 dims.setdefault(variant, name)
-    # "how many distinct cities" -> distinct_city; the customers metric already covers customers.
-    for name in model.dimensions:
-        if name != "customer":
-            for phrase in dims:
-                if dims[phrase] == name:
-                    metrics.setdefault(f"number of {phrase}", DISTINCT_PREFIX + name)
-                    metrics.setdefault(f"distinct {phrase}", DISTINCT_PREFIX + name)
-                    metrics.setdefault(f"unique {phrase}", DISTINCT_PREFIX + name)
-                    metrics.setdefault(f"different {phrase}", DISTINCT_PREFIX + name)
-                    metrics.setdefault(f"how many {phrase}", DISTINCT_PREFIX + name)
-    reserved = set(metrics) | set(dims) | RESERVED_WORDS
+    # "how many distinct cities" -> distinct_city; a dimension counted by a metric of its own
+    # (customers) keeps that metric.
+    counted = {e.key for e in model.language.entities.values()}
+    for name, dim in model.dimensions.items():
+        if dim.column in counted:
+            continue
+        for phrase in [p for p, d in dims.items() if d == name]:
+            for lead in ("number of", "distinct", "unique", "different", "how many", "count of"):
+                metrics.setdefault(f"{lead} {phrase}", DISTINCT_PREFIX + name)
+    reserved = set(metrics) | set(dims) | RESERVED_WORDS | lexicon().cue_words()
     stored_as = "code"
     entries: list[ValueEntry] = []
     for name, dim in model.dimensions.items():
@@ -152,7 +162,7 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
             entries += _state_entries(name, stored_as)
             continue
         values = dim.values or open_values.get(name, ())
-        closed = dim.values is not None or name == "sub_category"
+        any_case = dim.values is not None or dim.any_case
         for value in values:
             if not value:
                 continue
@@ -160,13 +170,39 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
                 if phrase in reserved:
                     continue          # "Bottoms" must not turn "bottom 3 states" into a filter
                 one_word = " " not in phrase.strip()
-                entries.append(ValueEntry(name, (value,), phrase, not closed and one_word, value))
-        for word, value in VALUE_ALIASES.get(name, {}).items():
+                entries.append(ValueEntry(name, (value,), phrase, not any_case and one_word, value))
+        for word, value in dim.aliases.items():
             if value in values:
-                entries.append(ValueEntry(name, (value,), word, False, value))
+                entries.append(ValueEntry(name, (value,), word.lower(), False, value))
     codes = {code: state_value(code, stored_as=stored_as) for code in geo.STATES}
+    lang = model.language
+    verbs = {v.lower(): name for name, m in model.metrics.items() for v in m.verbs}
+    patterns = tuple((re.compile(r"(?<![\w-])(?:" + p + r")(?![\w-])", re.I), name)
+                     for name, m in model.metrics.items() for p in m.patterns)
+    conditions = {w.lower(): name for name, c in lang.conditions.items() for w in c.words}
+    entities = {w.lower(): name for name, e in lang.entities.items() for w in e.words}
+    buckets = {w.lower(): name for name, b in lang.buckets.items() for w in b.words}
     return Vocabulary(dataset=dataset, metric_phrases=metrics, dimension_phrases=dims, values=tuple(entries),
-                      state_codes=codes, states_stored_as=stored_as)
+                      state_codes=codes, states_stored_as=stored_as, verb_phrases=verbs, metric_patterns=patterns,
+                      condition_phrases=conditions, entity_words=entities, bucket_phrases=buckets,
+                      open_dimensions=frozenset(open_dimensions(model)),
+                      hierarchies=tuple(tuple(levels) for levels in model.hierarchies.values()))
+
+
+def _metric_phrases(model: SemanticModel) -> dict[str, str]:
+    metrics: dict[str, str] = {}
+    for name, metric in model.metrics.items():
+        for phrase in (name.replace("_", " "), *metric.synonyms):
+            metrics.setdefault(phrase.lower(), name)
+    # "buyer count", "number of purchases", "# of orders": an entity's count metric.
+    for entity in model.language.entities.values():
+        for word in entity.words:
+            for phrase in (f"{word} count", f"count of {word}", f"number of {word}", f"how many {word}",
+                           f"# of {word}", f"total {word}", f"{word} volume", f"different {word}", f"distinct {word}",
+                           f"unique {word}", f"number of different {word}", f"number of unique {word}",
+                           f"number of distinct {word}", f"how many different {word}", f"how many unique {word}"):
+                metrics.setdefault(phrase.lower(), entity.count)
+    return metrics
 
 
 def _spellings(phrase: str) -> set[str]:
@@ -179,7 +215,8 @@ def _spellings(phrase: str) -> set[str]:
 
 
 def _phrases(value: str) -> tuple[str, ...]:
-    lower = " ".join(value.split()).lower()
+    # Questions are read with hyphens between letters as spaces (assistant.normalize), so values are too.
+    lower = " ".join(re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", value).split()).lower()
     if lower.endswith("s") and len(lower) > 4 and not lower.endswith("ss"):
         return lower, lower[:-1]
     return (lower,)

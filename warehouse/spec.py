@@ -96,10 +96,27 @@ class DatasetSpec(_Strict):
 
 class Metric(_Strict):
     synonyms: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = Field((), description="everyday words for it that yield to a named metric "
+                                   "('sold' in 'units sold')")
+    patterns: tuple[str, ...] = Field((), description="regular expressions for longer wordings "
+                                      "('how long ... to ship')")
+    label: str | None = Field(None, description="how answers name it; default: the name with spaces")
     base: str = Field(description="aggregate over base-table rows")
     additive: str | None = Field(None, description="aggregate over view measures; None = base table only")
     filter: str | None = None
     format: Literal["currency", "integer", "percent", "number"] = "number"
+
+    @property
+    def summable(self) -> bool:
+        """A plain SUM(...) or COUNT(*): "average <it>" is it per row entity."""
+        text = " ".join(self.base.split()).upper()
+        return bool(re.fullmatch(r"SUM\([A-Z_]+\)|COUNT\(\*\)", text))
+
+    @property
+    def divisible(self) -> bool:
+        """A plain sum or count, distinct or not: "<it> per customer" divides it by the customers."""
+        text = " ".join(self.base.split()).upper()
+        return self.summable or bool(re.fullmatch(r"COUNT\(DISTINCT [A-Z_]+\)", text))
 
 
 class Dimension(_Strict):
@@ -107,6 +124,62 @@ class Dimension(_Strict):
     synonyms: tuple[str, ...] = ()
     values: tuple[str, ...] | None = None
     values_from: Literal["geo.states", "geo.state_names"] | None = None
+    aliases: dict[str, str] = Field({}, description="everyday word -> stored value ('web' -> 'Online')")
+    open: bool = Field(False, description="values are looked up from the data (cities, products, customers)")
+    any_case: bool = Field(False, description="one-word looked-up values match in any case (sub-categories)")
+
+
+class Entity(_Strict):
+    """Something people count and divide by: "per order", "orders above $250", "customers who ..."."""
+
+    key: str = Field(description="the column that identifies one")
+    count: str = Field(description="the metric that counts them")
+    words: tuple[str, ...]
+    per_row: bool = Field(False, description="one base-table row is one of these")
+
+
+class Bucketing(_Strict):
+    """A measure people split into ranges: "order values under $50, $50-250 and over $250"."""
+
+    words: tuple[str, ...]
+    column: str | None = Field(None, description="a row-level column to bucket")
+    metric: str | None = Field(None, description="...or a summable metric totalled per `entity` first")
+    entity: str | None = None
+    count: str = Field(description="the metric counted in each bucket")
+    edges: tuple[float, ...] | None = Field(None, description="default bucket starts; None = one per value")
+    format: Literal["currency", "integer", "percent", "number"] = "number"
+
+
+class Condition(_Strict):
+    """An adjective that keeps members or rows by a metric: "unprofitable" = profit < 0."""
+
+    words: tuple[str, ...]
+    metric: str
+    op: Literal["<", "<=", ">", ">="]
+    value: float
+
+
+class Rewrite(_Strict):
+    """A metric read with a filter that means another metric ("cancelled orders" -> cancelled_orders)."""
+
+    metric: str
+    filter: dict[str, str]
+    becomes: str
+    as_rate: str | None = Field(None, description="the metric when the question asks for a rate or share")
+
+
+class Language(_Strict):
+    """How people talk about this dataset, beyond metric and dimension names (see docs/semantics.md)."""
+
+    default_metric: str = Field(description="the metric of a question that names none ('how did Texas do')")
+    count_metric: str = Field(description="what 'most common', 'most popular', 'busiest' count")
+    quantity_metric: str = Field(description="what 'how many ... did we sell' counts (units)")
+    person_dimension: str | None = Field(None, description="the dimension 'who' asks about")
+    row_entity: str = Field(description="the entity one base-table row is (order, order line)")
+    entities: dict[str, Entity] = {}
+    buckets: dict[str, Bucketing] = {}
+    conditions: dict[str, Condition] = {}
+    rewrites: tuple[Rewrite, ...] = ()
 
 
 class TimeDimension(_Strict):
@@ -158,7 +231,12 @@ class SemanticModel(_Strict):
     hierarchies: dict[str, tuple[str, ...]]
     views: dict[str, View]
     view_columns: ViewColumns
+    language: Language
     examples: tuple[str, ...] = ()
+
+    def label(self, metric: str) -> str:
+        known = self.metrics.get(metric)
+        return (known.label if known is not None and known.label else None) or metric.replace("_", " ")
 
     def metric(self, name: str) -> Metric:
         if name not in self.metrics:
@@ -260,12 +338,53 @@ def _check_references(spec: DatasetSpec, sem: SemanticModel, folder: Path) -> No
     for dim in sem.view_columns.dimensions:
         if dim not in sem.dimensions:
             raise bad("view_columns", "dimensions", dim, sem.dimensions)
+    _check_language(sem, columns, bad)
     for col in (*spec.key, *spec.partitioning, *spec.clustering, spec.time_column):
         if col not in columns:
             raise ConfigError(f"{folder / 'dataset.yaml'}: key/partitioning/clustering column {col!r} is not a "
                               "source or derived column.", hint=did_you_mean(col, columns))
     if sem.table not in spec.tables:
         raise bad("semantic model", "table", sem.table, spec.tables)
+
+
+def _check_language(sem: SemanticModel, columns: set[str], bad: Any) -> None:
+    lang = sem.language
+    for key, name in (("default_metric", lang.default_metric), ("count_metric", lang.count_metric),
+                      ("quantity_metric", lang.quantity_metric)):
+        if name not in sem.metrics:
+            raise bad("language", key, name, sem.metrics)
+    if lang.person_dimension is not None and lang.person_dimension not in sem.dimensions:
+        raise bad("language", "person_dimension", lang.person_dimension, sem.dimensions)
+    if lang.row_entity not in lang.entities:
+        raise bad("language", "row_entity", lang.row_entity, lang.entities)
+    for name, entity in lang.entities.items():
+        if entity.key not in columns:
+            raise bad("entity", name, entity.key, columns)
+        if entity.count not in sem.metrics:
+            raise bad("entity", name, entity.count, sem.metrics)
+    for name, bucket in lang.buckets.items():
+        if (bucket.column is None) == (bucket.metric is None):
+            raise ConfigError(f"bucketing {name!r} needs exactly one of column and metric.",
+                              hint="Fix: bucket a row column, or a metric totalled per entity.")
+        if bucket.column is not None and bucket.column not in columns:
+            raise bad("bucketing", name, bucket.column, columns)
+        for ref, allowed in ((bucket.metric, sem.metrics), (bucket.count, sem.metrics), (bucket.entity, lang.entities)):
+            if ref is not None and ref not in allowed:
+                raise bad("bucketing", name, ref, allowed)
+    for name, cond in lang.conditions.items():
+        if cond.metric not in sem.metrics:
+            raise bad("condition", name, cond.metric, sem.metrics)
+    for rewrite in lang.rewrites:
+        for ref in (rewrite.metric, rewrite.becomes, rewrite.as_rate):
+            if ref is not None and ref not in sem.metrics:
+                raise bad("rewrite of", rewrite.metric, ref, sem.metrics)
+        for dim in rewrite.filter:
+            if dim not in sem.dimensions:
+                raise bad("rewrite of", rewrite.metric, dim, sem.dimensions)
+    for name, dim in sem.dimensions.items():
+        for word, value in dim.aliases.items():
+            if dim.values is not None and value not in dim.values:
+                raise bad(f"alias {word!r} of dimension", name, value, dim.values)
 
 
 def _metric_columns(sem: SemanticModel, name: str) -> set[str]:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
+from assistant.intent import Filter
+from assistant.router import Understood
 from warehouse import geo, guard
 from warehouse.spec import SemanticModel, load_dataset
 
@@ -89,11 +91,11 @@ class ContextBuilder:
     def build(self, question: str, *, dataset: str, as_of: date, route: Route | None = None) -> PromptContext:
         model = load_dataset(dataset).semantic
         text = question.lower()
-        understood: Mapping[str, Any] = route.understood if route is not None else {}
-        found_metrics = _relevant(model.metrics, understood.get("metrics"), text)
+        understood = route.understood if route is not None else Understood()
+        found_metrics = _relevant(model.metrics, list(understood.metrics), text)
         metrics = found_metrics or list(model.metrics)
-        found_values = _found_values(understood.get("filters") or ())
-        dims = [d for d in _relevant(model.dimensions, [*(understood.get("dimensions") or ()), *found_values], text)]
+        found_values = _found_values(understood.filters)
+        dims = [d for d in _relevant(model.dimensions, [*understood.dimensions, *found_values], text)]
         dims += [d for d in model.dimensions if d not in dims and _closed_value_named(model, d, text)]
         return PromptContext(
             dataset=dataset, question=question, as_of=as_of, dialect=DIALECT,
@@ -155,10 +157,10 @@ def _closed_value_named(model: SemanticModel, dim: str, text: str) -> bool:
     return any(_named(v, text) for v in values)
 
 
-def _found_values(filters: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
+def _found_values(filters: Sequence[Filter]) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for f in filters:
-        out[str(f["dimension"])] = tuple(dict.fromkeys((*out.get(str(f["dimension"]), ()), *map(str, f["values"]))))
+        out[f.dimension] = tuple(dict.fromkeys((*out.get(f.dimension, ()), *f.values)))
     return out
 
 

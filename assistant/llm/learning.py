@@ -37,7 +37,8 @@ import re
 import tempfile
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.intent import BUCKETED, DISTINCT_PREFIX, Filter, Intent, TimeWindow
+from assistant.intent import Filter, Intent, TimeWindow
+from assistant.measures import known as known_metric
 from assistant.llm import guardrails
 from assistant.llm.schema import IntentOut
 from assistant.llm.usage import USAGE
@@ -70,8 +71,8 @@ def template_for(proposed: IntentOut | None, slots: Sequence[Slot], *, dataset: 
     if proposed is None:
         return None
     model = load_dataset(dataset).semantic
-    metrics_ok = all(m in model.metrics or m.startswith(DISTINCT_PREFIX) for m in proposed.metrics)
-    dims_ok = all(d in model.dimensions or (proposed.operation == "distribution" and d in BUCKETED)
+    metrics_ok = all(known_metric(dataset, m) for m in proposed.metrics)
+    dims_ok = all(d in model.dimensions or (proposed.operation == "distribution" and d in model.language.buckets)
                   for d in proposed.dimensions)
     if not (metrics_ok and dims_ok and all(f.dimension in model.dimensions for f in proposed.filters)):
         return None

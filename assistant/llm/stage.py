@@ -37,7 +37,7 @@ from assistant.llm.prompts import repair_messages, sql_messages
 from assistant.llm.result import LLMResult, Reason, Status, summary
 from assistant.llm.screen import scrub, screen
 from assistant.llm.usage import USAGE
-from assistant.suggestions import suggestions_for
+from assistant.suggestions import clarification, suggestions_for
 from retail_insights.errors import RetailError
 
 if TYPE_CHECKING:
@@ -135,9 +135,8 @@ class _Run:
             return refusal
         context = s.context.build(self.question, dataset=self.dataset, as_of=self.as_of, route=self.route)
         understood = self.route.understood
-        self.level = difficulty(self.question, metrics=len(understood.get("metrics") or ()),
-                                dimensions=len(understood.get("dimensions") or ()),
-                                windows=len(understood.get("time") or ()))
+        self.level = difficulty(self.question, metrics=len(understood.metrics), dimensions=len(understood.dimensions),
+                                windows=len(understood.time))
         first = self._generate(sql_messages(context))
         attempt = self._attempt(first)
         repaired = False
@@ -230,12 +229,8 @@ class _Run:
         return outcome
 
     def _clarify(self, reason: Reason, why: str, **extra: Any) -> LLMResult:
-        understood = {k: v for k, v in self.route.understood.items() if v}
-        summary_text = "; ".join(f"{k}: {v}" for k, v in understood.items()) or "nothing I can measure"
         tips = suggestions_for(self.route, dataset=self.dataset)
-        text = f"I could not answer this without guessing. {why.rstrip('.')}. I understood {summary_text}."
-        if tips:
-            text += " Try: " + " | ".join(tips)
+        text = clarification(f"{why.rstrip('.')}.", self.route.understood, tips)
         return self._done("clarify", reason, text, suggestions=tuple(tips), **extra)
 
     def _explanation(self) -> str:
@@ -252,7 +247,7 @@ class _Run:
             llm_calls=sum(len(g.calls) for g in generations), tokens=sum(g.tokens for g in generations),
             cost_usd=round(sum(g.cost_usd for g in generations), 8), level=self.level,
             calls=tuple(c for g in generations for c in g.calls),
-            understood=dict(self.route.understood), **fields)
+            understood=self.route.understood.to_dict(), **fields)
 
 
 def _first_sentence(text: str) -> str:

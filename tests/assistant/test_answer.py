@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from assistant.answer import Answer, fmt, sentence
+from assistant.answer import Answer
+from assistant.sentence import fmt, sentence
 from assistant.charts import chart_for
 from assistant.intent import Filter, Intent, TimeWindow
 

@@ -8,11 +8,10 @@ from decimal import Decimal
 import pytest
 
 from assistant.compiler import Compiler
-from assistant.errors import UnsupportedIntent
+from assistant.errors import UnknownMetric, UnsupportedIntent
 from assistant.intent import Intent, TimeWindow
 from assistant.router import Router
 from assistant.sources import Source
-from retail_insights.errors import UsageError
 from warehouse.spec import load_dataset
 
 AS_OF = date(2024, 7, 1)
@@ -156,7 +155,7 @@ def test_compare_periods_filters_each_aggregate_by_its_window() -> None:
 
 
 def test_unknown_metric_names_the_allowed_ones() -> None:
-    with pytest.raises(UsageError, match="unknown metric 'sales'. Allowed: .*'revenue'"):
+    with pytest.raises(UnknownMetric, match="unknown metric 'sales'. Allowed: .*'revenue'"):
         Compiler().compile(Intent("retail_sales", ("sales",), "total"))
 
 

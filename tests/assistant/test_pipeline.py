@@ -90,7 +90,7 @@ class RecordingMatcher:
         self.remembered: list[tuple[str, Intent]] = []
         self.asked: list[str] = []
 
-    def match(self, question: str, slots: tuple[Slot, ...], *, dataset: str) -> _Match | None:
+    def match(self, question: str, slots: tuple[Slot, ...], *, dataset: str, words: tuple[str, ...] = ()) -> _Match | None:
         self.asked.append(question)
         return _Match(self.remembered[-1][1], self.remembered[-1][0], 0.99) if self.remembered else None
 

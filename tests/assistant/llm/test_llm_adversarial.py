@@ -20,7 +20,8 @@ import yaml
 
 from assistant.llm.guardrails import allowed_tables
 from assistant.llm.prompts import data, sql_messages
-from assistant.router import Route
+from assistant.intent import Filter
+from assistant.router import Route, Understood
 from assistant.slots import Extraction
 from tests.assistant.llm.llm_helpers import AS_OF, CHEAP, RecordingRunner, checksum, make_stage, reply
 
@@ -52,8 +53,8 @@ def is_read_only_select(sql: str) -> bool:
 def route_with_stored_value(question: str, value: str) -> Route:
     """The router's verdict as if ``value`` were a stored city the question matched (data -> prompt)."""
     return Route(question=question, complete=False, intent=None, extraction=Extraction(question, (), ()),
-                 understood={"metrics": ["revenue"], "dimensions": ["city"],
-                             "filters": [{"dimension": "city", "values": [value], "negate": False}]},
+                 understood=Understood(metrics=("revenue",), dimensions=("city",),
+                                       filters=(Filter("city", (value,)),)),
                  missing=("time",), reason="")
 
 

@@ -21,7 +21,7 @@ from assistant.router import Router
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 AS_OF = date(2024, 7, 1)
-QUESTION = "How much cash did California bring in during March 2024?"
+QUESTION = "How much cash did California see during March 2024?"
 EXAMPLE = Example("how much cash did texas bring in during april 2024",
                   "SELECT SUM(revenue) AS revenue FROM sales_monthly WHERE status <> 'Cancelled' AND state = 'TX' "
                   "AND year = 2024 AND month = 4", 0.91)

@@ -1,0 +1,119 @@
+"""Amounts in questions: thresholds ("over $250", "at least 5 units") and ranges ("$50-250").
+
+An ``Amount`` is a range with optional ends; a one-sided phrase leaves the other end open. Money is
+recognised by "$", "dollars", "bucks", "usd", or a "k"/"m" suffix; counts by a unit word after the
+number ("units", "items", "orders"); a bare number has no unit, and the router decides whether the
+question says what it measures. Years and the N of "top 5" are never amounts: time phrases and
+rank numbers win where they overlap (see ``assistant.slots``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import re
+from typing import Literal
+
+Unit = Literal["money", "count", "percent"]
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_MONEY_BEFORE = r"(?:\$|usd\s*)"
+_SCALE = r"(?:\s?(?:k|m|thousand|million|grand))"
+_UNIT_AFTER = r"(?:\s?(?:%|percent|dollars?|bucks|usd|units?|items?|pieces?|orders?|lines?|days?))"
+_VALUE = rf"(?P<cur>{_MONEY_BEFORE})?(?P<num>{_NUM}|zero){_SCALE.replace('(?:', '(?P<scale>', 1)}?(?P<unit>{_UNIT_AFTER})?"
+_GT = r"(?:above|over|more\s+than|greater\s+than|higher\s+than|bigger\s+than|larger\s+than|exceed(?:ing|ed|s)?|in\s+excess\s+of|>)"
+_GE = r"(?:at\s+least|minimum\s+of|no\s+less\s+than|>=)"
+_LT = r"(?:below|under|less\s+than|fewer\s+than|lower\s+than|smaller\s+than|beneath|<)"
+_LE = r"(?:at\s+most|up\s+to|no\s+more\s+than|maximum\s+of|<=)"
+_PATTERN = re.compile(
+    rf"(?<![\w$.,<>=])(?:"
+    rf"(?P<between>between|from)\s+{_VALUE.replace('(?P<', '(?P<a_')}\s+(?:and|to|-)\s+{_VALUE.replace('(?P<', '(?P<b_')}"
+    rf"|{_VALUE.replace('(?P<', '(?P<r1_')}\s*(?:-|to|–)\s*{_VALUE.replace('(?P<', '(?P<r2_')}"
+    rf"|(?P<op>{_GE}|{_LE}|{_GT}|{_LT})(?:\s+|(?<=[<>=])\s*){_VALUE.replace('(?P<', '(?P<o_')}"
+    rf"|{_VALUE.replace('(?P<', '(?P<p_')}\s*(?P<post>\+|or\s+more|and\s+(?:up|above|over)|or\s+less|and\s+(?:under|below))"
+    rf"|(?P<d_cur>{_MONEY_BEFORE}){_VALUE.replace('(?P<cur>' + _MONEY_BEFORE + ')?', '').replace('(?P<', '(?P<d_')}"
+    rf")(?![\w])", re.I)
+
+
+@dataclass(frozen=True)
+class Amount:
+    low: float | None           # lower end, None = open
+    high: float | None          # upper end, None = open
+    low_strict: bool = False    # "over 250" excludes 250; "at least 250" keeps it
+    high_strict: bool = True    # "under 50" excludes 50; "at most 50" keeps it
+    unit: Unit | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None and self.high is not None
+
+
+def _number(raw: str, scale: str | None) -> float:
+    value = 0.0 if raw.lower() == "zero" else float(raw.replace(",", ""))
+    factor = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "million": 1e6}
+    return value * factor.get((scale or "").strip().lower(), 1.0)
+
+
+def _unit(cur: str | None, scale: str | None, unit: str | None) -> Unit | None:
+    word = (unit or "").strip().lower()
+    if cur or word in ("dollar", "dollars", "bucks", "usd") or (scale or "").strip().lower() in ("k", "m", "grand"):
+        return "money"
+    if word in ("%", "percent"):
+        return "percent"
+    if word:
+        return "count"
+    return None
+
+
+def _value(m: re.Match[str], prefix: str) -> tuple[float, Unit | None]:
+    g = m.groupdict()
+    value = _number(g[f"{prefix}num"], g.get(f"{prefix}scale"))
+    unit = _unit(g.get(f"{prefix}cur"), g.get(f"{prefix}scale"), g.get(f"{prefix}unit"))
+    if unit == "percent":
+        value /= 100
+    return value, unit
+
+
+def find_amounts(text: str) -> list[tuple[int, int, Amount]]:
+    """Every amount phrase in ``text`` as (start, end, Amount), in reading order."""
+    out = []
+    for m in _PATTERN.finditer(text):
+        amount = _amount(m)
+        if amount is not None and not _years(amount):
+            out.append((m.start(), m.end(), amount))
+    return out
+
+
+def _years(amount: Amount) -> bool:
+    """"from 2016 to 2017" is two years, not an amount."""
+    ends = [v for v in (amount.low, amount.high) if v is not None]
+    return amount.unit is None and all(v.is_integer() and 1900 <= v <= 2100 for v in ends)
+
+
+def _amount(m: re.Match[str]) -> Amount | None:
+    g = m.groupdict()
+    if g.get("between"):
+        (a, ua), (b, ub) = _value(m, "a_"), _value(m, "b_")
+        return Amount(a, b, unit=ua or ub) if a < b else None
+    if g.get("r1_num"):
+        (a, ua), (b, ub) = _value(m, "r1_"), _value(m, "r2_")
+        return Amount(a, b, unit=ua or ub) if a < b else None
+    if g.get("op"):
+        value, unit = _value(m, "o_")
+        op = " ".join(g["op"].lower().split())
+        if re.fullmatch(_GE, op):
+            return Amount(value, None, low_strict=False, unit=unit)
+        if re.fullmatch(_LE, op):
+            return Amount(None, value, high_strict=False, unit=unit)
+        if re.fullmatch(_GT, op):
+            return Amount(value, None, low_strict=True, unit=unit)
+        return Amount(None, value, high_strict=True, unit=unit)
+    if g.get("p_num"):
+        value, unit = _value(m, "p_")
+        post = " ".join(g["post"].lower().split())
+        if post in ("or less", "and under", "and below"):
+            return Amount(None, value, high_strict=False, unit=unit)
+        return Amount(value, None, low_strict=False, unit=unit)
+    if g.get("d_cur"):
+        value, _ = _value(m, "d_")
+        return Amount(value, value, low_strict=False, high_strict=False, unit="money")
+    return None

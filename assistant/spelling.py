@@ -1,0 +1,138 @@
+"""Typos in questions: "revnue by catagory" reads as "revenue by category", and says so.
+
+A word is corrected only when all of these hold:
+- it is not a word the assistant knows (the dataset's phrases, the lexicon, time words);
+- it is not a common English word (pyspellchecker's frequency list), so "late" never becomes
+  "rate" and "stats" never becomes "state": such a word stays as typed and the word policy judges it;
+- one known word is nearest, within one edit (a transposition counts as one) for words of 4 to 8
+  letters and two for longer ones (then only towards the dataset's own words); among equally near words the one sharing the longest start and
+  end with the typed word wins, and a tie there corrects nothing; 3-letter words are corrected only
+  for a transposition ("teh" -> "the").
+Each correction is reported, so the answer's interpretation shows what was read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+import re
+
+ENGLISH_MIN_FREQUENCY = 500
+_WORD = re.compile(r"(?<![\w'-])[A-Za-z]{3,}(?![\w'-])")
+_TIME_WORDS = frozenset("""january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+yesterday today year years quarter quarters month months week weeks day days hour hours daily weekly monthly
+quarterly yearly annual annually last past previous prior trailing this current since first second third
+fourth half ytd mtd qtd wtd""".split())
+
+
+@dataclass(frozen=True)
+class Correction:
+    typed: str
+    read_as: str
+
+
+def damerau(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance of ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, int]:
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(distance=1).word_frequency.dictionary)
+
+
+def is_english(word: str) -> bool:
+    return _english().get(word.lower(), 0) >= ENGLISH_MIN_FREQUENCY
+
+
+class Speller:
+    """Corrects a question's typos towards one set of known words (a dataset's plus the lexicon)."""
+
+    def __init__(self, known: Iterable[str], *, dataset_words: Iterable[str] = ()) -> None:
+        self.dataset_words = frozenset(w.lower() for w in dataset_words)
+        self.known = frozenset(w.lower() for w in known) | _TIME_WORDS | self.dataset_words
+        self._by_length: dict[int, list[str]] = {}
+        for word in self.known:
+            if len(word) >= 3 and word.isalpha():
+                self._by_length.setdefault(len(word), []).append(word)
+
+    def correct(self, text: str) -> tuple[str, tuple[Correction, ...]]:
+        fixes: list[Correction] = []
+
+        def fix(m: re.Match[str]) -> str:
+            typed = m.group(0)
+            read = self.word(typed)
+            if read is None:
+                return typed
+            fixes.append(Correction(typed, read))
+            return read
+        corrected = _WORD.sub(fix, text)
+        return corrected, tuple(fixes)
+
+    def word(self, typed: str) -> str | None:
+        lower = typed.lower()
+        if lower in self.known or is_english(lower):
+            return None
+        limit = 1 if len(lower) < 9 else 2
+        best, found = limit + 1, []
+        for length in range(len(lower) - limit, len(lower) + limit + 1):
+            for candidate in self._by_length.get(length, ()):
+                distance = damerau(lower, candidate, limit)
+                if distance < best:
+                    best, found = distance, [candidate]
+                elif distance == best:
+                    found.append(candidate)
+        if best > limit:
+            return None
+        if best == 2:                       # two edits: only towards the dataset's own words
+            found = [f for f in found if f in self.dataset_words]
+        if len(lower) == 3:
+            found = [f for f in found if sorted(f) == sorted(lower)]
+        if len(found) > 1:
+            scores = sorted(((_shared(lower, f), f) for f in found), reverse=True)
+            if scores[0][0] == scores[1][0]:
+                return None
+            found = [scores[0][1]]
+        if len(found) != 1:
+            return None
+        read = found[0]
+        if len(lower) == 3 and sorted(lower) != sorted(read):
+            return None                     # a short word: only a swapped pair of letters
+        return _same_case(typed, read)
+
+
+def _shared(typed: str, known: str) -> tuple[int, int]:
+    """(same length, letters shared at both ends): "salse" is nearer "sales" than "sale"."""
+    start = 0
+    while start < min(len(typed), len(known)) and typed[start] == known[start]:
+        start += 1
+    end = 0
+    while end < min(len(typed), len(known)) - start and typed[-1 - end] == known[-1 - end]:
+        end += 1
+    return int(len(typed) == len(known)), start + end
+
+
+def _same_case(typed: str, read: str) -> str:
+    if typed.isupper() and len(typed) > 1:
+        return read.upper()
+    if typed[:1].isupper():
+        return read[:1].upper() + read[1:]
+    return read
