@@ -13,6 +13,7 @@ from functools import lru_cache
 import logging
 from typing import Any
 
+from assistant.conversation import conversations_from_settings
 from assistant.pipeline import Assistant
 from assistant.values import ValueCatalog
 from retail_insights.settings import Settings, get_settings
@@ -138,6 +139,7 @@ def build_assistant(settings: Settings | None = None, *, semantic: bool = True, 
         cache=exact,
         semantic=matcher,
         llm=llm,
+        conversations=conversations_from_settings(settings),
         max_question_chars=settings.llm.max_question_chars,
     )
 

@@ -36,6 +36,12 @@ class Measure:
     label: str                     # how answers name it
     summable: bool                 # a plain sum or count: "average <it>" divides it by a count
 
+    @property
+    def averages(self) -> bool:
+        """An average or a ratio already ("average order value", "margin"): "average" says nothing more."""
+        text = " ".join(self.base.split()).upper()
+        return "/" in text or text.startswith("AVG(")
+
     def tree(self, *, view: bool) -> exp.Expression:
         text = self.additive if view else self.base
         if text is None:

@@ -19,7 +19,6 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bwhat's\b", re.I), "what is"),
     (re.compile(r"\bhow's\b", re.I), "how is"),
     (re.compile(r"(?<=\w)'s\b"), ""),        # "Q1's revenue", "California's sales"
-    (re.compile(r"\be-?commerce\b", re.I), "online"),
     (re.compile(r"\bnon-(?=[A-Za-z])", re.I), "non "),    # "non-Furniture" -> "non Furniture"
     (re.compile(r"(?<=[A-Za-z])n't\b", re.I), " not"),    # "didn't" -> "did not": a negation is read
     (re.compile(r"(?<=[A-Za-z])'(ve|re|ll|d|m)\b", re.I), r" \1"),
@@ -28,7 +27,28 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])"), " "),
     (re.compile(r"\s*(?:->|=>|→)\s*"), " to "),
     (re.compile(r"\byrs?\b", re.I), "year"),
+    (re.compile(r"\bwks\b", re.I), "weeks"),
+    (re.compile(r"\bwk\b", re.I), "week"),
+    (re.compile(r"\bmths\b", re.I), "months"),
+    (re.compile(r"\bmth\b", re.I), "month"),
+    (re.compile(r"\bcusts\b", re.I), "customers"),
+    (re.compile(r"\bcust\b", re.I), "customer"),
+    (re.compile(r"\bqtrly\b", re.I), "quarterly"),
+    (re.compile(r"\bper\s+cent\b", re.I), "percent"),
+    # "order" is also a dataset word: say the presentation order without it
+    (re.compile(r"\b(?:in\s+)?(?:increasing|ascending|rising)\s+order\b", re.I), "smallest first"),
+    (re.compile(r"\b(?:in\s+)?(?:decreasing|descending|falling|declining)\s+order\b", re.I), "largest first"),
+    (re.compile(r"(?<=\s)v(?=\s)", re.I), "vs"),
+    (re.compile(r"(?<=[a-z]s)'(?=\s|$)", re.I), ""),       # "investors' summary"
+    (re.compile(r"\b(negative|positive)\s+(?:total|overall)\s+", re.I), r"\1 "),
+    (re.compile(r"\bthe\s+(?:previous|prior|preceding)\s+one\b|\bthe\s+one\s+before\b", re.I), "the previous period"),
+    (re.compile(r"\b(?:in\s+)?each\s+of\s+the\s+(last|past|previous)\s+(\d+|\w+)\s+(day|week|month|quarter|year)s\b", re.I),
+     r"by \3 for the \1 \2 \3s"),
+    (re.compile(r"\babt\b", re.I), "about"),
+    (re.compile(r"(?<!\w)w/o(?!\w)", re.I), "without"),
+    (re.compile(r"(?<!\w)w/(?=\s)", re.I), "with"),
     (re.compile(r"\bqtrs?\b", re.I), "quarter"),
+    (re.compile(r"\bquarter\s+([1-4])\b(?!\s*(?:st|nd|rd|th))", re.I), r"Q\1"),
     (re.compile(r"\bmos\b", re.I), "months"),
     # "the first and second quarter of 2023" -> "the first quarter and second quarter of 2023"
     (re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(and|to|vs|versus|&)\s+(?:the\s+)?"

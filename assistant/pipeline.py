@@ -1,43 +1,56 @@
-"""The question pipeline: ``Assistant.answer(question, dataset=, as_of=) -> Answer``.
+"""The question pipeline: ``Assistant.answer(question, dataset=, as_of=, conversation_id=) -> Answer``.
 
 Order of tiers (cheapest first, numbers always from the warehouse or from a cache keyed by the
 exact intent and data version):
 
-1. normalize and resolve time against ``as_of`` (default: today, UTC);
-2. ``Router.parse``: rules over the semantic model (sub-millisecond);
+1. normalize and check the question (empty or too long: refused);
+2. with a ``conversation_id`` whose last answer is known, a follow-up ("and for 2022?") is read as an
+   edit of that answer's intent (``assistant.followup``); otherwise ``Router.parse``: rules over the
+   semantic model, about a millisecond;
 3. a complete intent -> exact cache (L1 in-process, L2 Redis) by ``dataset:data_version:intent``;
 4. otherwise the semantic tier re-binds a verified neighbour's intent -> the cache by that intent;
 5. otherwise the LLM tier, if one is configured (``llm``: ``assistant.llm.stage.LLMStage``), which writes,
    guards and runs its own SQL and returns its answer (answered, clarify or refused) directly;
 6. otherwise ``clarify`` with what was understood and rephrasings: never a guessed number;
 7. compile to SQL over the smallest view that answers, execute, write the sentence and the chart;
-8. put the answer in the cache and remember a rules-answered question for the semantic tier.
+8. put the answer in the cache, remember a rules-answered question for the semantic tier, and keep
+   the intent as the conversation's last answer.
 
-Every stage is injected (see ``assistant.factory.build_assistant``); the cache, the semantic matcher
-and the LLM may be None, and are used only through their contract methods.
+The cache is keyed by the routed intent, so the rules run before the cache: a paraphrase of a cached
+question is a cache hit, and a cached answer is never served for words the rules would read
+differently. Every stage is injected (see ``assistant.factory.build_assistant``); the cache, the
+semantic matcher, the LLM and the conversation store may be None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 import logging
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 import uuid
 
 from assistant.answer import Answer, Status, Tier, jsonable
 from assistant.charts import chart_for
 from assistant.compiler import CompiledQuery, Compiler
 from assistant.execute import QueryRunner
+from assistant.conversation import ConversationStore, MemoryConversations, Turn, new_conversation_id
+from assistant.followup import FollowUp, markers, reads_as_follow_up
 from assistant.intent import Intent
 from assistant.normalize import normalize
 from assistant.router import Route, Router
 from assistant.sentence import sentence
+from assistant.slots import Slot
 from assistant.suggestions import clarification, suggestions_for
 from assistant.vocabulary import Vocabulary, closed_vocabulary
-from retail_insights.errors import RetailError
+from retail_insights.errors import RetailError, UsageError
 from warehouse.spec import load_dataset
+
+if TYPE_CHECKING:
+    from assistant.cache import CacheHit
+    from assistant.semantic import SemanticMatch
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
@@ -47,6 +60,46 @@ class LLMTier(Protocol):
     """The LLM tier's slot (``assistant.llm.stage.LLMStage``): its result has ``to_answer`` and ``answer_id``."""
 
     def answer(self, question: str, *, dataset: str, as_of: date, route: Route) -> Any: ...
+
+
+class AnswerCache(Protocol):
+    """The exact cache's slot (``assistant.cache.ExactCache``)."""
+
+    def get(self, key: str) -> CacheHit | None: ...
+
+    def put(self, key: str, answer: dict[str, Any]) -> None: ...
+
+
+class SemanticTier(Protocol):
+    """The semantic tier's slot (``assistant.semantic.SemanticMatcher``)."""
+
+    def match(self, question: str, slots: tuple[Slot, ...], *, dataset: str,
+              words: tuple[str, ...] = ()) -> SemanticMatch | None: ...
+
+    def remember(self, question: str, slots: tuple[Slot, ...], intent: Intent, *, dataset: str,
+                 verified: bool = True) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a question was read: the route, and the intent from the rules, a follow-up or a neighbour."""
+
+    route: Route
+    intent: Intent | None
+    tier: Tier = "metadata"
+    neighbour: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)     # ignored words, follow-up, assumptions
+
+
+def check_question(question: str, *, max_chars: int) -> str:
+    """The normalized question, or ``UsageError`` naming what is wrong (the one place this is checked)."""
+    text = normalize(question or "")
+    if not text:
+        raise UsageError("The question is empty.", hint="Fix: ask about a metric, e.g. 'revenue last month'.")
+    if len(text) > max_chars:
+        raise UsageError(f"The question is longer than {max_chars} characters; shorten it.",
+                         hint="Fix: ask one thing at a time.")
+    return text
 
 
 class Assistant:
@@ -60,9 +113,10 @@ class Assistant:
         vocabulary_for: Callable[[str, int | None], Vocabulary] | None = None,
         router: Router | None = None,
         compiler: Compiler | None = None,
-        cache: Any = None,          # assistant.cache.ExactCache: get(key) / put(key, answer)
-        semantic: Any = None,       # assistant.semantic.SemanticMatcher: match(...) / remember(...)
+        cache: AnswerCache | None = None,
+        semantic: SemanticTier | None = None,
         llm: LLMTier | None = None,
+        conversations: ConversationStore | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -72,52 +126,78 @@ class Assistant:
         self.router = router or Router()
         self.compiler = compiler or Compiler()
         self.cache, self.semantic, self.llm = cache, semantic, llm
+        self.conversations: ConversationStore = conversations or MemoryConversations()
+        self.follow_up = FollowUp()
         self.max_question_chars = max_question_chars
         self.clock = clock
 
-    def answer(self, question: str, *, dataset: str, as_of: date | None = None) -> Answer:
+    def answer(self, question: str, *, dataset: str, as_of: date | None = None,
+               conversation_id: str | None = None) -> Answer:
         started = self.clock()
         load_dataset(dataset)      # an unknown dataset is a UsageError naming the known ones
         as_of = as_of or datetime.now(timezone.utc).date()
-        text = normalize(question or "")
-        base = dict(question=question, dataset=dataset, as_of=as_of.isoformat())
-        if not text or len(text) > self.max_question_chars:
-            why = "The question is empty." if not text else \
-                f"The question is longer than {self.max_question_chars} characters; shorten it."
-            return self._finish(Answer(status="refused", answer=why, **base), started)
+        conversation = conversation_id or new_conversation_id()
+        base = dict(question=question, dataset=dataset, as_of=as_of.isoformat(), conversation_id=conversation)
+        try:
+            text = check_question(question, max_chars=self.max_question_chars)
+        except UsageError as exc:
+            return self._finish(Answer(status="refused", answer=str(exc.args[0]).split(" Fix:")[0], **base), started)
         version = self.data_version(dataset)
         vocabulary = self.vocabulary_for(dataset, version)
-        route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
-        tier: Tier = "metadata"
-        intent, neighbour, llm_calls, cost = route.intent, None, 0, 0.0
-        if intent is None and self.semantic is not None:
-            match = self._semantic_match(text, route, dataset)
-            if match is not None:
-                intent, neighbour, tier = match.intent, match.neighbour, "semantic"
-        if intent is None and self.llm is not None:
-            reply = self.llm.answer(text, dataset=dataset, as_of=as_of, route=route)
+        previous = self.conversations.get(conversation) if conversation_id else None
+        reading = self._read(text, dataset, as_of, vocabulary,
+                             previous.intent if previous is not None and previous.dataset == dataset else None,
+                             previous.question if previous is not None else "")
+        if reading.intent is None and self.llm is not None and "follow_up" not in reading.extras:
+            reply = self.llm.answer(text, dataset=dataset, as_of=as_of, route=reading.route)
             return self._finish(reply.to_answer(**base, data_version=version), started, answer_id=reply.answer_id)
-        if intent is None:
-            return self._finish(self._clarify(route, base, llm_calls=llm_calls, cost=cost), started)
+        if reading.intent is None:
+            return self._finish(self._clarify(reading, base), started)
+        intent = reading.intent
         key = f"{dataset}:{version}:{intent.canonical_key()}"
-        cached = self._cache_get(key)
-        if cached is not None:
-            return self._finish(cached.with_(**base, neighbour=neighbour, llm_calls=llm_calls, cost_usd=cost,
-                                             bytes_read=0, rows_read=0), started)
-        result = self._run(intent, base, tier=tier, version=version, neighbour=neighbour,
-                           llm_calls=llm_calls, cost=cost)
+        result = self._cache_get(key)
+        if result is not None:
+            result = result.with_(**base, neighbour=reading.neighbour, bytes_read=0, rows_read=0)
+        else:
+            result = self._run(intent, base, tier=reading.tier, version=version, neighbour=reading.neighbour)
+            if result.status == "answered":
+                self._cache_put(key, result)
+                if reading.tier == "metadata" and self.semantic is not None and "follow_up" not in reading.extras:
+                    self._remember(reading.route, intent, dataset)
         if result.status == "answered":
-            self._cache_put(key, result)
-            if tier == "metadata" and self.semantic is not None:
-                self._remember(text, route, intent, dataset)
-        return self._finish(result, started)
+            self.conversations.put(conversation, Turn(dataset, question, intent))
+        return self._finish(_with_reading(result, reading), started)
 
     # --- stages -------------------------------------------------------------------------------------
+    def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Intent | None,
+              previous_question: str) -> _Reading:
+        if previous is not None:
+            marked = markers(text)
+            route = self.router.parse(marked.text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+            if reads_as_follow_up(route, marked):
+                edit = self.follow_up.edit(previous, route, marked)
+                extras = {"follow_up": {"of": previous_question,
+                                        "changed": list(edit.changed) if edit else [],
+                                        "carried_over": list(edit.carried) if edit else []}}
+                if edit is None:
+                    route = replace(route, reason="I could not read this as a change to the last question; "
+                                    "ask it in full.", complete=False, intent=None)
+                    return _Reading(route, None, extras=extras)
+                own = {k: v for k, v in route.interpretation().items() if k != "assumed"}   # the metric carries over
+                return _Reading(route, edit.intent, extras={**own, **extras})
+        route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+        if route.intent is not None:
+            return _Reading(route, route.intent, extras=route.interpretation())
+        if self.semantic is not None:
+            match = self._semantic_match(route, dataset)
+            if match is not None:
+                return _Reading(route, match.intent, "semantic", match.neighbour, route.interpretation())
+        return _Reading(route, None, extras=route.interpretation())
+
     def _run(self, intent: Intent, base: dict[str, Any], *, tier: Tier, version: int | None,
-             neighbour: str | None, llm_calls: int, cost: float) -> Answer:
+             neighbour: str | None) -> Answer:
         interpretation = intent.to_dict()
-        common = dict(base, tier=tier, interpretation=interpretation, data_version=version, neighbour=neighbour,
-                      llm_calls=llm_calls, cost_usd=cost)
+        common = dict(base, tier=tier, interpretation=interpretation, data_version=version, neighbour=neighbour)
         try:
             compiled: CompiledQuery = self.compiler.compile(intent)
         except RetailError as exc:
@@ -138,22 +218,25 @@ class Assistant:
             source=compiled.source.table, bytes_read=int(getattr(result, "bytes_read", 0) or 0),
             rows_read=int(getattr(result, "rows_read", 0) or 0), chart=chart_for(intent, columns, rows), **common)
 
-    def _clarify(self, route: Route, base: dict[str, Any], *, llm_calls: int, cost: float) -> Answer:
+    def _clarify(self, reading: _Reading, base: dict[str, Any]) -> Answer:
+        route = reading.route
         tips = suggestions_for(route, dataset=base["dataset"])
         status: Status = "clarify"
         interpretation = {"understood": route.understood.to_dict(), "missing": list(route.missing),
-                          "unknown_words": list(route.unknown_words), **route.interpretation()}
+                          "unknown_words": list(route.unknown_words), **reading.extras}
         return Answer(status=status, answer=clarification(route.reason, route.understood, tips),
-                      interpretation=interpretation, suggestions=tuple(tips), llm_calls=llm_calls, cost_usd=cost, **base)
+                      interpretation=interpretation, suggestions=tuple(tips), **base)
 
-    def _semantic_match(self, text: str, route: Route, dataset: str) -> Any:
+    def _semantic_match(self, route: Route, dataset: str) -> SemanticMatch | None:
+        assert self.semantic is not None
         try:
-            return self.semantic.match(route.question, route.slots, dataset=dataset, words=route.unknown_words)
+            return self.semantic.match(route.question, route.slots, dataset=dataset, words=route.blocking_words)
         except Exception:  # the tier is an optimisation: its failure must not fail the question
             log.warning("semantic tier failed; skipping it", exc_info=True)
             return None
 
-    def _remember(self, text: str, route: Route, intent: Intent, dataset: str) -> None:
+    def _remember(self, route: Route, intent: Intent, dataset: str) -> None:
+        assert self.semantic is not None
         try:
             self.semantic.remember(route.question, route.slots, intent, dataset=dataset, verified=True)
         except Exception:
@@ -181,3 +264,14 @@ class Assistant:
         learner = getattr(self.llm, "learner", None)
         if learner is not None:
             learner.on_feedback(record.answer_id, record.helpful)
+
+
+def _with_reading(answer: Answer, reading: _Reading) -> Answer:
+    """The answer with how this question was read (ignored words, assumptions, follow-up), which a
+    cached answer for the same intent does not know; assumptions are said in the sentence too."""
+    if not reading.extras or answer.status != "answered":
+        return answer
+    interpretation = {**(answer.interpretation or {}), **reading.extras}
+    notes = reading.extras.get("assumed") or []
+    text = answer.answer + "".join(f" ({note})" for note in notes if note not in answer.answer)
+    return answer.with_(interpretation=interpretation, answer=text)

@@ -44,7 +44,7 @@ def rebind(template: Intent, template_slots: Sequence[Slot], new_slots: Sequence
     if {k: len(v) for k, v in groups.items()} != {k: len(v) for k, v in new_groups.items()}:
         return None
     intent = template
-    derived_shift = _derived_shift(template, [s.value for s in groups.get(("time", "window"), [])])
+    derived_shift_ = derived_shift(template, [s.value for s in groups.get(("time", "window"), [])])
     for key, olds in groups.items():
         if key[0] == "filter_value":
             intent = _swap_filter(intent, olds, new_groups[key])
@@ -53,14 +53,14 @@ def rebind(template: Intent, template_slots: Sequence[Slot], new_slots: Sequence
             continue
         for old, new in zip(olds, new_groups[key]):
             intent = _swap(intent, old, new)
-    if derived_shift is not None and intent.time is not None:
-        intent = replace(intent, compare_time=derived_shift(intent.time))
+    if derived_shift_ is not None and intent.time is not None:
+        intent = replace(intent, compare_time=derived_shift_(intent.time))
     if intent.compare_time is not None and intent.time is not None and intent.compare_time.start > intent.time.start:
         intent = replace(intent, time=intent.compare_time, compare_time=intent.time)
     return intent
 
 
-def _derived_shift(template: Intent, windows: list[object]):
+def derived_shift(template: Intent, windows: list[object]):
     if template.time is None or template.compare_time is None or template.compare_time in windows:
         return None
     for months in (1, 3, 6, 12):

@@ -34,8 +34,8 @@ import re
 from typing import Any
 
 from assistant.amounts import Amount
-from assistant.conditions import ConditionReader, Problem, bucket_starts, entity_of
-from assistant.intent import Filter, Intent, TimeWindow
+from assistant.conditions import ConditionReader, Problem, Read, bucket_starts, entity_of
+from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.lexicon import lexicon
 from assistant.measures import measure, ratio_name
 from assistant.normalize import normalize
@@ -57,6 +57,10 @@ class Understood:
     filters: tuple[Filter, ...] = ()
     time: tuple[TimeWindow, ...] = ()
     grain: str | None = None
+    numbers: tuple[int, ...] = ()
+    order: str | None = None            # a presentation order the question asked for ("smallest first")
+    cues: tuple[str, ...] = ()          # cue classes the question used ("share", "growth", "rank_asc"...)
+    conditions: tuple[Condition, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"metrics": list(self.metrics), "dimensions": list(self.dimensions),
@@ -85,6 +89,13 @@ class Route:
     ignored: tuple[str, ...] = ()       # words dropped because they cannot change the numbers
     corrections: tuple[Correction, ...] = ()
     notes: tuple[str, ...] = ()         # assumptions the answer states ("no metric named: revenue")
+    defaulted_metric: bool = False      # no metric was named: the intent uses the default one
+    loose_words: tuple[str, ...] = ()   # cue words the intent could not account for ("average" on a sum)
+
+    @property
+    def blocking_words(self) -> tuple[str, ...]:
+        """Words that stopped the rules: unknown ones and unexplained cues."""
+        return (*self.unknown_words, *self.loose_words)
 
     @property
     def slots(self) -> tuple[Slot, ...]:
@@ -111,7 +122,11 @@ _TOP_GRAIN = re.compile(r"\b(?:which|what|best|worst|top|peak|strongest|weakest|
                         r"highest|lowest|record|greatest|largest|smallest|most\s+<metric>|least\s+<metric>)"
                         r"\s+(?:single\s+)?(?:<metric>\s+)?(?P<g>hour|day|week|month|quarter|year|weekday|"
                         r"day\s+of\s+the\s+week)s?\b", re.I)
-_LEAD_WHO = re.compile(r"^(?:\s*(?:<[^>]+>|[A-Za-z']+)\s+)*?\s*who\b", re.I)
+_GRAIN_WITH_MOST = re.compile(r"\b(?:the|a|which|what)\s+(?:single\s+)?(?P<g>hour|day|week|month|quarter|year|weekday)"
+                              r"\s+(?:with|that\s+had|that\s+has|having|where\s+we\s+had|when\s+we\s+had|in\s+which)"
+                              r"\s+(?:the\s+)?(?:most|highest|greatest|biggest|largest|best|lowest|least|fewest|worst|"
+                              r"smallest)\b", re.I)
+_LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)\s+)*?)\s*(?P<who>who|whoever|whom)\b", re.I)
 
 
 class Router:
@@ -157,7 +172,7 @@ class _Parse:
         named = [i for i, s in enumerate(self.slots) if s.kind == "metric"]
         strong = [i for i in named if not is_verb(self.slots[i], vocab)]
         self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
-        if named and not strong and re.search(r"\bhow\s+many\b", text, re.I):
+        if named and not strong and re.search(r"\b(?:how\s+many|number\s+of|count\s+of|quantity\s+of)\b", text, re.I):
             # "how many chairs did we sell": the quantity sold, not the money
             for i in named:
                 self.slots[i] = replace(self.slots[i], value=self.lang.quantity_metric)
@@ -169,17 +184,22 @@ class _Parse:
         self.value_slots = [s for s in self.slots if s.kind == "filter_value"]
         self.filters = _merge_filters(self.value_slots)
         self.notes: list[str] = []
+        self.defaulted = False
+        self.read: Read | None = None
         self.words = Words((), (), ())
 
     # --- the verdict ----------------------------------------------------------------------------------
     def understood(self) -> Understood:
-        metrics = tuple(dict.fromkeys(str(self.slots[i].value) for i in self.metric_slots))
+        metrics = tuple(dict.fromkeys(str(self.slots[i].value) for i in self.metric_slots if self.slots[i].text))
         return Understood(metrics, tuple(self.dims), tuple(self.filters), tuple(m.window for m in self.ex.times),
-                          self.grain)
+                          self.grain, tuple(self.numbers), self.found.get("order"),
+                          tuple(dict.fromkeys(k for k, _ in self.words.cues)),
+                          self.read.conditions if self.read is not None else ())
 
-    def incomplete(self, missing: tuple[str, ...], reason: str, unknown: tuple[str, ...] = ()) -> Route:
+    def incomplete(self, missing: tuple[str, ...], reason: str, unknown: tuple[str, ...] = (),
+                   loose: tuple[str, ...] = ()) -> Route:
         return Route(self.text, False, None, self.ex, self.understood(), missing, unknown, reason,
-                     self.words.ignored, self.corrections)
+                     self.words.ignored, self.corrections, loose_words=loose)
 
     def route(self) -> Route:
         self.words = sort_words(self.person_residual())
@@ -188,38 +208,42 @@ class _Parse:
             return self.incomplete(("unknown words",), "I do not know what " + ", ".join(repr(w) for w in unknown)
                                    + " means for this dataset.", unknown)
         try:
-            intent = self.decide()
+            self.apply_rewrites()
+            self.read = ConditionReader(self.text, self.slots, self.vocab, self.model).read()
+            intent = self.decide(self.read)
         except (_Incomplete, Problem) as exc:
             return self.incomplete(getattr(exc, "missing", ("shape",)), str(exc))
         loose = unexplained(self.words.cues, intent)
         if loose:
             return self.incomplete(("shape",), "I am not sure how " + ", ".join(repr(w) for w in loose)
-                                   + " applies to this question.", loose)
+                                   + " applies to this question.", loose=loose)
         return Route(self.text, True, intent, self.ex, self.understood(), ignored=self.words.ignored,
-                     corrections=self.corrections, notes=tuple(self.notes))
+                     corrections=self.corrections, notes=tuple(self.notes), defaulted_metric=self.defaulted)
 
     def person_residual(self) -> str:
         """The residual text, with a question-opening "who" read as the person dimension."""
         m = _LEAD_WHO.match(self.residual)
         person = self.lang.person_dimension
-        lead = m is not None and all(w.lower() in lexicon().ignorable for w in self.residual[: m.end() - 3].split())
-        if lead and person is not None:
+        lead = m is not None and all(w.lower() in lexicon().ignorable for w in m.group("lead").split())
+        if lead and person is not None and m is not None:
             if person not in self.dims:
                 self.dims.insert(0, person)
-                self.dim_slots.insert(0, Slot("dimension", "who", m.end() - 3, m.end(), person))
-            return self.residual[: m.end() - 3] + self.residual[m.end():]
-        return re.sub(r"\bwho\b", " ", self.residual, flags=re.I)
+                self.dim_slots.insert(0, Slot("dimension", m.group("who"), m.start("who"), m.end("who"), person))
+            return self.residual[: m.start("who")] + " " * len(m.group("who")) + self.residual[m.end("who"):]
+        return re.sub(r"\b(?:who|whom)\b", " ", self.residual, flags=re.I)
 
     # --- pieces ---------------------------------------------------------------------------------------
-    def decide(self) -> Intent:
-        self.apply_rewrites()
-        read = ConditionReader(self.text, self.slots, self.vocab, self.model).read()
+    def decide(self, read: Read) -> Intent:
         for i in read.subjects:     # "states that lost money": the states are listed
             subject = self.slots[i]
             if subject.kind == "noun" and any(c.level == "group" for c in read.conditions) \
                     and str(subject.value) not in self.dims:
                 self.dims.append(str(subject.value))
                 self.dim_slots.append(subject)
+        nouns = [s for s in self.slots if s.kind == "noun" and not entity_of(s, self.model, self.vocab) in
+                 {c.level for c in read.conditions}]
+        if not self.dims and nouns and (self.cue("rank_desc") or self.cue("rank_asc")):
+            self.dims, self.dim_slots = [str(nouns[0].value)], [nouns[0]]   # "the customer who spent the most"
         amounts = [s for s in self.slots if s.kind == "amount"]
         metrics = self.metrics(read)
         windows = self.windows()
@@ -239,9 +263,9 @@ class _Parse:
                 time = TimeWindow(*year_bounds(self.as_of.year - 1), label=str(self.as_of.year - 1))
                 self.notes.append(f"No period was named: {time.label} against the year before.")
                 return self.two_periods(metrics, time, shift_months(time, 12), base, fastest)
-            pop = self.found.get("period_over_period")
-            if pop is not None and time.days > 1.5 * _GRAIN_DAYS[pop]:
-                return self.period_series(metrics, time, base, grain=pop)
+            pop = self.found.get("period_over_period") or self.grain
+            if pop is not None and pop in _GRAIN_DAYS and time.days > 1.5 * _GRAIN_DAYS[pop]:
+                return self.period_series(metrics, time, base, grain=pop)   # "how sales moved each month of 2014"
             return self.two_periods(metrics, time, self.growth_base(windows[0]), base, fastest, growth=True)
         if "period_over_period" in self.found:
             return self.period_series(metrics, time, base, grain=self.found["period_over_period"])
@@ -300,19 +324,28 @@ class _Parse:
     def cue(self, kind: str) -> bool:
         return any(k == kind for k, _ in self.words.cues)
 
-    def metrics(self, read: Any) -> tuple[str, ...]:
+    def metrics(self, read: Read) -> tuple[str, ...]:
         """The metrics to report, after conditions took their measures and subjects."""
         kept = [i for i in self.metric_slots if i not in read.used and i not in read.subjects]
         describing = [i for i in kept if self.describes(i)]
         if describing and len(describing) < len(kept):
             kept = [i for i in kept if i not in describing]     # "sales from Texas customers who ..."
-        kept, divisor = self.divisor(kept)
+        kept, divisor, said = self.divisor(kept)
         names = list(dict.fromkeys(str(self.slots[i].value) for i in kept))
         entity_levels = [c.level for c in read.conditions if c.level != "group"]
         if not names and entity_levels:
             names = [self.lang.entities[entity_levels[0]].count]
         if not names and read.conditions:
             names = [read.conditions[0].metric]
+        counted = {e.count: n for n, e in self.lang.entities.items()}
+        if self.cue("average") and divisor is None and names and all(n in counted for n in names) \
+                and re.search(r"\b(?:how\s+much|worth|come\s+to|comes\s+to|value|amount|size|spend|spent)\b",
+                              self.text, re.I):
+            # "how much does the average order come to": money per order, not a count of orders
+            names, divisor = [self.lang.default_metric], counted[names[0]]
+        if divisor is not None and not said and not all(n in self.model.metrics and self.model.metrics[n].divisible
+                                                        for n in names):
+            divisor = None             # "how long does it take to ship an order on average": no division
         if divisor is None and self.cue("average") and self.grain is None and any(self.summable(n) for n in names):
             divisor = self.lang.row_entity          # "average sales": per order line on Superstore
         if divisor is None:
@@ -336,24 +369,26 @@ class _Parse:
     def summable(self, name: str) -> bool:
         return name in self.model.metrics and self.model.metrics[name].summable
 
-    def divisor(self, kept: list[int]) -> tuple[list[int], str | None]:
-        """"<metric> per <entity>": the entity, and the metric slots without the entity's word."""
+    def divisor(self, kept: list[int]) -> tuple[list[int], str | None, bool]:
+        """"<metric> per <entity>": the entity, the metric slots without the entity's word, and
+        whether "per" (or "/") said so, rather than "an order" or "customer spend" next to "average"."""
         lead = r"per|/|an?" if self.cue("average") else r"per|/"
         per = re.search(r"(?:\b|(?<=/))(?:" + lead + r")\s*(?:single\s+)?<(?:metric|dimension)>", self.masked)
         if per is None and self.cue("average"):
             # "average customer spend", "avg order revenue": the entity word right before the measure
             per = re.search(r"<(?:metric|dimension)>(?=\s+<metric>)", self.masked)
         if per is None:
-            return kept, None
+            return kept, None, False
         index = self.masked[: per.end()].count("<") - 1
         slot = self.slots[index]
         entity = entity_of(slot, self.model, self.vocab)
         if entity is None:
-            return kept, None
+            return kept, None, False
         if slot.kind == "dimension" and str(slot.value) in self.dims:
             self.dims.remove(str(slot.value))
             self.dim_slots = [s for s in self.dim_slots if s is not slot]
-        return [i for i in kept if i != index], entity
+        said = bool(re.match(r"(?:per|/)", per.group(0).strip(), re.I))
+        return [i for i in kept if i != index], entity, said
 
     def with_default(self, metrics: tuple[str, ...]) -> tuple[str, ...]:
         if metrics:
@@ -365,6 +400,7 @@ class _Parse:
         if not said:
             raise _Incomplete(("metric",), "The question names no metric this dataset holds.")
         default = self.lang.default_metric
+        self.defaulted = True
         self.notes.append(f"No metric was named, so this is {self.model.label(default)}, the default.")
         return (default,)
 
@@ -395,19 +431,22 @@ class _Parse:
         for m in self.ex.times:
             window = m.window
             if m.anchor == "prior":
-                if self.grain is not None and m.period == self.grain and len(self.ex.times) == 1:
+                if self.grain is not None and m.period in (self.grain, None) and len(self.ex.times) == 1:
                     self.found["period_over_period"] = self.grain   # "by quarter, vs the previous quarter"
                     continue
                 if out:
                     window = previous_period(out[-1][1], period=m.period or out[-1][0].period)
                 elif m.period is None:
                     raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
-            elif m.anchor == "last_year":
+            elif m.anchor in ("last_year", "same_in"):
                 if not out:
                     raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
-                window = shift_months(out[-1][1], 12)
+                years = 1 if m.anchor == "last_year" else out[-1][1].start.year - m.window.start.year
+                window = shift_months(out[-1][1], 12 * years)
             out.append((m, window))
         out = _with_years(out)
+        if len(out) == 2 and out[0][1] == out[1][1]:
+            raise _Incomplete(("time",), f"Both periods are {out[0][1].label}; name two different ones.")
         if len(out) > 2:
             raise _Incomplete(("time",), "The question names more than two periods; ask about one or compare two.")
         return out
@@ -449,7 +488,8 @@ class _Parse:
         return previous_period(window, period=m.period)
 
     def compared_dimension(self) -> str | None:
-        if not (self.cue("compare") or self.cue("more") or "member_versus" in self.found) or "combine" in self.found:
+        if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found) \
+                or "combine" in self.found:
             return None
         for f in self.filters:
             if not f.negate and len(f.values) >= 2 and self.separate_slots(f.dimension) >= 2:
@@ -472,11 +512,22 @@ class _Parse:
         top, bottom = self.cue("rank_desc"), self.cue("rank_asc")
         if not (top or bottom or self.numbers):
             return None
+        if not self.numbers:
+            counted = re.search(r"\b(?:the|our|my|which|what|list)\s+(\d{1,3}|" + "|".join(_COUNT_WORDS)
+                                + r")\s+(?:<metric>\s+)?<dimension", self.masked, re.I)
+            words = [w.lower() for k, w in self.words.cues if k == "count_word"]
+            if counted is not None:    # "the ten products that brought in the most"
+                word = counted.group(1).lower()
+                self.numbers = [int(word) if word.isdigit() else _COUNT_WORDS[word]]
+            elif words and words[0] in _COUNT_WORDS:
+                self.numbers = [_COUNT_WORDS[words[0]]]
+            elif self.cue("sort") or "order" in self.found:
+                return None            # "sorted from most to ...": the whole list, sorted
         first = next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), "rank_desc")
         order = "asc" if first == "rank_asc" else "desc"
         grain = None
         if not self.dims:
-            g = _TOP_GRAIN.search(self.masked)
+            g = _TOP_GRAIN.search(self.masked) or _GRAIN_WITH_MOST.search(self.masked)
             if g is None:
                 if self.numbers:
                     raise _Incomplete(("dimension",), "Top N of what? e.g. 'top 5 states by revenue'.")
@@ -522,6 +573,8 @@ class _Parse:
                       filters=tuple(self.filters), time=time, buckets=starts)
 
 
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                "twelve": 12, "fifteen": 15, "twenty": 20}
 _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
@@ -540,18 +593,19 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     phrases = lexicon().phrases
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
-                 "performance", "combine", "amount_verb", "pronoun_one", "date_column"):
+                 "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
+                 "both_metrics"):
         for pattern in phrases[name]:
-            m = pattern.search(residual)
-            if m is None or not m.group(0).strip():
-                continue
-            if name.startswith("order_"):
-                found.setdefault("order", name[len("order_"):])
-            elif name == "period_over_period":
-                found[name] = _GRAINS[m.group("g").lower()]
-            else:
-                found[name] = m.group(0)
-            residual = residual[: m.start()] + " " * (m.end() - m.start()) + residual[m.end():]
+            for m in list(pattern.finditer(residual)):
+                if not m.group(0).strip():
+                    continue
+                if name.startswith("order_"):
+                    found.setdefault("order", name[len("order_"):])
+                elif name == "period_over_period":
+                    found[name] = _GRAINS[m.group("g").lower()]
+                else:
+                    found[name] = m.group(0)
+                residual = residual[: m.start()] + " " * (m.end() - m.start()) + residual[m.end():]
     return found, residual
 
 

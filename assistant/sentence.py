@@ -63,10 +63,13 @@ def filter_phrase(filters: tuple[Filter, ...]) -> str:
 
 
 def condition_phrase(dataset: str, conditions: tuple[Condition, ...]) -> str:
+    from warehouse.spec import load_dataset
+
+    entities = load_dataset(dataset).semantic.language.entities
     parts = []
     for c in conditions:
         kind = metric_format(dataset, c.metric)
-        who = "" if c.level == "group" else f"{c.level}s "
+        who = "" if c.level == "group" else f"{entities[c.level].label or c.level}s "
         parts.append(f"{who}with {metric_label(dataset, c.metric)} {_OP_WORDS[c.op]} {fmt(c.value, kind)}")
     return (" (" + "; ".join(parts) + ")") if parts else ""
 

@@ -95,6 +95,7 @@ _GROUP_BY_BEFORE = re.compile(r"(?:\bby|\bper|\beach|\bevery|\bacross|\bwhich|\b
 _NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bother\s+than|\bnot\s+in|\bnot\s+counting"
                               r"|\bnot\s+including|\bnot|\boutside(?:\s+of)?|\bwithout(?:\s+counting)?|\bapart\s+from"
                               r"|\baside\s+from|\bbesides|\b(?:everything|all|anything|everyone|every\s+\w+)\s+(?:but|except)"
+                              r"|\b(?:if\s+(?:you|we)\s+)?(?:leave|leaving|take|taking|strip|stripping|cut|cutting)\s+out"
                               r"|\bleaving\s+out|\bleave\s+out|\bminus|\bexcl|\bignoring|\bomitting|\bnon)\s+"
                               r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
                               r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
@@ -145,10 +146,10 @@ def extract(question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary 
     chosen.sort(key=lambda s: s.start)
     chosen = _pattern_slots(question, chosen, vocab)
     chosen = _negate(question, chosen)
-    chosen = _emphasis(question, chosen)
     chosen = _drop_describing_dimensions(question, chosen, vocab)
-    kept_times = tuple(m for m in times if any(s.kind == "time" and s.start == m.start and s.end == m.end
-                                               for s in chosen))
+    chosen = _emphasis(question, chosen)
+    kept_times = tuple(m for m in times if any(s.kind == "time" and s.start <= m.start and m.end <= s.end
+                                               and isinstance(s.value, type(m.window)) for s in chosen))
     return Extraction(question=question, slots=tuple(chosen), times=kept_times)
 
 
@@ -299,10 +300,11 @@ def _negate(question: str, slots: list[Slot]) -> list[Slot]:
 
 
 def _emphasis(question: str, slots: list[Slot]) -> list[Slot]:
-    """"only Texas", "Texas only", "just the West": the word restates the filter, so it joins the slot."""
+    """"only Texas", "Texas only", "just the West", "2017 only", "top 3 only": the word restates the
+    slot's restriction, so it joins the slot."""
     out: list[Slot] = []
     for i, s in enumerate(slots):
-        if s.kind == "filter_value":
+        if s.kind in ("filter_value", "time", "number"):
             floor = out[-1].end if out else 0
             before = _ONLY_BEFORE.search(question[floor: s.start])
             ceiling = slots[i + 1].start if i + 1 < len(slots) else len(question)

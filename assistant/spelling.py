@@ -6,8 +6,9 @@ A word is corrected only when all of these hold:
   "rate" and "stats" never becomes "state": such a word stays as typed and the word policy judges it;
 - one known word is nearest, within one edit (a transposition counts as one) for words of 4 to 8
   letters and two for longer ones (then only towards the dataset's own words); among equally near words the one sharing the longest start and
-  end with the typed word wins, and a tie there corrects nothing; 3-letter words are corrected only
-  for a transposition ("teh" -> "the").
+  end with the typed word wins, and a tie there corrects nothing; the dataset's words and time words
+  win over the lexicon's ("montly" is "monthly", not "mostly"); 3-letter words are corrected only for
+  a transposition ("teh" -> "the") or towards a dataset word ("sel" -> "sell").
 Each correction is reported, so the answer's interpretation shows what was read.
 """
 
@@ -59,8 +60,8 @@ def _english() -> dict[str, int]:
     return dict(SpellChecker(distance=1).word_frequency.dictionary)
 
 
-def is_english(word: str) -> bool:
-    return _english().get(word.lower(), 0) >= ENGLISH_MIN_FREQUENCY
+def is_english(word: str, *, min_frequency: int = ENGLISH_MIN_FREQUENCY) -> bool:
+    return _english().get(word.lower(), 0) >= min_frequency
 
 
 class Speller:
@@ -69,10 +70,14 @@ class Speller:
     def __init__(self, known: Iterable[str], *, dataset_words: Iterable[str] = ()) -> None:
         self.dataset_words = frozenset(w.lower() for w in dataset_words)
         self.known = frozenset(w.lower() for w in known) | _TIME_WORDS | self.dataset_words
-        self._by_length: dict[int, list[str]] = {}
+        # Symmetric deletions (as SymSpell does): two words within two edits share a form with at
+        # most two letters deleted from each, so only those few words need a distance computed.
+        self._deletions: dict[str, set[str]] = {}
         for word in self.known:
             if len(word) >= 3 and word.isalpha():
-                self._by_length.setdefault(len(word), []).append(word)
+                for form in _deletions(word, 2):
+                    self._deletions.setdefault(form, set()).add(word)
+        self._seen: dict[str, str | None] = {}
 
     def correct(self, text: str) -> tuple[str, tuple[Correction, ...]]:
         fixes: list[Correction] = []
@@ -89,45 +94,61 @@ class Speller:
 
     def word(self, typed: str) -> str | None:
         lower = typed.lower()
+        if lower not in self._seen:
+            self._seen[lower] = self._nearest(lower)
+        read = self._seen[lower]
+        return _same_case(typed, read) if read is not None else None
+
+    def _nearest(self, lower: str) -> str | None:
         if lower in self.known or is_english(lower):
             return None
         limit = 1 if len(lower) < 9 else 2
+        candidates: set[str] = set()
+        for form in _deletions(lower, limit):
+            candidates |= self._deletions.get(form, set())
         best, found = limit + 1, []
-        for length in range(len(lower) - limit, len(lower) + limit + 1):
-            for candidate in self._by_length.get(length, ()):
-                distance = damerau(lower, candidate, limit)
-                if distance < best:
-                    best, found = distance, [candidate]
-                elif distance == best:
-                    found.append(candidate)
+        for candidate in sorted(candidates):
+            distance = damerau(lower, candidate, limit)
+            if distance < best:
+                best, found = distance, [candidate]
+            elif distance == best:
+                found.append(candidate)
         if best > limit:
             return None
         if best == 2:                       # two edits: only towards the dataset's own words
             found = [f for f in found if f in self.dataset_words]
-        if len(lower) == 3:
-            found = [f for f in found if sorted(f) == sorted(lower)]
+        if len(lower) == 3:                 # "teh" -> "the"; "sel" -> "sell" only towards the dataset's words
+            found = [f for f in found if sorted(f) == sorted(lower) or f in self.dataset_words]
+        preferred = [f for f in found if f in self.dataset_words or f in _TIME_WORDS]
+        if preferred:                       # "montly" is "monthly", not the lexicon's "mostly"
+            found = preferred
         if len(found) > 1:
             scores = sorted(((_shared(lower, f), f) for f in found), reverse=True)
             if scores[0][0] == scores[1][0]:
                 return None
             found = [scores[0][1]]
-        if len(found) != 1:
-            return None
-        read = found[0]
-        if len(lower) == 3 and sorted(lower) != sorted(read):
-            return None                     # a short word: only a swapped pair of letters
-        return _same_case(typed, read)
+        return found[0] if len(found) == 1 else None
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` and every form of it with up to ``depth`` letters deleted."""
+    forms, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))} - forms
+        forms |= frontier
+    return forms
 
 
 def _shared(typed: str, known: str) -> tuple[int, int]:
-    """(same length, letters shared at both ends): "salse" is nearer "sales" than "sale"."""
+    """(same length, same first letter, letters shared at both ends): "salse" is nearer "sales" than
+    "sale", and "regon" nearer "region" than "oregon"."""
     start = 0
     while start < min(len(typed), len(known)) and typed[start] == known[start]:
         start += 1
     end = 0
     while end < min(len(typed), len(known)) - start and typed[-1 - end] == known[-1 - end]:
         end += 1
-    return int(len(typed) == len(known)), start + end
+    return int(len(typed) == len(known)), int(typed[:1] == known[:1]), start + end
 
 
 def _same_case(typed: str, read: str) -> str:

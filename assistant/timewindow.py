@@ -11,7 +11,8 @@ Choices where SPEC is silent (also in the project docs):
 - ``today`` is as_of itself; ``past``/``previous``/``prior`` read like ``last``.
 - "previous/prior <period>" and "the <period> before" right after another window mean the period
   before that window (``anchor="prior"``); "same period/month/quarter last year" means the first
-  window one year earlier (``anchor="last_year"``). The router resolves both.
+  window one year earlier (``anchor="last_year"``), and "the same quarter of 2023" the first window
+  moved to 2023 (``anchor="same_in"``). The router resolves all three.
 - ``from X to Y`` / ``between X and Y`` span the start of X to the end of Y; a month without a year
   in X takes Y's year. ``since X`` runs from the start of X through as_of.
 - Time means the order date unless the question names the ship date ("ship date", "shipping date").
@@ -30,7 +31,7 @@ from assistant.periods import (add_months, half_bounds, iso_week_bounds, label_f
                                quarter_bounds, quarter_of, year_bounds)
 
 Period = Literal["year", "half", "quarter", "month", "week", "day"]
-Anchor = Literal["as_of", "prior", "last_year"]
+Anchor = Literal["as_of", "prior", "last_year", "same_in"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def _to_date(m: re.Match[str], as_of: date):
     return start, as_of, unit
 
 
-@_rule(_LAST + r"\s+" + _N + r"\s+(?P<unit>days?|weeks?|months?|quarters?|years?)")
+@_rule(_LAST + r"\s+" + _N + r"\s+(?:(?:complete|completed|full|whole|calendar|finished|entire)\s+)?"
+       r"(?P<unit>days?|weeks?|months?|quarters?|years?)")
 def _last_n(m: re.Match[str], as_of: date):
     n, unit = _n(m), m.group("unit").lower().rstrip("s")
     if n < 1:
@@ -185,6 +187,16 @@ def _quarter_year(m: re.Match[str], as_of: date):
     return (*quarter_bounds(int(m.group("year") or m.group("year2") or m.group("year3")), quarter), "quarter")
 
 
+@_rule(r"(?P<kind>q|h)(?P<n>[1-4])\s*(?:'|’)?(?P<yy>\d\d)(?!\d)|(?P<kind2>q|h)(?P<n2>[1-4])\s+(?:fy|of)\s*(?P<yy2>\d\d)(?!\d)")
+def _period_short_year(m: re.Match[str], as_of: date):
+    """"Q2 24", "H1 '23": a quarter or half of 20YY."""
+    kind = (m.group("kind") or m.group("kind2")).lower()
+    number, year = int(m.group("n") or m.group("n2")), 2000 + int(m.group("yy") or m.group("yy2"))
+    if kind == "h":
+        return (*half_bounds(year, number), "half") if number <= 2 else None
+    return (*quarter_bounds(year, number), "quarter")
+
+
 @_rule(r"h(?P<h>[12])(?:\s+of|,)?\s*" + _YEAR + r"|(?P<ord>first|1st|second|2nd)\s+half\s+(?:of\s+)?"
        + _YEAR.replace("year", "year2"))
 def _half_year(m: re.Match[str], as_of: date):
@@ -233,7 +245,8 @@ _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 
 @_rule(r"(?:(?<=in\s)|(?<=for\s)|(?<=during\s)|(?<=of\s)|(?<=since\s)|(?<=from\s)|(?<=to\s)|(?<=and\s)"
-       r"|(?<=through\s)|(?<=last\s)|(?<=vs\s)|(?<=versus\s)|(?<=between\s)|(?<=compare\s))" + _MONTH
+       r"|(?<=through\s)|(?<=last\s)|(?<=vs\s)|(?<=versus\s)|(?<=between\s)|(?<=compare\s)|(?<=with\s)"
+       r"|(?<=against\s)|(?<=about\s)|^)" + _MONTH
        + r"|" + _MONTH.replace("mon", "mon3") + r"(?=\s+(?:vs\.?|versus|to|and|through|thru|-|or|compared\s+(?:to|with))\s+(?:"
        + _MONTH_NAMES + r")\b)"
        r"|(?-i:(?P<cap>January|February|March|April|May|June|July"
@@ -258,6 +271,12 @@ def _prior(m: re.Match[str], as_of: date):
        anchor="last_year")
 def _last_year(m: re.Match[str], as_of: date):
     return as_of, as_of, None
+
+
+@_rule(r"(?:the\s+)?same\s+(?:period|time|month|quarter|week|days|half)\s+(?:of|in)\s+" + _YEAR, anchor="same_in")
+def _same_in(m: re.Match[str], as_of: date):
+    # The other window moved to this year (the router does it); the window holds the year for it.
+    return (*year_bounds(int(m.group("year"))), None)
 
 
 def find_windows(question: str, *, as_of: date, ranges: bool = True) -> tuple[TimeMatch, ...]:

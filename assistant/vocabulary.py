@@ -6,9 +6,9 @@ the coasts (SPEC 3). Open dimensions (``open: true``: city, product, customer...
 model; their values come from a distinct-values lookup run once per data version (``open_values``).
 
 Matching choices (also in the project docs):
-- closed values and multi-word open values match in any case; a one-word open value (a city such as
-  "Normal" or "Orange", a single-word product) matches only when typed with a capital first letter,
-  because many of them are also English words (``any_case: true`` lifts that, e.g. sub-categories);
+- closed values and multi-word open values match in any case; a one-word open value that is also a
+  common English word (a city such as "Normal" or "Orange") matches only when typed with a capital
+  first letter ("houston" needs none); ``any_case: true`` lifts that (sub-categories);
 - two-letter state codes match when typed in upper case ("OR", "IN"), or in any case when they are
   not an English word ("ca", "tx"), or right after "state of"/"state"; "or", "in", "me", "oh", "ok",
   "hi", "de", "pa", "co"... in lower case are words;
@@ -24,6 +24,7 @@ import re
 
 from assistant.lexicon import lexicon
 from assistant.measures import DISTINCT_PREFIX
+from assistant.spelling import is_english
 from warehouse import geo
 from warehouse.spec import SemanticModel, load_dataset
 
@@ -33,7 +34,8 @@ AMBIGUOUS_CODES = frozenset({"in", "or", "me", "oh", "ok", "hi", "de", "pa", "co
 
 # Words of the question language a value (or its singular) must never take over, besides the
 # dataset's own metric and dimension words and the lexicon's cue words.
-RESERVED_WORDS = frozenset({"total", "rate", "by", "per", "each", "order", "orders"})
+RESERVED_WORDS = frozenset({"total", "rate", "by", "per", "each"})
+COMMON_WORD = 2000      # an English word this frequent (pyspellchecker's list) needs a capital to be a city
 
 
 def open_dimensions(model: SemanticModel) -> tuple[str, ...]:
@@ -153,7 +155,8 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
         for phrase in [p for p, d in dims.items() if d == name]:
             for lead in ("number of", "distinct", "unique", "different", "how many", "count of"):
                 metrics.setdefault(f"{lead} {phrase}", DISTINCT_PREFIX + name)
-    reserved = set(metrics) | set(dims) | RESERVED_WORDS | lexicon().cue_words()
+    entity_words = {w.lower() for e in model.language.entities.values() for w in e.words}
+    reserved = set(metrics) | set(dims) | RESERVED_WORDS | lexicon().cue_words() | entity_words
     stored_as = "code"
     entries: list[ValueEntry] = []
     for name, dim in model.dimensions.items():
@@ -166,11 +169,13 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
         for value in values:
             if not value:
                 continue
-            for phrase in _phrases(value):
-                if phrase in reserved:
-                    continue          # "Bottoms" must not turn "bottom 3 states" into a filter
+            for i, phrase in enumerate(_phrases(value)):
+                if phrase in reserved or (i and phrase in lexicon().ignorable):
+                    continue          # "Bottoms" must not turn "bottom 3 states" into a filter, nor
+                                      # "Tables" turn "as a table" into one
                 one_word = " " not in phrase.strip()
-                entries.append(ValueEntry(name, (value,), phrase, not any_case and one_word, value))
+                needs_capital = not any_case and one_word and is_english(phrase, min_frequency=COMMON_WORD)
+                entries.append(ValueEntry(name, (value,), phrase, needs_capital, value))
         for word, value in dim.aliases.items():
             if value in values:
                 entries.append(ValueEntry(name, (value,), word.lower(), False, value))
@@ -193,16 +198,27 @@ def _metric_phrases(model: SemanticModel) -> dict[str, str]:
     metrics: dict[str, str] = {}
     for name, metric in model.metrics.items():
         for phrase in (name.replace("_", " "), *metric.synonyms):
-            metrics.setdefault(phrase.lower(), name)
+            for variant in _average_spellings(phrase.lower()):
+                metrics.setdefault(variant, name)
     # "buyer count", "number of purchases", "# of orders": an entity's count metric.
     for entity in model.language.entities.values():
         for word in entity.words:
             for phrase in (f"{word} count", f"count of {word}", f"number of {word}", f"how many {word}",
                            f"# of {word}", f"total {word}", f"{word} volume", f"different {word}", f"distinct {word}",
-                           f"unique {word}", f"number of different {word}", f"number of unique {word}",
+                           f"unique {word}", f"individual {word}", f"separate {word}",
+                           f"number of different {word}", f"number of unique {word}",
                            f"number of distinct {word}", f"how many different {word}", f"how many unique {word}"):
                 metrics.setdefault(phrase.lower(), entity.count)
     return metrics
+
+
+def _average_spellings(phrase: str) -> tuple[str, ...]:
+    """"average basket" is also "avg basket" and "mean basket"."""
+    for lead in ("average ", "avg ", "mean "):
+        if phrase.startswith(lead):
+            rest = phrase[len(lead):]
+            return (phrase, *(f"{other}{rest}" for other in ("average ", "avg ", "mean ") if other != lead))
+    return (phrase,)
 
 
 def _spellings(phrase: str) -> set[str]:

@@ -22,11 +22,12 @@ from assistant.measures import measure
 
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*|%")
 _PLACEHOLDER = re.compile(r"<[^>]+>")
+_GRAMMAR = frozenset({"function", "auxiliary", "pronoun"})
 
 
 @dataclass(frozen=True)
 class Words:
-    ignored: tuple[str, ...]                 # as typed, in reading order
+    ignored: tuple[str, ...]                 # as typed, in reading order (grammar words left out)
     cues: tuple[tuple[str, str], ...]        # (cue class, word as typed)
     unknown: tuple[str, ...]
 
@@ -47,10 +48,11 @@ def sort_words(residual: str) -> Words:
             continue
         if lower in lex.cues:
             cues.append((lex.cues[lower], word))
-        elif lower in lex.ignorable or (lower.endswith("'s") and lower[:-2] in lex.ignorable):
-            ignored.append(word)
+        elif lower in lex.ignorable:
+            if lex.ignorable[lower] not in _GRAMMAR:      # "kindly", "show me": worth saying; "in", "the": not
+                ignored.append(word)
         elif len(lower) < 2 and lower != "%":
-            ignored.append(word)
+            continue
         else:
             unknown.append(word)
     return Words(tuple(ignored), tuple(cues), tuple(dict.fromkeys(unknown)))
@@ -71,7 +73,7 @@ def _groups(intent: Intent) -> bool:
 
 
 def _averages(intent: Intent) -> bool:
-    return any(not measure(intent.dataset, m).summable for m in intent.metrics)
+    return any(measure(intent.dataset, m).averages for m in intent.metrics) or intent.average_over is not None
 
 
 def _shares(intent: Intent) -> bool:
@@ -99,6 +101,8 @@ _EXPLAINED: dict[str, Callable[[Intent], bool]] = {
     "sort": lambda i: i.operation in ("breakdown", "top_n", "share", "trend") or _compares(i),
     "popular": lambda i: _ranks(i) or i.operation in ("breakdown", "share"),
     "weekday": lambda i: i.grain == "day_of_week",
+    "count_word": lambda i: i.operation == "top_n",
+    "side_by_side": lambda i: _compares(i) or len(i.metrics) > 1,
 }
 
 

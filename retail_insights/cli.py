@@ -163,14 +163,43 @@ def ask(
     question: Annotated[str, typer.Argument(help="a question in plain English")],
     dataset: DatasetOpt = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="resolve relative dates against YYYY-MM-DD")] = None,
+    conversation: Annotated[Optional[str], typer.Option(
+        "--conversation", "-c", help="the conversation id of an earlier answer: ask a follow-up")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question about the data, with the SQL, the interpretation and a chart."""
     chosen, when = _dataset(dataset), _date(as_of, "--as-of")
     from assistant.cli_support import ask_command
 
-    text, code = ask_command(question, dataset=chosen, as_of=when, as_json=as_json)
+    text, code = ask_command(question, dataset=chosen, as_of=when, as_json=as_json, conversation=conversation)
     print(text)
+    raise typer.Exit(code)
+
+
+@app.command()
+def chat(
+    dataset: DatasetOpt = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="resolve relative dates against YYYY-MM-DD")] = None,
+) -> None:
+    """Ask questions in a loop; follow-ups build on the last answer (history with the arrow keys, Ctrl-D exits)."""
+    chosen, when = _dataset(dataset), _date(as_of, "--as-of")
+    from assistant.cli_support import chat_loop
+    from retail_insights.settings import get_settings
+
+    try:
+        import readline   # line editing and history for input()
+
+        history = get_settings().home / "chat_history"
+        history.parent.mkdir(parents=True, exist_ok=True)
+        if history.exists():
+            readline.read_history_file(history)
+    except (ImportError, OSError):
+        history = None
+    try:
+        code = chat_loop(dataset=chosen, as_of=when)
+    finally:
+        if history is not None:
+            readline.write_history_file(history)
     raise typer.Exit(code)
 
 

@@ -24,6 +24,8 @@ class CacheSettings(BaseModel):
     version_ttl_s: NonNegativeFloat = Field(
         1.0, description="how long a Delta table version is trusted before its log is listed again; "
         "answers may lag a new load by this much (0 = check on every question)")
+    conversation_ttl_s: PositiveInt = Field(3600, description="how long a conversation's last answer is kept "
+                                            "for follow-up questions")
 
 
 class VectorSettings(BaseModel):

@@ -136,6 +136,7 @@ class Entity(_Strict):
     count: str = Field(description="the metric that counts them")
     words: tuple[str, ...]
     per_row: bool = Field(False, description="one base-table row is one of these")
+    label: str | None = Field(None, description="how answers and prompts name one; default: the entity's name")
 
 
 class Bucketing(_Strict):

@@ -106,10 +106,9 @@ class Services:
     def warm(self) -> bool:
         return self._assistant is not None
 
-    def answered(self, answer: Any, *, conversation_id: str | None = None) -> dict[str, Any]:
+    def answered(self, answer: Any) -> dict[str, Any]:
         """The answer as the response body; noted for feedback and metrics."""
         data = answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
-        data["conversation_id"] = conversation_id
         self.recent.remember(data)
         self.metrics.observe_answer(data, endpoint="/v1/ask")
         return data

@@ -69,13 +69,16 @@ def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) ->
     dataset = _dataset(s, who, body.dataset)
     request.state.conversation_id = body.conversation_id
     if body.async_:
-        task_id = s.tasks.submit(body.question, dataset=dataset, as_of=body.as_of, owner=_owner(who))
+        task_id = s.tasks.submit(body.question, dataset=dataset, as_of=body.as_of, owner=_owner(who),
+                                 conversation_id=body.conversation_id)
         accepted = TaskAccepted(task_id=task_id, status_url=f"/v1/tasks/{task_id}")
         return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
     with caller_scope(_owner(who)):   # the LLM tier charges this key's daily budget
-        answer = s.assistant.answer(body.question, dataset=dataset, as_of=body.as_of)
+        answer = s.assistant.answer(body.question, dataset=dataset, as_of=body.as_of,
+                                    conversation_id=body.conversation_id)
     request.state.tier = answer.tier or "none"
-    return s.answered(answer, conversation_id=body.conversation_id)
+    request.state.conversation_id = answer.conversation_id
+    return s.answered(answer)
 
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskOut, responses={404: {"model": ErrorOut}, **_ERRORS,

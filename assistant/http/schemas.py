@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from assistant.answer import Answer
 
 if TYPE_CHECKING:
     from warehouse.spec import Dataset
@@ -25,34 +28,23 @@ class AskRequest(_Request):
                                                                   "service's default dataset.")
     as_of: date | None = Field(None, ge=MIN_AS_OF, le=MAX_AS_OF,
                                description="Resolve relative dates ('last month') against this day; default today, UTC.")
-    conversation_id: str | None = Field(None, max_length=128, description="Echoed back; groups questions in logs.")
+    conversation_id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_-]+$",
+                                        description="The conversation_id of the last answer, to ask a follow-up "
+                                                    "('and for 2022?'); without it a new conversation starts.")
     async_: bool = Field(False, alias="async", description="Queue the question and return 202 with a task id.")
 
 
-class AnswerOut(BaseModel):
-    """The answer object (``assistant.answer.Answer.to_dict()``) plus the request's conversation id."""
+def _answer_model() -> type[BaseModel]:
+    """The response schema, derived from ``assistant.answer.Answer`` so the two cannot drift apart."""
+    hints = get_type_hints(Answer)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(Answer):
+        default = f.default if f.default is not dataclasses.MISSING else ...
+        fields[f.name] = (hints[f.name], default)
+    return create_model("AnswerOut", __doc__="The answer object (``assistant.answer.Answer.to_dict()``).", **fields)
 
-    model_config = ConfigDict(extra="allow")
-    status: Literal["answered", "clarify", "refused", "error"]
-    answer: str
-    question: str = ""
-    dataset: str = ""
-    as_of: str | None = None
-    columns: list[str] = []
-    rows: list[list[Any]] = []
-    sql: str | None = None
-    tier: str | None = None
-    interpretation: dict[str, Any] | None = None
-    source: str | None = None
-    latency_ms: float = 0.0
-    llm_calls: int = 0
-    cost_usd: float = 0.0
-    bytes_read: int = 0
-    data_version: int | None = None
-    chart: dict[str, Any] | None = None
-    answer_id: str = ""
-    suggestions: list[str] = []
-    conversation_id: str | None = None
+
+AnswerOut = _answer_model()
 
 
 class TaskAccepted(BaseModel):

@@ -72,7 +72,8 @@ class TaskQueue:
     def from_settings(cls, settings: Settings, *, queue_name: str = QUEUE_NAME) -> TaskQueue:
         return cls(settings.redis.url, queue_name=queue_name, socket_timeout_s=settings.redis.socket_timeout_s)
 
-    def submit(self, question: str, *, dataset: str, as_of: date | None, owner: str | None) -> str:
+    def submit(self, question: str, *, dataset: str, as_of: date | None, owner: str | None,
+               conversation_id: str | None = None) -> str:
         """Queue the question; the task id is what ``get`` takes."""
         queue = self._require()
         task_id = uuid.uuid4().hex
@@ -80,7 +81,7 @@ class TaskQueue:
             queue.enqueue_call(
                 func=answer_question,
                 kwargs={"question": question, "dataset": dataset, "as_of": as_of.isoformat() if as_of else None,
-                        "caller": owner},
+                        "caller": owner, "conversation_id": conversation_id},
                 job_id=task_id, timeout=self.job_timeout_s, result_ttl=RESULT_TTL_S, failure_ttl=RESULT_TTL_S,
                 meta={"owner": owner}, description="question",
             )
@@ -135,7 +136,7 @@ def use_assistant(assistant: Assistant | None) -> None:
 
 
 def answer_question(question: str, dataset: str, as_of: str | None = None,
-                    caller: str | None = None) -> dict[str, Any]:
+                    caller: str | None = None, conversation_id: str | None = None) -> dict[str, Any]:
     """Answer one queued question with this process's assistant; returns the answer object.
 
     ``caller`` is the API key that asked: its daily LLM budget pays (None: anonymous).
@@ -149,4 +150,4 @@ def answer_question(question: str, dataset: str, as_of: str | None = None,
         assistant = default_assistant()
     when = date.fromisoformat(as_of) if as_of else None
     with caller_scope(caller):
-        return assistant.answer(question, dataset=dataset, as_of=when).to_dict()
+        return assistant.answer(question, dataset=dataset, as_of=when, conversation_id=conversation_id).to_dict()

@@ -118,7 +118,8 @@ class ContextBuilder:
         for m in metrics:
             base_cols |= _metric_columns(model, m, additive=False)
         base_cols |= {c for c in catalog.get(model.table, {}) if _named(c, text)}
-        grain = "order line" if dataset == "superstore" else "order"
+        row = model.language.entities[model.language.row_entity]
+        grain = row.label or model.language.row_entity
         tables = [TableInfo(model.table, "base table", grain, _pick(catalog.get(model.table, {}), base_cols))]
         on_views = [d for d in dims if d in model.view_columns.dimensions]
         named_all = len(dims) == len(model.dimensions)   # no dimension named: every one is passed

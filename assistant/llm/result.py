@@ -40,7 +40,8 @@ class LLMResult:
     suggestions: tuple[str, ...] = ()
     calls: tuple[Call, ...] = ()                   # every request made, in order (retries and fallbacks too)
 
-    def to_answer(self, *, question: str, dataset: str, as_of: str | None, data_version: int | None = None) -> Answer:
+    def to_answer(self, *, question: str, dataset: str, as_of: str | None, data_version: int | None = None,
+                  conversation_id: str | None = None) -> Answer:
         """The pipeline's ``Answer`` (tier ``llm``); the tier's details are in ``interpretation["llm"]``."""
         details = {"tokens": self.tokens, "model": self.model, "reason": self.reason, "repaired": self.repaired,
                    "difficulty": self.level, "rejected_sql": self.rejected_sql,
@@ -53,7 +54,7 @@ class LLMResult:
             tier="llm", interpretation={"explanation": self.explanation, "understood": self.understood, "llm": details},
             llm_calls=self.llm_calls, cost_usd=self.cost_usd, bytes_read=self.bytes_read, rows_read=self.rows_read,
             data_version=data_version, answer_id=self.answer_id, suggestions=self.suggestions,
-            error=self.message if self.status == "error" else None,
+            error=self.message if self.status == "error" else None, conversation_id=conversation_id,
         )
 
 

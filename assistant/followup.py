@@ -1,0 +1,198 @@
+"""Follow-up questions: "and for 2022?", "what about units?", "just Books", "split it by segment".
+
+A follow-up is read as an edit of the conversation's last answered intent. Its markers ("and",
+"what about", "same thing", "instead", "it"...) are taken out, the rest goes through the router like
+any question, and what the rest names replaces the same part of the last intent:
+
+- a metric replaces the metrics; a member replaces the filter on its dimension ("also"/"too" add it);
+- a period replaces the period (a comparison keeps its shape: "vs the year before" moves along);
+  "the year before"/"same period last year" are relative to the last period;
+- "by X" replaces the split ("split it by X", "also by X" add a second one); "by month" shows a trend;
+- "top 3" ranks, "smallest first" sorts, "as a share" shares, "growth" compares with the period before.
+
+Everything it does not name carries over, and the answer's interpretation lists both. A question that
+names nothing the last intent has a place for, or uses a word the router does not know, clarifies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+import re
+
+from assistant.intent import Condition, Filter, Intent, TimeWindow
+from assistant.periods import previous_period, shift_months
+from assistant.rebind import derived_shift
+from assistant.router import Route
+
+_LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right)\b[\s,]*)+", re.I)
+_MARKERS = re.compile(
+    r"\b(?:what|how)\s+about\b|\bsame\s+(?:thing|question|query|numbers?|breakdown|again)\b|\bsame\b(?=\s+(?:for|in|but|with|by))"
+    r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b"
+    r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
+    r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b", re.I)
+_INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\s+(?:the\s+|by\s+)?[^,;?.!]*$", re.I)
+_ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
+_REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Markers:
+    text: str              # the question without its follow-up markers
+    found: bool            # it had at least one: it reads as an edit even if complete on its own
+    add: bool              # "also", "too", "split it by": add to the filter or split, don't replace
+
+
+def markers(question: str) -> Markers:
+    """The question without follow-up markers; "profit rather than sales" drops what it replaces."""
+    lead = _LEAD.match(question)
+    text = question[lead.end():] if lead else question
+    text, instead = _INSTEAD_OF.subn(" ", text) if re.search(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of)\b",
+                                                              text, re.I) else (text, 0)
+    text, count = _MARKERS.subn(" ", text)
+    add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
+    return Markers(" ".join(text.split()) or question, bool(lead) or count + instead > 0, add)
+
+
+def reads_as_follow_up(route: Route, marked: Markers) -> bool:
+    """An edit when it says so ("and", "what about", "it") or when it lacks a metric of its own."""
+    if route.unknown_words:
+        return False
+    return marked.found or not route.complete or route.defaulted_metric
+
+
+@dataclass(frozen=True)
+class Edit:
+    intent: Intent
+    changed: tuple[str, ...]
+    carried: tuple[str, ...]
+
+
+class FollowUp:
+    """Applies a follow-up's named parts to the last intent; one public method."""
+
+    def edit(self, previous: Intent, route: Route, marked: Markers) -> Edit | None:
+        u = route.understood
+        it, changed = previous, []
+        if u.metrics:
+            it, changed = replace(it, metrics=u.metrics), changed + ["metrics"]
+        if u.filters:
+            it, changed = replace(it, filters=_filters(it.filters, u.filters, add=marked.add)), changed + ["filters"]
+        if u.conditions:
+            it, changed = replace(it, conditions=_conditions(previous.conditions, u.conditions)), changed + ["conditions"]
+        times = route.extraction.times
+        if times:
+            it = _period(it, previous, route)
+            changed.append("time")
+        if u.dimensions:
+            it = _split(it, u.dimensions, add=marked.add)
+            changed.append("dimensions")
+        if u.grain is not None:
+            it = replace(it, operation="trend", grain=u.grain, dimensions=it.dimensions[:1], top_n=None,
+                         compare_time=None, change=False)
+            changed.append("grain")
+        it, shaped = _shape(it, u.numbers, u.order, u.cues)
+        changed += shaped
+        if not changed:
+            return None
+        it = _settle(it)
+        carried = [name for name, value in (("metrics", previous.metrics), ("time", previous.time),
+                                            ("filters", previous.filters), ("dimensions", previous.dimensions))
+                   if value and name not in changed]
+        return Edit(it, tuple(changed), tuple(carried))
+
+
+def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool) -> tuple[Filter, ...]:
+    out = list(old)
+    for f in new:
+        same = [g for g in out if g.dimension == f.dimension]
+        if add and not f.negate:
+            kept = next((g for g in same if not g.negate), None)
+            if kept is not None:
+                out[out.index(kept)] = Filter(f.dimension, tuple(dict.fromkeys((*kept.values, *f.values))))
+                continue
+        out = [g for g in out if g.dimension != f.dimension]
+        out.append(f)
+    return tuple(out)
+
+
+def _conditions(old: tuple[Condition, ...], new: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """"and over $500?" after "orders above $1,000": the new bound on the same measure and level."""
+    if old and all(c.level == "group" for c in new) and any(c.level != "group" for c in old):
+        first = old[0]
+        return tuple(replace(c, metric=first.metric, level=first.level) for c in new)
+    return new
+
+
+def _period(it: Intent, previous: Intent, route: Route) -> Intent:
+    """The follow-up's period(s), relative ones read against the last period; "compare it with
+    February" compares the last period with the one named."""
+    windows: list[TimeWindow] = []
+    for m in route.extraction.times:
+        window = m.window
+        base = windows[-1] if windows else previous.time
+        if m.anchor == "prior" and base is not None:
+            window = previous_period(base, period=m.period)
+        elif m.anchor == "last_year" and base is not None:
+            window = shift_months(base, 12)
+        windows.append(window)
+    compares = {"compare", "more", "growth"} & set(route.understood.cues)
+    if len(windows) == 1 and compares and previous.time is not None and previous.compare_time is None:
+        windows = [previous.time, windows[0]]
+    if len(windows) >= 2:
+        later, earlier = sorted(windows[:2], key=lambda w: w.start, reverse=True)
+        op = it.operation if it.operation in ("growth", "compare_periods", "top_n") and it.compare_time else \
+            ("growth" if "growth" in route.understood.cues else "compare_periods")
+        return replace(it, time=later, compare_time=earlier, operation=op)
+    window = windows[0]
+    if previous.compare_time is not None and previous.time is not None:
+        shift = derived_shift(previous, [])
+        return replace(it, time=window, compare_time=shift(window) if shift else None)
+    return replace(it, time=window)
+
+
+def _split(it: Intent, dims: tuple[str, ...], *, add: bool) -> Intent:
+    new = tuple(dict.fromkeys((*it.dimensions, *dims))) if add else dims
+    op = it.operation
+    if op in ("total", "compare_values"):
+        op = "breakdown"
+    return replace(it, dimensions=new, operation=op)
+
+
+def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[str, ...]) -> tuple[Intent, list[str]]:
+    changed = []
+    if numbers:
+        rank_order = "asc" if "rank_asc" in cues else "desc"
+        it = replace(it, operation="top_n", top_n=numbers[0], order=rank_order,
+                     grain=it.grain if it.operation == "top_n" else None, change=False)
+        changed.append("top_n")
+    elif "rank_desc" in cues or "rank_asc" in cues:
+        it = replace(it, operation="top_n", top_n=it.top_n or 1, order="asc" if "rank_asc" in cues else "desc")
+        changed.append("top_n")
+    if order is not None:
+        it = replace(it, order=order)
+        changed.append("order")
+    if "share" in cues and it.operation not in ("share",):
+        it = replace(it, operation="share", metrics=it.metrics[:1], top_n=None, grain=None)
+        changed.append("share")
+    if "growth" in cues and it.compare_time is None and it.time is not None:
+        it = replace(it, operation="growth", compare_time=previous_period(it.time), grain=None, top_n=None)
+        changed.append("growth")
+    if "trend" in cues and it.operation != "trend":
+        it = replace(it, operation="trend", grain=it.grain or "month", dimensions=it.dimensions[:1], top_n=None)
+        changed.append("trend")
+    return it, changed
+
+
+def _settle(it: Intent) -> Intent:
+    """Fix what an edit left inconsistent (a comparison of one member, a total with a split)."""
+    if it.operation == "compare_values":
+        compared = next((f for f in it.filters if it.dimensions and f.dimension == it.dimensions[0] and not f.negate), None)
+        if compared is None or len(compared.values) < 2:
+            it = replace(it, operation="breakdown" if it.dimensions else "total")
+    if it.operation == "total" and it.dimensions:
+        it = replace(it, operation="breakdown")
+    if it.operation in ("top_n", "breakdown", "share") and not it.dimensions and it.grain is None:
+        it = replace(it, operation="total", top_n=None)
+    if it.operation in ("growth", "compare_periods") and (it.time is None or it.compare_time is None):
+        it = replace(it, operation="total", compare_time=None)
+    return it
