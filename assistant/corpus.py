@@ -144,6 +144,8 @@ def contains_table(answer_rows: Sequence[Sequence[Any]], truth_rows: Sequence[Se
         return f"{len(answer_rows)} rows, expected {len(truth_rows)}"
     if not truth_rows:
         return ""
+    answer_rows = [[jsonable(v) for v in r] for r in answer_rows]
+    truth_rows = [[jsonable(v) for v in r] for r in truth_rows]
     width = len(answer_rows[0])
     truth_width = len(truth_rows[0])
     candidates = []
@@ -199,3 +201,43 @@ def truth_runner(runner_for: Callable[[str], Any]) -> Callable[[Entry], Callable
             return cache[sql]
         return run
     return for_entry
+
+
+def run_questions(assistant: Any, entries: Sequence[Entry], truth: Callable[[Entry], Callable[[str], Any]],
+                  *, on_scored: Callable[[Scored], None] | None = None) -> Tally:
+    """Ask every entry (no conversation) and tally the verdicts."""
+    tally = Tally()
+    for entry in entries:
+        scored = score(entry, assistant.answer(entry.question, dataset=entry.dataset, as_of=entry.day), truth(entry))
+        tally.add(scored)
+        if on_scored is not None:
+            on_scored(scored)
+    return tally
+
+
+def run_conversations(assistant: Any, conversations: Sequence[Conversation],
+                      truth: Callable[[Entry], Callable[[str], Any]],
+                      *, on_scored: Callable[[Scored], None] | None = None) -> Tally:
+    """Ask each conversation's turns in order, each with the conversation id its last answer gave."""
+    tally = Tally()
+    for conversation in conversations:
+        conversation_id: str | None = None
+        for turn in conversation.turns:
+            answer = assistant.answer(turn.question, dataset=turn.dataset, as_of=turn.day,
+                                      conversation_id=conversation_id)
+            conversation_id = answer.conversation_id
+            scored = score(turn, answer, truth(turn))
+            tally.add(scored)
+            if on_scored is not None:
+                on_scored(scored)
+    return tally
+
+
+def evaluate(assistant: Any, runner_for: Callable[[str], Any], kind: Literal["paraphrase", "traps", "followups"],
+             split: Split, *, on_scored: Callable[[Scored], None] | None = None) -> Tally:
+    """One kind and split of the corpus through ``assistant``; truth SQL runs through ``runner_for``."""
+    truth = truth_runner(runner_for)
+    files = corpus_files(kind, split)
+    if kind == "followups":
+        return run_conversations(assistant, [c for f in files for c in load_conversations(f)], truth, on_scored=on_scored)
+    return run_questions(assistant, [e for f in files for e in load_questions(f)], truth, on_scored=on_scored)

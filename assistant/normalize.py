@@ -31,8 +31,6 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bwk\b", re.I), "week"),
     (re.compile(r"\bmths\b", re.I), "months"),
     (re.compile(r"\bmth\b", re.I), "month"),
-    (re.compile(r"\bcusts\b", re.I), "customers"),
-    (re.compile(r"\bcust\b", re.I), "customer"),
     (re.compile(r"\bqtrly\b", re.I), "quarterly"),
     (re.compile(r"\bper\s+cent\b", re.I), "percent"),
     # "order" is also a dataset word: say the presentation order without it

@@ -186,6 +186,12 @@ class Assistant:
                 own = {k: v for k, v in route.interpretation().items() if k != "assumed"}   # the metric carries over
                 return _Reading(route, edit.intent, extras={**own, **extras})
         route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+        if route.intent is not None and route.defaulted_metric and markers(text).found:
+            # "and for 2017?" with no conversation to follow: say so rather than guess the metric
+            route = replace(route, complete=False, intent=None, missing=("conversation",),
+                            reason="This reads as a follow-up, but there is no earlier answer to build on; "
+                                   "ask the whole question or send the conversation_id of the last answer.")
+            return _Reading(route, None, extras=route.interpretation())
         if route.intent is not None:
             return _Reading(route, route.intent, extras=route.interpretation())
         if self.semantic is not None:

@@ -50,6 +50,23 @@ def retail_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     get_settings.cache_clear()
 
 
+# --- a small real warehouse (tests/assistant/warehouse_builder.py) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both datasets' silver tables and views, built once per session (read it, never write it)."""
+    from tests.assistant.warehouse_builder import build
+
+    home = tmp_path_factory.mktemp("assistant-warehouse")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAIL_HOME", str(home))
+        get_settings.cache_clear()
+        build(home)
+    get_settings.cache_clear()
+    return home
+
+
 # --- Redis -------------------------------------------------------------------------------------
 
 

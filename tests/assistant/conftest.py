@@ -11,19 +11,6 @@ from retail_insights.settings import get_settings
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.assistant.warehouse_builder import build
-
-    home = tmp_path_factory.mktemp("assistant-warehouse")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RETAIL_HOME", str(home))
-        get_settings.cache_clear()
-        build(home)
-    get_settings.cache_clear()
-    return home
-
-
-@pytest.fixture(scope="session")
 def catalog_runner(built_warehouse: Path) -> Iterator[object]:
     """One open catalog over the session's warehouse for every test that asks questions."""
     from assistant.execute import CatalogRunner

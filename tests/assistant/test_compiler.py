@@ -170,3 +170,45 @@ def test_a_share_sums_its_total_in_a_fixed_order_so_repeated_runs_agree_to_the_l
     # a cached answer must equal a fresh one (the assistant benchmark counts that as a false hit).
     sql = compiled("what share of average order value came from each category last year").sql
     assert "OVER (ORDER BY category ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)" in sql
+
+
+# --- shapes added for ordinary English (issue 16), checked against SQL written by hand -------------------
+NEW_SHAPES = [
+    ("which states are unprofitable", "superstore",
+     "SELECT state, SUM(profit) FROM superstore.superstore GROUP BY 1 HAVING SUM(profit) < 0"),
+    ("how many orders above $500 in 2017", "superstore",
+     "SELECT COUNT(*) FROM (SELECT order_id FROM superstore.superstore WHERE year = 2017 GROUP BY 1 HAVING SUM(sales) > 500)"),
+    ("how many lines had a negative profit in 2016", "superstore",
+     "SELECT COUNT(*) FROM superstore.superstore WHERE year = 2016 AND profit < 0"),
+    ("split order values into under $50, $50-250 and over $250", "superstore",
+     "SELECT CASE WHEN v < 50 THEN 0 WHEN v < 250 THEN 50 ELSE 250 END b, COUNT(*) FROM "
+     "(SELECT order_id, SUM(sales) v FROM superstore.superstore GROUP BY 1) GROUP BY 1"),
+    ("orders above $250 in 2024", "retail_sales",
+     "SELECT COUNT(*) FROM retail_sales.sales WHERE status <> 'Cancelled' AND year = 2024 AND revenue > 250"),
+    ("revenue per customer by segment", "retail_sales",
+     "SELECT segment, SUM(revenue) / COUNT(DISTINCT customer_id) FROM retail_sales.sales WHERE status <> 'Cancelled' GROUP BY 1"),
+    ("average sales by region", "superstore", "SELECT region, AVG(sales) FROM superstore.superstore GROUP BY 1"),
+    ("how did sales evolve from year to year", "superstore",
+     "SELECT year, s, s - LAG(s) OVER (ORDER BY year) FROM (SELECT year, SUM(sales) s FROM superstore.superstore GROUP BY 1)"),
+    ("which region grew fastest from 2016 to 2017", "superstore",
+     "SELECT region, a, b FROM (SELECT region, SUM(sales) FILTER (WHERE year = 2017) a, SUM(sales) FILTER (WHERE year = 2016) b "
+     "FROM superstore.superstore GROUP BY 1) ORDER BY (a - b) / b DESC LIMIT 1"),
+    ("average daily sales in November 2017", "superstore",
+     "SELECT SUM(sales) / 30 FROM superstore.superstore WHERE year = 2017 AND month = 11"),
+]
+
+
+@pytest.mark.parametrize(("question", "dataset", "truth"), NEW_SHAPES)
+def test_new_shapes_give_the_numbers_of_sql_written_by_hand(question: str, dataset: str, truth: str,
+                                                            warehouse: object, catalog_runner: object) -> None:
+    from assistant.corpus import contains_table
+
+    as_of = AS_OF if dataset == "retail_sales" else date(2018, 1, 1)
+    route = Router().parse(question, dataset=dataset, as_of=as_of)
+    assert route.complete, route.reason
+    query = Compiler().compile(route.intent)
+    answer = catalog_runner.query(query.sql, query.params).rows
+    expected = catalog_runner.query(truth, []).rows
+    if "year to year" in question:          # the series keys periods by their first day
+        answer = [(int(str(r[0])[:4]), *r[1:]) for r in answer]
+    assert contains_table(answer, expected, ordered=False) == ""

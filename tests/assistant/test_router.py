@@ -96,3 +96,95 @@ def test_incomplete_route_says_what_it_understood() -> None:
     result = route("revenue per employee in 2023")
     assert result.unknown_words == ("employee",)
     assert result.understood.metrics == ("revenue",)
+
+
+# --- ordinary English (issue 16): the classes that used to clarify -------------------------------------
+SS = "superstore"
+
+
+def ss(question: str):
+    result = Router().parse(question, dataset=SS, as_of=date(2018, 1, 1))
+    assert result.complete, result.reason
+    return result.intent
+
+
+def test_verbs_stand_for_metrics_and_yield_to_a_named_one() -> None:
+    assert ss("how much did we sell in Texas in 2016").metrics == ("sales",)
+    assert ss("what did Technology bring in last year").metrics == ("sales",)
+    assert ss("how much did we earn in 2016").metrics == ("profit",)
+    assert ss("how many units did we sell in 2016").metrics == ("quantity",)
+    assert ss("how many office supplies did we sell in 2016").metrics == ("quantity",)
+
+
+def test_no_metric_means_the_default_one_and_the_answer_says_so() -> None:
+    result = Router().parse("how is the business going", dataset=SS, as_of=date(2018, 1, 1))
+    assert result.intent.metrics == ("sales",) and result.defaulted_metric and result.notes
+
+
+def test_who_asks_about_customers_and_the_most_is_a_top_1() -> None:
+    found = ss("who bought the most")
+    assert (found.operation, found.dimensions, found.top_n) == ("top_n", ("customer",), 1)
+
+
+def test_presentation_orders_sort_the_whole_list() -> None:
+    desc = ss("kindly show me sales by region, largest first")
+    asc = ss("profit by segment, smallest first")
+    assert (desc.operation, desc.order, desc.top_n) == ("breakdown", "desc", None)
+    assert (asc.operation, asc.order) == ("breakdown", "asc")
+    assert ss("states ranked by sales from top to bottom").operation == "breakdown"
+
+
+def test_argmax_over_time_and_fastest_growth() -> None:
+    quarter = ss("our strongest quarter")
+    assert (quarter.operation, quarter.grain, quarter.top_n) == ("top_n", "quarter", 1)
+    fastest = ss("which region grew fastest from 2016 to 2017")
+    assert (fastest.operation, fastest.rank_by, fastest.top_n, fastest.dimensions) == ("top_n", "pct_change", 1, ("region",))
+
+
+def test_change_from_year_to_year_is_the_series_with_its_changes() -> None:
+    series = ss("how did sales evolve from year to year")
+    assert (series.operation, series.grain, series.change) == ("trend", "year", True)
+
+
+def test_two_months_show_both_values_and_the_change() -> None:
+    found = ss("March vs April 2016 sales")
+    assert found.operation == "compare_periods" and found.time.start == date(2016, 4, 1)
+    assert found.compare_time.start == date(2016, 3, 1)
+
+
+def test_conditions_on_groups_and_on_entities() -> None:
+    unprofitable = ss("which states are unprofitable")
+    assert unprofitable.conditions[0].level == "group" and unprofitable.conditions[0].op == "<"
+    lines = ss("how many lines had a negative profit in 2016")
+    assert lines.metrics == ("order_lines",) and lines.conditions[0].level == "line"
+    orders = ss("orders above $250 in 2017")
+    assert orders.metrics == ("orders",) and (orders.conditions[0].metric, orders.conditions[0].value) == ("sales", 250)
+
+
+def test_buckets_named_in_the_question() -> None:
+    found = ss("split order values into under $50, $50-250 and over $250")
+    assert (found.operation, found.dimensions, found.buckets) == ("distribution", ("order_value",), (0, 50, 250))
+
+
+def test_members_together_versus_side_by_side() -> None:
+    assert ss("Furniture plus Technology together in 2017").operation == "total"
+    assert ss("does Texas make more than Florida?").operation == "compare_values"
+    assert ss("Furniture versus Technology profit").operation == "compare_values"
+
+
+def test_derived_measures_in_words() -> None:
+    assert ss("profit relative to sales by category").metrics == ("margin",)
+    assert ss("how long shipping takes on average").metrics == ("days_to_ship",)
+    assert ss("average sales per order").metrics == ("sales_per_order",)
+    assert ss("revenue per customer by segment").metrics == ("sales_per_customer",)
+
+
+def test_average_per_period_divides_by_the_days() -> None:
+    found = ss("average daily sales in November 2017")
+    assert (found.operation, found.average_over) == ("total", "day")
+
+
+def test_typos_are_corrected_and_reported() -> None:
+    result = Router().parse("revnue by catagory in 2016", dataset=SS, as_of=date(2018, 1, 1))
+    assert result.complete and {c.typed: c.read_as for c in result.corrections} == {"revnue": "revenue",
+                                                                                    "catagory": "category"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,20 @@ HEAVY = ("pyspark", "airflow", "torch", "google.cloud", "kafka", "sentence_trans
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "retail_insights.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture
+def warehouse_home_cli(retail_home: Path, built_warehouse: Path) -> Path:
+    """This test's RETAIL_HOME (in the environment) reading the session's warehouse."""
+    retail_home.mkdir(parents=True, exist_ok=True)
+    os.symlink(built_warehouse / "warehouse", retail_home / "warehouse", target_is_directory=True)
+    return retail_home
+
+
+def _cli_json(*args: str) -> dict:
+    done = run_cli(*args)
+    assert done.returncode in (0, 3), done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def imported_modules(code: str) -> set[str]:
@@ -92,3 +107,30 @@ def test_the_ingest_summary_for_people_names_quarantine_reasons_and_phase_times(
         "quarantined by reason: BAD_COST 1, BAD_STATE 1",
         "seconds by phase: stage 0.5, views 0.2",
     ]
+
+
+def test_ask_prints_its_conversation_and_a_follow_up_in_a_new_process_builds_on_it(warehouse_home_cli) -> None:
+    first = _cli_json("ask", "-d", "superstore", "--as-of", "2018-01-01", "sales by region in 2016", "--json")
+    follow = _cli_json("ask", "-d", "superstore", "--as-of", "2018-01-01", "--conversation",
+                       first["conversation_id"], "and for 2017?", "--json")
+    assert follow["status"] == "answered" and follow["conversation_id"] == first["conversation_id"]
+    assert follow["interpretation"]["follow_up"]["changed"] == ["time"] and len(follow["rows"]) == 4
+
+
+def test_chat_keeps_one_conversation_until_end_of_input(warehouse_home_cli) -> None:
+    from assistant.cli_support import chat_loop
+
+    lines = iter(["profit by category in 2016", "what about 2017?", "/new", "and for 2015?"])
+    shown: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    assert chat_loop(dataset="superstore", as_of=date(2018, 1, 1), read=read, write=shown.append) == 0
+    answers = [s for s in shown if s.startswith(("Profit", "I could not"))]
+    assert answers[0].startswith("Profit by category between 2016-01-01")
+    assert answers[1].startswith("Profit by category between 2017-01-01")
+    assert "(new conversation)" in shown and answers[2].startswith("I could not answer")

@@ -131,3 +131,41 @@ def test_the_openapi_schema_describes_every_endpoint(client) -> None:
     assert {"200", "202", "401", "403", "413", "422", "429", "503"} <= set(ask["responses"])
     assert "async" in schema["components"]["schemas"]["AskRequest"]["properties"]
     assert client.get("/docs").status_code == 200
+
+
+def test_a_follow_up_sends_the_conversation_id_back_and_edits_the_last_answer(client) -> None:
+    first = client.post("/v1/ask", json={"question": "sales by region in 2016", "dataset": "superstore"}).json()
+    conversation = first["conversation_id"]
+    assert conversation and first["status"] == "answered"
+    second = client.post("/v1/ask", json={"question": "and for 2017?", "dataset": "superstore",
+                                          "conversation_id": conversation}).json()
+    assert second["status"] == "answered" and second["conversation_id"] == conversation
+    assert second["interpretation"]["follow_up"]["changed"] == ["time"]
+    assert set(second["interpretation"]["follow_up"]["carried_over"]) == {"metrics", "dimensions"}
+    assert "2017-01-01" in second["answer"] and len(second["rows"]) == 4
+
+
+def test_without_a_conversation_id_a_follow_up_has_nothing_to_edit(client) -> None:
+    body = client.post("/v1/ask", json={"question": "and for 2017?", "dataset": "superstore"}).json()
+    assert body["status"] == "clarify" and "no earlier answer to build on" in body["answer"]
+    assert body["conversation_id"]
+
+
+def test_a_conversation_id_is_letters_digits_dashes_only(client) -> None:
+    response = client.post("/v1/ask", json={"question": "sales in 2016", "dataset": "superstore",
+                                            "conversation_id": "../../etc"})
+    assert response.status_code == 422
+
+
+def test_conversations_are_shared_through_redis(make_client: MakeClient, warehouse_home, redis_url: str) -> None:
+    from assistant.factory import build_assistant
+    from retail_insights.settings import Settings
+
+    settings = Settings(home=warehouse_home, redis={"url": redis_url})
+    one = make_client(build_assistant(settings, semantic=False), redis={"url": redis_url})
+    two = make_client(build_assistant(settings, semantic=False), redis={"url": redis_url})
+    first = one.post("/v1/ask", json={"question": "profit in Texas in 2016", "dataset": "superstore"}).json()
+    second = two.post("/v1/ask", json={"question": "how about Ohio?", "dataset": "superstore",
+                                       "conversation_id": first["conversation_id"]}).json()
+    assert second["status"] == "answered" and second["interpretation"]["follow_up"]["changed"] == ["filters"]
+    assert "Ohio" in second["answer"] and "2016-01-01" in second["answer"]

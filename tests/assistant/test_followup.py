@@ -1,0 +1,82 @@
+"""Follow-ups edit the last answered intent: what they name changes, the rest carries over."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.followup import FollowUp, markers, reads_as_follow_up
+from assistant.intent import Filter, Intent
+from assistant.router import Router
+
+AS_OF = date(2018, 1, 1)
+
+
+def intent(question: str) -> Intent:
+    route = Router().parse(question, dataset="superstore", as_of=AS_OF)
+    assert route.complete, route.reason
+    return route.intent
+
+
+def follow(previous: str, question: str) -> Intent:
+    marked = markers(question)
+    route = Router().parse(marked.text, dataset="superstore", as_of=AS_OF)
+    assert reads_as_follow_up(route, marked), route.reason
+    edit = FollowUp().edit(intent(previous), route, marked)
+    assert edit is not None
+    return edit.intent
+
+
+def same(a: Intent, b: Intent) -> bool:
+    return a.canonical_key() == b.canonical_key()
+
+
+@pytest.mark.parametrize(("previous", "question", "means"), [
+    ("sales by region in 2016", "and for 2017?", "sales by region in 2017"),
+    ("sales in Texas in 2016", "what about quantity?", "quantity in Texas in 2016"),
+    ("sales in Texas in 2016", "how about Ohio?", "sales in Ohio in 2016"),
+    ("profit by region in 2016", "just Technology", "profit by region for Technology in 2016"),
+    ("sales in 2016", "split it by segment", "sales by segment in 2016"),
+    ("sales by region in 2016", "split it by segment", "sales by region and segment in 2016"),
+    ("profit in Texas in 2016", "same thing for last year", "profit in Texas in 2017"),
+    ("sales for Furniture in 2016", "now Technology", "sales for Technology in 2016"),
+    ("sales in 2016", "show it by month", "monthly sales in 2016"),
+    ("sales by state in 2016", "top 3 instead", "top 3 states by sales in 2016"),
+    ("sales by region in 2016", "now by segment instead of region", "sales by segment in 2016"),
+    ("profit by category in 2016", "and the least?", "the category with the least profit in 2016"),
+])
+def test_a_follow_up_changes_what_it_names_and_keeps_the_rest(previous: str, question: str, means: str) -> None:
+    assert same(follow(previous, question), intent(means))
+
+
+def test_also_adds_a_member_instead_of_replacing_it() -> None:
+    edited = follow("sales in Texas in 2016", "and Ohio too")
+    assert edited.filters == (Filter("state", ("Texas", "Ohio")),)
+
+
+def test_the_year_before_is_relative_to_the_last_period() -> None:
+    edited = follow("sales in 2016", "and the year before?")
+    assert (edited.time.start, edited.time.end) == (date(2015, 1, 1), date(2015, 12, 31))
+
+
+def test_a_growth_question_keeps_its_shape_when_the_period_moves() -> None:
+    edited = follow("sales growth in 2016", "and in 2017?")
+    assert edited.operation == "growth" and edited.compare_time.start == date(2016, 1, 1)
+
+
+def test_compare_it_with_compares_the_last_period_with_the_one_named() -> None:
+    edited = follow("sales in March 2016", "compare it with February 2016")
+    assert edited.operation == "compare_periods" and edited.compare_time.start == date(2016, 2, 1)
+
+
+def test_a_complete_question_without_markers_is_a_new_question() -> None:
+    marked = markers("profit by region in 2015")
+    route = Router().parse(marked.text, dataset="superstore", as_of=AS_OF)
+    assert not reads_as_follow_up(route, marked)
+
+
+def test_unknown_words_are_never_read_as_an_edit() -> None:
+    marked = markers("what about returns?")
+    route = Router().parse(marked.text, dataset="superstore", as_of=AS_OF)
+    assert not reads_as_follow_up(route, marked)
