@@ -15,7 +15,13 @@ from typing import Literal
 
 Unit = Literal["money", "count", "percent"]
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_UNITS_WORDS = {"one": 1, "a": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10, "twenty": 20, "fifty": 50, "a hundred": 100, "one hundred": 100}
+_SCALE_WORDS = {"hundred": 100, "thousand": 1000}
+# "five hundred", "a thousand", "ten": spelled-out amounts (a scale word is needed after "a"/"one")
+_WORDS = (r"(?:(?:a|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty)\s+(?:hundred|thousand)"
+          r"|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty)")
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|" + _WORDS
 _MONEY_BEFORE = r"(?:\$|usd\s*)"
 _SCALE = r"(?:\s?(?:k|m|thousand|million|grand))"
 _UNIT_AFTER = r"(?:\s?(?:%|percent|dollars?|bucks|usd|units?|items?|pieces?|orders?|lines?|days?))"
@@ -31,6 +37,7 @@ _PATTERN = re.compile(
     rf"|(?P<op>{_GE}|{_LE}|{_GT}|{_LT})(?:\s+|(?<=[<>=])\s*){_VALUE.replace('(?P<', '(?P<o_')}"
     rf"|{_VALUE.replace('(?P<', '(?P<p_')}\s*(?P<post>\+|or\s+more|and\s+(?:up|above|over)|or\s+less|and\s+(?:under|below))"
     rf"|(?P<d_cur>{_MONEY_BEFORE}){_VALUE.replace('(?P<cur>' + _MONEY_BEFORE + ')?', '').replace('(?P<', '(?P<d_')}"
+    rf"|(?P<sign>negative|positive|in\s+the\s+negative|below\s+zero|above\s+zero|less\s+than\s+zero)"
     rf")(?![\w])", re.I)
 
 
@@ -48,7 +55,13 @@ class Amount:
 
 
 def _number(raw: str, scale: str | None) -> float:
-    value = 0.0 if raw.lower() == "zero" else float(raw.replace(",", ""))
+    words = raw.lower().split()
+    if words[0] in _UNITS_WORDS or words[0] in ("a", "zero"):
+        value = 0.0 if words[0] == "zero" else float(_UNITS_WORDS[words[0]])
+        for word in words[1:]:
+            value *= _SCALE_WORDS[word]
+    else:
+        value = float(raw.replace(",", ""))
     factor = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "million": 1e6}
     return value * factor.get((scale or "").strip().lower(), 1.0)
 
@@ -113,6 +126,10 @@ def _amount(m: re.Match[str]) -> Amount | None:
         if post in ("or less", "and under", "and below"):
             return Amount(None, value, high_strict=False, unit=unit)
         return Amount(value, None, low_strict=False, unit=unit)
+    if g.get("sign"):
+        sign = " ".join(g["sign"].lower().split())
+        below = sign in ("negative", "in the negative", "below zero", "less than zero")
+        return Amount(None, 0.0, high_strict=True) if below else Amount(0.0, None, low_strict=True)
     if g.get("d_cur"):
         value, _ = _value(m, "d_")
         return Amount(value, value, low_strict=False, high_strict=False, unit="money")

@@ -40,14 +40,18 @@ class Turn:
     dataset: str
     question: str
     intent: Intent
+    earlier: Intent | None = None     # the answer before it ("put the two side by side")
 
     def to_json(self) -> str:
-        return json.dumps({"dataset": self.dataset, "question": self.question, "intent": self.intent.to_dict()})
+        return json.dumps({"dataset": self.dataset, "question": self.question, "intent": self.intent.to_dict(),
+                           "earlier": self.earlier.to_dict() if self.earlier is not None else None})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Turn:
         data = json.loads(text)
-        return cls(data["dataset"], data["question"], Intent.from_dict(data["intent"]))
+        earlier = data.get("earlier")
+        return cls(data["dataset"], data["question"], Intent.from_dict(data["intent"]),
+                   Intent.from_dict(earlier) if earlier else None)
 
 
 class ConversationStore(Protocol):

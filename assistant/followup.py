@@ -23,10 +23,12 @@ from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.periods import previous_period, shift_months
 from assistant.rebind import derived_shift
 from assistant.router import Route
+from warehouse.spec import load_dataset
 
 _LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right)\b[\s,]*)+", re.I)
 _MARKERS = re.compile(
-    r"\b(?:what|how)\s+about\b|\bsame\s+(?:thing|question|query|numbers?|breakdown|again)\b|\bsame\b(?=\s+(?:for|in|but|with|by))"
+    r"\b(?:what|how)\s+about\b|\b(?:the\s+)?same\b(?:\s+(?:thing|question|query|numbers?|breakdown|list|table|chart|one|"
+    r"again|please|but))*|\bmake\s+(?:it|that|this)\b|\bchange\s+(?:it|that|this)\s+to\b|\bswitch\s+to\b"
     r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
     r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b", re.I)
@@ -35,11 +37,15 @@ _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|furthe
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
 
 
+_FRAGMENT = re.compile(r"^\s*(?:for|in|with|within|only|just|among|excluding|except|without|from)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Markers:
     text: str              # the question without its follow-up markers
     found: bool            # it had at least one: it reads as an edit even if complete on its own
     add: bool              # "also", "too", "split it by": add to the filter or split, don't replace
+    fragment: bool = False  # it opens like a qualifier ("for Marketplace orders only")
 
 
 def markers(question: str) -> Markers:
@@ -50,14 +56,23 @@ def markers(question: str) -> Markers:
                                                               text, re.I) else (text, 0)
     text, count = _MARKERS.subn(" ", text)
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
-    return Markers(" ".join(text.split()) or question, bool(lead) or count + instead > 0, add)
+    return Markers(" ".join(text.split()) or question, bool(lead) or count + instead > 0, add,
+                   bool(_FRAGMENT.match(text)))
 
 
 def reads_as_follow_up(route: Route, marked: Markers) -> bool:
-    """An edit when it says so ("and", "what about", "it") or when it lacks a metric of its own."""
+    """An edit when it says so ("and", "what about", "it"), when it lacks a metric of its own, or when
+    it is a qualifier whose only metric word says whose rows ("for Marketplace orders only")."""
     if route.unknown_words:
         return False
-    return marked.found or not route.complete or route.defaulted_metric
+    return marked.found or not route.complete or route.defaulted_metric or _qualifier(route, marked)
+
+
+def _qualifier(route: Route, marked: Markers) -> bool:
+    if not marked.fragment or route.intent is None:
+        return False
+    counts = {e.count for e in load_dataset(route.intent.dataset).semantic.language.entities.values()}
+    return set(route.intent.metrics) <= counts
 
 
 @dataclass(frozen=True)
@@ -70,11 +85,18 @@ class Edit:
 class FollowUp:
     """Applies a follow-up's named parts to the last intent; one public method."""
 
-    def edit(self, previous: Intent, route: Route, marked: Markers) -> Edit | None:
+    def edit(self, previous: Intent, route: Route, marked: Markers, *, earlier: Intent | None = None) -> Edit | None:
         u = route.understood
+        both = _both(previous, earlier, route, marked)
+        if both is not None:                # "put the two side by side" after "California?" "and Texas?"
+            return Edit(both, ("filters", "compare"), tuple(k for k in ("metrics", "time") if getattr(previous, k)))
         it, changed = previous, []
-        if u.metrics:
-            it, changed = replace(it, metrics=u.metrics), changed + ["metrics"]
+        named = route.intent if route.intent is not None and not route.defaulted_metric \
+            and not _qualifier(route, marked) else None
+        metrics = named.metrics if named is not None else (() if _qualifier(route, marked) else u.metrics)
+        dimensions = named.dimensions if named is not None else u.dimensions
+        if metrics:
+            it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:
             it, changed = replace(it, filters=_filters(it.filters, u.filters, add=marked.add)), changed + ["filters"]
         if u.conditions:
@@ -83,8 +105,8 @@ class FollowUp:
         if times:
             it = _period(it, previous, route)
             changed.append("time")
-        if u.dimensions:
-            it = _split(it, u.dimensions, add=marked.add)
+        if dimensions:
+            it = _split(it, dimensions, add=marked.add)
             changed.append("dimensions")
         if u.grain is not None:
             it = replace(it, operation="trend", grain=u.grain, dimensions=it.dimensions[:1], top_n=None,
@@ -99,6 +121,24 @@ class FollowUp:
                                             ("filters", previous.filters), ("dimensions", previous.dimensions))
                    if value and name not in changed]
         return Edit(it, tuple(changed), tuple(carried))
+
+
+def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
+    """The last two answers side by side, when they differ only in one member of one dimension."""
+    if earlier is None or not re.search(r"\b(?:the\s+two|both(?:\s+of\s+them)?|them\s+both|those\s+two)\b",
+                                        route.question + " " + marked.text, re.I):
+        return None
+    if not {"compare", "side_by_side", "more"} & set(route.understood.cues) or route.understood.filters:
+        return None
+    mine = {f.dimension: f for f in previous.filters}
+    theirs = {f.dimension: f for f in earlier.filters}
+    differ = [d for d in mine if d in theirs and mine[d] != theirs[d]]
+    if len(differ) != 1 or replace(earlier, filters=previous.filters) != previous:
+        return None
+    dim = differ[0]
+    values = tuple(dict.fromkeys((*theirs[dim].values, *mine[dim].values)))
+    kept = tuple(f for f in previous.filters if f.dimension != dim)
+    return replace(previous, filters=(*kept, Filter(dim, values)), operation="compare_values", dimensions=(dim,))
 
 
 def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool) -> tuple[Filter, ...]:

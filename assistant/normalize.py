@@ -33,6 +33,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bmth\b", re.I), "month"),
     (re.compile(r"\bqtrly\b", re.I), "quarterly"),
     (re.compile(r"\bper\s+cent\b", re.I), "percent"),
+    (re.compile(r"\b(?:all\s+)?the\s+(?:twelve|12)\s+months\s+(?=of\b|in\b)", re.I), "each month "),
+    (re.compile(r"\b(?:all\s+)?the\s+(?:four|4)\s+quarters\s+(?=of\b|in\b)", re.I), "each quarter "),
     # "order" is also a dataset word: say the presentation order without it
     (re.compile(r"\b(?:in\s+)?(?:increasing|ascending|rising)\s+order\b", re.I), "smallest first"),
     (re.compile(r"\b(?:in\s+)?(?:decreasing|descending|falling|declining)\s+order\b", re.I), "largest first"),

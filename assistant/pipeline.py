@@ -146,8 +146,7 @@ class Assistant:
         vocabulary = self.vocabulary_for(dataset, version)
         previous = self.conversations.get(conversation) if conversation_id else None
         reading = self._read(text, dataset, as_of, vocabulary,
-                             previous.intent if previous is not None and previous.dataset == dataset else None,
-                             previous.question if previous is not None else "")
+                             previous if previous is not None and previous.dataset == dataset else None)
         if reading.intent is None and self.llm is not None and "follow_up" not in reading.extras:
             reply = self.llm.answer(text, dataset=dataset, as_of=as_of, route=reading.route)
             return self._finish(reply.to_answer(**base, data_version=version), started, answer_id=reply.answer_id)
@@ -165,18 +164,18 @@ class Assistant:
                 if reading.tier == "metadata" and self.semantic is not None and "follow_up" not in reading.extras:
                     self._remember(reading.route, intent, dataset)
         if result.status == "answered":
-            self.conversations.put(conversation, Turn(dataset, question, intent))
+            earlier = previous.intent if previous is not None and previous.dataset == dataset else None
+            self.conversations.put(conversation, Turn(dataset, question, intent, earlier))
         return self._finish(_with_reading(result, reading), started)
 
     # --- stages -------------------------------------------------------------------------------------
-    def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Intent | None,
-              previous_question: str) -> _Reading:
+    def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:
         if previous is not None:
             marked = markers(text)
             route = self.router.parse(marked.text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
             if reads_as_follow_up(route, marked):
-                edit = self.follow_up.edit(previous, route, marked)
-                extras = {"follow_up": {"of": previous_question,
+                edit = self.follow_up.edit(previous.intent, route, marked, earlier=previous.earlier)
+                extras = {"follow_up": {"of": previous.question,
                                         "changed": list(edit.changed) if edit else [],
                                         "carried_over": list(edit.carried) if edit else []}}
                 if edit is None:

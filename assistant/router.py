@@ -123,9 +123,9 @@ _TOP_GRAIN = re.compile(r"\b(?:which|what|best|worst|top|peak|strongest|weakest|
                         r"\s+(?:single\s+)?(?:<metric>\s+)?(?P<g>hour|day|week|month|quarter|year|weekday|"
                         r"day\s+of\s+the\s+week)s?\b", re.I)
 _GRAIN_WITH_MOST = re.compile(r"\b(?:the|a|which|what)\s+(?:single\s+)?(?P<g>hour|day|week|month|quarter|year|weekday)"
-                              r"\s+(?:with|that\s+had|that\s+has|having|where\s+we\s+had|when\s+we\s+had|in\s+which)"
-                              r"\s+(?:the\s+)?(?:most|highest|greatest|biggest|largest|best|lowest|least|fewest|worst|"
-                              r"smallest)\b", re.I)
+                              r"\s+(?:with|that|where|when|in\s+which|having)\b(?:\s+\S+){0,4}?\s+(?:the\s+)?(?:most|highest|"
+                              r"greatest|biggest|largest|best|lowest|least|fewest|worst|smallest)\b"
+                              r"|\b(?:of|among|out\s+of)\s+(?:all\s+)?(?:the\s+)?(?P<g2>hour|day|week|month|quarter|year)s\b", re.I)
 _LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)\s+)*?)\s*(?P<who>who|whoever|whom)\b", re.I)
 
 
@@ -191,8 +191,9 @@ class _Parse:
     # --- the verdict ----------------------------------------------------------------------------------
     def understood(self) -> Understood:
         metrics = tuple(dict.fromkeys(str(self.slots[i].value) for i in self.metric_slots if self.slots[i].text))
+        counted = [_COUNT_WORDS[w.lower()] for k, w in self.words.cues if k == "count_word" and w.lower() in _COUNT_WORDS]
         return Understood(metrics, tuple(self.dims), tuple(self.filters), tuple(m.window for m in self.ex.times),
-                          self.grain, tuple(self.numbers), self.found.get("order"),
+                          self.grain, tuple(self.numbers) or tuple(counted[:1]), self.found.get("order"),
                           tuple(dict.fromkeys(k for k, _ in self.words.cues)),
                           self.read.conditions if self.read is not None else ())
 
@@ -313,7 +314,9 @@ class _Parse:
     def check_rate_reading(self, time: TimeWindow | None) -> None:
         """"orders per day last quarter" is a daily rate as often as a 91-point series: ask."""
         slot = self.grain_slot
-        if slot is None or not re.match(r"(?:a|per)\b", slot.text, re.I):
+        if slot is None or not re.match(r"(?:a|per)\b", slot.text, re.I) or self.grain == "day_of_week":
+            return
+        if time is None and self.grain not in ("day", "hour"):
             return
         limit = 31 if self.grain in ("day", "hour") else 100
         if time is not None and time.days / _GRAIN_DAYS.get(str(self.grain), 1) <= limit:
@@ -327,6 +330,7 @@ class _Parse:
     def metrics(self, read: Read) -> tuple[str, ...]:
         """The metrics to report, after conditions took their measures and subjects."""
         kept = [i for i in self.metric_slots if i not in read.used and i not in read.subjects]
+        self.check_metric_of_metric(kept)
         describing = [i for i in kept if self.describes(i)]
         if describing and len(describing) < len(kept):
             kept = [i for i in kept if i not in describing]     # "sales from Texas customers who ..."
@@ -338,6 +342,10 @@ class _Parse:
         if not names and read.conditions:
             names = [read.conditions[0].metric]
         counted = {e.count: n for n, e in self.lang.entities.items()}
+        money_words = re.search(r"\b(?:how\s+much|worth|come\s+to|comes\s+to|value|amount|size|spend|spent)\b",
+                                self.text, re.I)
+        if divisor is not None and not names and not said and money_words:
+            names = [self.lang.default_metric]      # "what was an order worth on average"
         if self.cue("average") and divisor is None and names and all(n in counted for n in names) \
                 and re.search(r"\b(?:how\s+much|worth|come\s+to|comes\s+to|value|amount|size|spend|spent)\b",
                               self.text, re.I):
@@ -355,6 +363,16 @@ class _Parse:
                           f"{', '.join(self.model.label(n) for n in names) or 'nothing'}; name one, e.g. "
                           f"'{self.model.label(self.lang.default_metric)} per {divisor}'.")
         return tuple(ratio_name(n, divisor) for n in names)
+
+    def check_metric_of_metric(self, kept: list[int]) -> None:
+        """"revenue of cancelled orders": a metric said of other rows; clear only when those rows are
+        an entity's ("revenue from orders"), else ask."""
+        for a, b in zip(kept, kept[1:]):
+            gap = self.text[self.slots[a].end: self.slots[b].start]
+            if re.fullmatch(r"\s*(?:of|from|on|for|in|among|across)\s+(?:the\s+|our\s+|all\s+)?", gap, re.I) \
+                    and entity_of(self.slots[b], self.model, self.vocab) is None:
+                raise Problem(f"{self.slots[a].text!r} of {self.slots[b].text!r} mixes two metrics; ask for one "
+                              f"of them, filtered as you need.")
 
     def describes(self, i: int) -> bool:
         """An entity's count word that only says whose rows these are: "Consumer customers",
@@ -430,7 +448,11 @@ class _Parse:
         out: list[tuple[TimeMatch, TimeWindow]] = []
         for m in self.ex.times:
             window = m.window
-            if m.anchor == "prior":
+            if m.anchor == "next":
+                if not out:
+                    raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
+                window = _next_period(out[-1][1], period=m.period)
+            elif m.anchor == "prior":
                 if self.grain is not None and m.period in (self.grain, None) and len(self.ex.times) == 1:
                     self.found["period_over_period"] = self.grain   # "by quarter, vs the previous quarter"
                     continue
@@ -445,6 +467,10 @@ class _Parse:
                 window = shift_months(out[-1][1], 12 * years)
             out.append((m, window))
         out = _with_years(out)
+        for _, window in out:
+            if window.start > self.as_of:
+                raise _Incomplete(("time",), f"{window.label or window.start.isoformat()} has not happened yet "
+                                  f"(as of {self.as_of.isoformat()}); there are no numbers for it.")
         if len(out) == 2 and out[0][1] == out[1][1]:
             raise _Incomplete(("time",), f"Both periods are {out[0][1].label}; name two different ones.")
         if len(out) > 2:
@@ -457,7 +483,7 @@ class _Parse:
             dims = self.group_dims(1)
             if not dims:
                 raise _Incomplete(("dimension",), "Fastest growth among what? e.g. 'which region grew fastest'.")
-            n = self.numbers[0] if self.numbers else (5 if self.dim_slots[0].text.lower().endswith("s") else 1)
+            n = self.numbers[0] if self.numbers else self.default_n()
             order = "asc" if "slowest" in self.found else "desc"
             return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
                           top_n=n, order=order, rank_by="pct_change", **base)
@@ -513,13 +539,16 @@ class _Parse:
         if not (top or bottom or self.numbers):
             return None
         if not self.numbers:
-            counted = re.search(r"\b(?:the|our|my|which|what|list)\s+(\d{1,3}|" + "|".join(_COUNT_WORDS)
-                                + r")\s+(?:<metric>\s+)?<dimension", self.masked, re.I)
+            counted = re.search(r"(?<!of\s)(?<!among\s)\b(?:the|our|my|which|what|list)\s+(\d{1,3}|"
+                                + "|".join(_COUNT_WORDS) + r")\s+(?:<metric>\s+)?<dimension", self.masked, re.I)
+            if re.search(r"\bwhich\s+one\b|\bwho\b", self.text, re.I):
+                counted = None         # "of the three segments, which one grew quickest": one
             words = [w.lower() for k, w in self.words.cues if k == "count_word"]
             if counted is not None:    # "the ten products that brought in the most"
                 word = counted.group(1).lower()
                 self.numbers = [int(word) if word.isdigit() else _COUNT_WORDS[word]]
-            elif words and words[0] in _COUNT_WORDS:
+            elif words and words[0] in _COUNT_WORDS and not re.search(r"\b(?:of|among)\s+(?:the\s+|all\s+)?"
+                                                                      + words[0] + r"\b", self.text, re.I):
                 self.numbers = [_COUNT_WORDS[words[0]]]
             elif self.cue("sort") or "order" in self.found:
                 return None            # "sorted from most to ...": the whole list, sorted
@@ -532,16 +561,19 @@ class _Parse:
                 if self.numbers:
                     raise _Incomplete(("dimension",), "Top N of what? e.g. 'top 5 states by revenue'.")
                 return None
-            word = " ".join(g.group("g").lower().split())
+            word = " ".join((g.group("g") or g.group("g2")).lower().split())
             grain = {"weekday": "day_of_week", "day of the week": "day_of_week"}.get(word, word)
-        if self.numbers:
-            n = self.numbers[0]
-        else:
-            plural = self.dim_slots[0].text.lower().endswith("s") if self.dim_slots else False
-            n = 5 if plural else 1
+        n = self.numbers[0] if self.numbers else self.default_n()
         if n < 1:
             raise _Incomplete(("number",), "Top N needs N of at least 1.")
         return n, order, grain
+
+    def default_n(self) -> int:
+        """Top/bottom without a number: 5 for a plural ("top states"), 1 for a singular ("best state",
+        "of the three segments, which one")."""
+        plural = self.dim_slots[0].text.lower().endswith("s") if self.dim_slots else False
+        singular_ask = re.search(r"\b(?:which|what)\s+one\b|^\s*who\b", self.text, re.I)
+        return 5 if plural and not singular_ask else 1
 
     def bucket_name(self, metrics: tuple[str, ...]) -> str | None:
         """The bucketed measure the question names ("order values", "discounts", "quantity")."""
@@ -594,7 +626,7 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics"):
+                 "both_metrics", "one_entity"):
         for pattern in phrases[name]:
             for m in list(pattern.finditer(residual)):
                 if not m.group(0).strip():
@@ -609,13 +641,21 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     return found, residual
 
 
+def _next_period(window: TimeWindow, *, period: str | None) -> TimeWindow:
+    """The period right after ``window``, of the kind named ("the quarter after")."""
+    months = {"year": 12, "half": 6, "quarter": 3, "month": 1}.get(period or "")
+    if months is not None:
+        return shift_months(window, -months)
+    return shift_days(window, -7 if period == "week" else -window.days)
+
+
 def _with_years(windows: list[tuple[TimeMatch, TimeWindow]]) -> list[tuple[TimeMatch, TimeWindow]]:
     """Periods named without a year take the year the question gives: "from Q1 to Q2 2016" is Q1 2016
     to Q2 2016, and "Q1 vs Q2 in 2015" puts both in 2015 (the year then only qualifies them)."""
     yearless = [i for i, (m, _) in enumerate(windows) if m.yearless is not None]
     if not yearless:
         return windows
-    dated = [i for i in range(len(windows)) if i not in yearless]
+    dated = [i for i in range(len(windows)) if i not in yearless and windows[i][0].anchor == "as_of"]
     years = {w.start.year for i, (_, w) in enumerate(windows) if i in dated and w.start.year == w.end.year}
     if len(years) != 1:
         return windows
@@ -635,7 +675,10 @@ def _in_year(window: TimeWindow, yearless: tuple[str, int], year: int) -> TimeWi
     from assistant.periods import label_for, month_bounds, quarter_bounds, half_bounds
 
     kind, number = yearless
-    bounds = {"month": month_bounds, "quarter": quarter_bounds, "half": half_bounds}[kind](year, number)
+    if kind == "months":                 # "Jan-Mar": first month * 100 + last month
+        bounds = (month_bounds(year, number // 100)[0], month_bounds(year, number % 100)[1])
+    else:
+        bounds = {"month": month_bounds, "quarter": quarter_bounds, "half": half_bounds}[kind](year, number)
     return TimeWindow(bounds[0], bounds[1], label_for(*bounds), window.column)
 
 

@@ -82,7 +82,7 @@ GRAIN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("year", r"yearly|annually|annual|(?:by|per|each|every)\s+(?:the\s+)?year|year\s+by\s+year"),
 )
 _GRAIN_RES = tuple((grain, re.compile(r"(?<![\w-])(?:" + p + r")(?![\w-])", re.I)) for grain, p in GRAIN_PATTERNS)
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20}
 _RANKED = r"(?:top|bottom|best|worst|highest|lowest|largest|smallest|biggest|leading|first)(?:-\w+)?"
 _NUMBER_RE = re.compile(r"(?<![\w-])(?:(?:" + _RANKED + r")\s+(?P<a>\d{1,3}|" + "|".join(_NUMBER_WORDS)
@@ -304,7 +304,7 @@ def _emphasis(question: str, slots: list[Slot]) -> list[Slot]:
     slot's restriction, so it joins the slot."""
     out: list[Slot] = []
     for i, s in enumerate(slots):
-        if s.kind in ("filter_value", "time", "number"):
+        if s.kind in ("filter_value", "time", "number", "metric"):
             floor = out[-1].end if out else 0
             before = _ONLY_BEFORE.search(question[floor: s.start])
             ceiling = slots[i + 1].start if i + 1 < len(slots) else len(question)

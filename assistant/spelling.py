@@ -118,7 +118,7 @@ class Speller:
         if best == 2:                       # two edits: only towards the dataset's own words
             found = [f for f in found if f in self.dataset_words]
         if len(lower) == 3:                 # "teh" -> "the"; "sel" -> "sell" only towards the dataset's words
-            found = [f for f in found if sorted(f) == sorted(lower) or f in self.dataset_words]
+            found = [f for f in found if sorted(f) == sorted(lower) or f in self.dataset_words or f in _TIME_WORDS]
         preferred = [f for f in found if f in self.dataset_words or f in _TIME_WORDS]
         if preferred:                       # "montly" is "monthly", not the lexicon's "mostly"
             found = preferred

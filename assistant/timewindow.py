@@ -31,7 +31,7 @@ from assistant.periods import (add_months, half_bounds, iso_week_bounds, label_f
                                quarter_bounds, quarter_of, year_bounds)
 
 Period = Literal["year", "half", "quarter", "month", "week", "day"]
-Anchor = Literal["as_of", "prior", "last_year", "same_in"]
+Anchor = Literal["as_of", "prior", "next", "last_year", "same_in"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ class TimeMatch:
     period: Period | None = None      # the calendar period the phrase named, used to shift for growth
     anchor: Anchor = "as_of"
     month_only: int | None = None     # "March" without a year: may take the year of a range's end
-    yearless: tuple[str, int] | None = None   # ("quarter", 2) for "Q2" alone: another window's year may apply
+    yearless: tuple[str, int] | None = None   # ("quarter", 2) for "Q2" alone, ("months", 103) for "Jan-Mar":
+                                              # another window's year may apply
 
 
 _MONTHS = {name: i + 1 for i, names in enumerate((
@@ -170,6 +171,46 @@ def _written_date(m: re.Match[str], as_of: date):
     return day, day, "day"
 
 
+@_rule(_MONTH + r"(?:\s*(?:-|–|through|thru)\s*|\s+)" + _MONTH.replace("mon", "mon2") + r"(?:,?\s+(?:of\s+)?" + _YEAR + r")?")
+def _month_range(m: re.Match[str], as_of: date):
+    """"Jan-Mar 2017", "april through june": one window (the latest that has ended, without a year)."""
+    first, last = _MONTHS[m.group("mon").lower()], _MONTHS[m.group("mon2").lower()]
+    if last < first:
+        return None
+    if m.group("year"):
+        year = int(m.group("year"))
+    else:
+        year = as_of.year if month_end(as_of.year, last) <= as_of else as_of.year - 1
+    return date(year, first, 1), month_end(year, last), None
+
+
+@_rule(r"(?:the\s+)?(?P<which>last|final|closing|first|opening)\s+(?P<unit>month|quarter|week|half)\s+(?:of|in)\s+(?:the\s+year\s+)?"
+       + _YEAR)
+def _edge_of_year(m: re.Match[str], as_of: date):
+    """"the last month of 2015" is December 2015; "the first quarter of 2016" is Q1 2016."""
+    year, unit = int(m.group("year")), m.group("unit").lower()
+    last = m.group("which").lower() in ("last", "final", "closing")
+    if unit == "month":
+        return (*month_bounds(year, 12 if last else 1), "month")
+    if unit == "quarter":
+        return (*quarter_bounds(year, 4 if last else 1), "quarter")
+    if unit == "half":
+        return (*half_bounds(year, 2 if last else 1), "half")
+    start = date.fromisocalendar(year, date(year, 12, 28).isocalendar().week if last else 1, 1)
+    return start, start + timedelta(days=6), "week"
+
+
+@_rule(r"(?:the\s+)?(?P<which>first|last|final)\s+" + _N + r"\s+months\s+(?:of|in)\s+" + _YEAR)
+def _months_of_year(m: re.Match[str], as_of: date):
+    """"the first six months of 2023": January to June 2023."""
+    n, year = _n(m), int(m.group("year"))
+    if not 1 <= n <= 12:
+        return None
+    if m.group("which").lower() == "first":
+        return date(year, 1, 1), month_end(year, n), None
+    return date(year, 13 - n, 1), date(year, 12, 31), None
+
+
 @_rule(r"(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])(?!-\d)")
 def _iso_month(m: re.Match[str], as_of: date):
     return (*month_bounds(int(m.group("y")), int(m.group("m"))), "month")
@@ -250,10 +291,19 @@ _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
        + r"|" + _MONTH.replace("mon", "mon3") + r"(?=\s+(?:vs\.?|versus|to|and|through|thru|-|or|compared\s+(?:to|with))\s+(?:"
        + _MONTH_NAMES + r")\b)"
        r"|(?-i:(?P<cap>January|February|March|April|May|June|July"
-       r"|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec))\.?")
+       r"|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec))\.?"
+       # Only "may" and "march" are everyday words; the other month names are months in any case.
+       r"|(?P<plain>january|february|april|june|july|august|september|october|november|december|sept)")
 def _month_alone(m: re.Match[str], as_of: date):
-    month = _MONTHS[(m.group("mon") or m.group("mon3") or m.group("cap")).lower()]
+    month = _MONTHS[(m.group("mon") or m.group("mon3") or m.group("cap") or m.group("plain")).lower()]
     return (*_latest_ended(as_of, lambda y: month_bounds(y, month)), "month")
+
+
+@_rule(r"(?:the\s+)?(?:next|following|subsequent)\s+(?P<unit>week|month|quarter|year|half)"
+       r"|(?:the\s+)?(?P<unit2>week|month|quarter|year|half)\s+(?:after|following)(?:\s+(?:it|that|this))?", anchor="next")
+def _next(m: re.Match[str], as_of: date):
+    # Only after another window: the router moves it to the period after that one.
+    return as_of, as_of, (m.group("unit") or m.group("unit2")).lower()
 
 
 @_rule(r"(?:the\s+)?(?:previous|prior|preceding)\s+(?P<unit>week|month|quarter|year|period|half)"
@@ -295,12 +345,14 @@ def find_windows(question: str, *, as_of: date, ranges: bool = True) -> tuple[Ti
             start, end, period = got
             month_only = None
             if resolve is _month_alone:
-                month_only = _MONTHS[(m.group("mon") or m.group("mon3") or m.group("cap")).lower()]
+                month_only = _MONTHS[(m.group("mon") or m.group("mon3") or m.group("cap") or m.group("plain")).lower()]
             yearless = None
             if month_only is not None:
                 yearless = ("month", month_only)
             elif resolve in (_quarter_alone, _half_alone) and period is not None:
                 yearless = (period, quarter_of(start) if period == "quarter" else (1 if start.month == 1 else 2))
+            elif resolve is _month_range and not m.group("year"):
+                yearless = ("months", start.month * 100 + end.month)
             candidates.append(TimeMatch(m.start(), m.end(), m.group(0),
                                         TimeWindow(start, end, _label(m.group(0), start, end), column),
                                         period, anchor, month_only, yearless))

@@ -87,8 +87,8 @@ def _has_time(intent: Intent) -> bool:
 
 
 _EXPLAINED: dict[str, Callable[[Intent], bool]] = {
-    "rank_desc": lambda i: _ranks(i) or _compares(i),
-    "rank_asc": lambda i: _ranks(i) or _compares(i),
+    "rank_desc": _ranks,
+    "rank_asc": _ranks,
     "compare": _compares,
     "more": _compares,
     "share": _shares,
