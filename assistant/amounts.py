@@ -26,18 +26,20 @@ _MONEY_BEFORE = r"(?:\$|usd\s*)"
 _SCALE = r"(?:\s?(?:k|m|thousand|million|grand))"
 _UNIT_AFTER = r"(?:\s?(?:%|percent|dollars?|bucks|usd|units?|items?|pieces?|orders?|lines?|days?))"
 _VALUE = rf"(?P<cur>{_MONEY_BEFORE})?(?P<num>{_NUM}|zero){_SCALE.replace('(?:', '(?P<scale>', 1)}?(?P<unit>{_UNIT_AFTER})?"
-_GT = r"(?:above|over|more\s+than|greater\s+than|higher\s+than|bigger\s+than|larger\s+than|exceed(?:ing|ed|s)?|in\s+excess\s+of|>)"
+_GT = (r"(?:above|over|(?:more|greater|higher|bigger|larger)\s+(?:[a-z]+\s+)?than|exceed(?:ing|ed|s)?|in\s+excess\s+of"
+       r"|>)")
 _GE = r"(?:at\s+least|minimum\s+of|no\s+less\s+than|>=)"
-_LT = r"(?:below|under|less\s+than|fewer\s+than|lower\s+than|smaller\s+than|beneath|<)"
+_LT = r"(?:below|under|(?:less|fewer|lower|smaller)\s+(?:[a-z]+\s+)?than|beneath|<)"
 _LE = r"(?:at\s+most|up\s+to|no\s+more\s+than|maximum\s+of|<=)"
 _PATTERN = re.compile(
-    rf"(?<![\w$.,<>=])(?:"
+    rf"(?<![\w$.,<>=\[])(?:"
     rf"(?P<between>between|from)\s+{_VALUE.replace('(?P<', '(?P<a_')}\s+(?:and|to|-)\s+{_VALUE.replace('(?P<', '(?P<b_')}"
-    rf"|{_VALUE.replace('(?P<', '(?P<r1_')}\s*(?:-|to|–)\s*{_VALUE.replace('(?P<', '(?P<r2_')}"
+    rf"|{_VALUE.replace('(?P<', '(?P<r1_')}\s*(?:-|to|–|up\s+to|until|till|through|thru)\s*{_VALUE.replace('(?P<', '(?P<r2_')}"
     rf"|(?P<op>{_GE}|{_LE}|{_GT}|{_LT})(?:\s+|(?<=[<>=])\s*){_VALUE.replace('(?P<', '(?P<o_')}"
     rf"|{_VALUE.replace('(?P<', '(?P<p_')}\s*(?P<post>\+|or\s+more|and\s+(?:up|above|over)|or\s+less|and\s+(?:under|below))"
     rf"|(?P<d_cur>{_MONEY_BEFORE}){_VALUE.replace('(?P<cur>' + _MONEY_BEFORE + ')?', '').replace('(?P<', '(?P<d_')}"
     rf"|(?P<sign>negative|positive|in\s+the\s+negative|below\s+zero|above\s+zero|less\s+than\s+zero)"
+    rf"|\[\s*(?P<iv_lo>\d+(?:\.\d+)?)\s*,\s*(?P<iv_hi>\d+(?:\.\d+)?|inf|infinity)\s*\)"
     rf")(?![\w])", re.I)
 
 
@@ -126,6 +128,10 @@ def _amount(m: re.Match[str]) -> Amount | None:
         if post in ("or less", "and under", "and below"):
             return Amount(None, value, high_strict=False, unit=unit)
         return Amount(value, None, low_strict=False, unit=unit)
+    if g.get("iv_lo"):                      # "[100,1000)": a half-open interval
+        low = _number(g["iv_lo"], None)
+        high = None if g["iv_hi"].lower().startswith("inf") else _number(g["iv_hi"], None)
+        return Amount(low, high)
     if g.get("sign"):
         sign = " ".join(g["sign"].lower().split())
         below = sign in ("negative", "in the negative", "below zero", "less than zero")

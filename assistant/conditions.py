@@ -92,6 +92,11 @@ class ConditionReader:
         if j >= 0 and self.linked(i, j) and self.slots[j].kind == "metric" and amount.unit != "count" \
                 and entity_of(self.slots[j], self.model, self.vocab) is None:
             return str(self.slots[j].value), j
+        k = i + 1                           # "exceeded $1,000 in revenue", "over 100 units of ..."
+        if k < len(self.slots) and self.slots[k].kind == "metric" \
+                and re.fullmatch(r"\s*(?:in|of|worth\s+of)\s+", self.question[self.slots[i].end: self.slots[k].start]) \
+                and entity_of(self.slots[k], self.model, self.vocab) is None:
+            return str(self.slots[k].value), k
         if amount.unit == "count":
             word = self.slots[i].text.split()[-1].lower()
             metric = self.vocab.metric_phrases.get(word)

@@ -101,6 +101,9 @@ def _entry(raw: dict[str, Any], path: Path, group_key: str) -> Entry:
     if missing or ("sql" not in raw and not raw.get("clarify")):
         raise ConfigError(f"{path}: entry {raw.get('question', raw)!r} lacks {missing or ['sql or clarify: true']}.",
                           hint="Fix: give question, dataset, the group key and sql (or clarify: true).")
+    if raw.get("ordered") and "order by" not in str(raw.get("sql", "")).lower():
+        raise ConfigError(f"{path}: entry {raw['question']!r} is ordered but its SQL has no ORDER BY.",
+                          hint="Fix: add the ORDER BY the question asks for, or drop 'ordered'.")
     as_of = raw.get("as_of")
     return Entry(question=str(raw["question"]), dataset=str(raw["dataset"]), group=str(raw[group_key]),
                  sql=raw.get("sql"), ordered=bool(raw.get("ordered", False)),

@@ -31,7 +31,8 @@ _MARKERS = re.compile(
     r"again|please|but))*|\bmake\s+(?:it|that|this)\b|\bchange\s+(?:it|that|this)\s+to\b|\bswitch\s+to\b"
     r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
-    r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b", re.I)
+    r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
+    r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b", re.I)
 _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\s+(?:the\s+|by\s+)?[^,;?.!]*$", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
@@ -54,6 +55,8 @@ def markers(question: str) -> Markers:
     text = question[lead.end():] if lead else question
     text, instead = _INSTEAD_OF.subn(" ", text) if re.search(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of)\b",
                                                               text, re.I) else (text, 0)
+    if not instead:                         # "by ship mode, not segment"
+        text, instead = re.subn(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", " ", text, flags=re.I)
     text, count = _MARKERS.subn(" ", text)
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
     return Markers(" ".join(text.split()) or question, bool(lead) or count + instead > 0, add,

@@ -15,8 +15,28 @@ _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s?!.;:,]+$")
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bv(?:ersu)?s\.?(?=\s)", re.I), "vs"),
+    # SQL-ish questions ("where region != 'west'", "count(*)")
+    (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
+    (re.compile(r"(?<![\w'])'([^']+)'(?![\w'])"), r"\1"),     # quoted values: 'home' -> home
+    (re.compile(r'"([^"]+)"'), r"\1"),
+    (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of rows"),
+    (re.compile(r"\b([A-Za-z_]+)\s*\(\s*([A-Za-z_ ]+?)\s*\)", re.I), r"\1 \2"),   # "sum(sales)", "isodow(date)"
+    (re.compile(r"\bnot\s+in\s*\(", re.I), "not in ("),
+    (re.compile(r"\bgroup\s+by\b", re.I), "by"),
+    (re.compile(r"(?<=\w)_(?=\w)"), " "),                  # "sub_category", "ship_mode"
     (re.compile(r"\s*&\s*"), " and "),
+    (re.compile(r"([A-Za-z])\1{2,}", re.I), r"\1"),         # "youuu", "sooo": no English word triples a letter
     (re.compile(r"\bwhat's\b", re.I), "what is"),
+    (re.compile(r"\bwhats\b", re.I), "what is"),
+    (re.compile(r"\bthats\b", re.I), "that is"),
+    (re.compile(r"\bhows\b", re.I), "how is"),
+    (re.compile(r"\bim\b", re.I), "i am"),
+    (re.compile(r"\b(did|does|do|is|are|was|were|could|would|should|have|has|had|ca|wo)nt\b", re.I), r"\1 not"),
+    (re.compile(r"\bmost\s+big\b", re.I), "biggest"),
+    (re.compile(r"\bmost\s+small\b", re.I), "smallest"),
+    (re.compile(r"\b(last|this|past|per|a|each|every)\s+mo\b", re.I), r"\1 month"),
+    # "order year", "order_date": the order date is the default date; the word is not a count of orders
+    (re.compile(r"\border[\s_]+(?=(?:date|year|month|quarter|week|day)s?\b)", re.I), ""),
     (re.compile(r"\bhow's\b", re.I), "how is"),
     (re.compile(r"(?<=\w)'s\b"), ""),        # "Q1's revenue", "California's sales"
     (re.compile(r"\bnon-(?=[A-Za-z])", re.I), "non "),    # "non-Furniture" -> "non Furniture"

@@ -120,11 +120,11 @@ _SHIFTS = (("yoy|year[- ]over[- ]year|vs\\s+last\\s+year|annual\\s+growth", 12),
 _WOW = re.compile(r"\b(?:wow|week[- ]over[- ]week)\b", re.I)
 _TOP_GRAIN = re.compile(r"\b(?:which|what|best|worst|top|peak|strongest|weakest|busiest|slowest|quietest|biggest|"
                         r"highest|lowest|record|greatest|largest|smallest|most\s+<metric>|least\s+<metric>)"
-                        r"\s+(?:single\s+)?(?:<metric>\s+)?(?P<g>hour|day|week|month|quarter|year|weekday|"
+                        r"\s+(?:single\s+|calendar\s+|fiscal\s+)?(?:<metric>\s+)?(?P<g>hour|day|week|month|quarter|year|weekday|"
                         r"day\s+of\s+the\s+week)s?\b", re.I)
-_GRAIN_WITH_MOST = re.compile(r"\b(?:the|a|which|what)\s+(?:single\s+)?(?P<g>hour|day|week|month|quarter|year|weekday)"
+_GRAIN_WITH_MOST = re.compile(r"(?:^|\b(?:the|a|which|what)\s+)(?:single\s+)?(?P<g>hour|day|week|month|quarter|year|weekday)"
                               r"\s+(?:with|that|where|when|in\s+which|having)\b(?:\s+\S+){0,4}?\s+(?:the\s+)?(?:most|highest|"
-                              r"greatest|biggest|largest|best|lowest|least|fewest|worst|smallest)\b"
+                              r"greatest|biggest|largest|best|lowest|least|fewest|worst|smallest|max|min|maximum|minimum)\b"
                               r"|\b(?:of|among|out\s+of)\s+(?:all\s+)?(?:the\s+)?(?P<g2>hour|day|week|month|quarter|year)s\b", re.I)
 _LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)\s+)*?)\s*(?P<who>who|whoever|whom)\b", re.I)
 
@@ -169,6 +169,7 @@ class _Parse:
         self.slots = list(ex.slots)
         self.masked = mask(text, ex.slots)
         self.found, self.residual = _constructions(self.masked)
+        self.residual, self.remarks = _without_remarks(self.masked, self.residual)
         named = [i for i, s in enumerate(self.slots) if s.kind == "metric"]
         strong = [i for i in named if not is_verb(self.slots[i], vocab)]
         self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
@@ -218,7 +219,7 @@ class _Parse:
         if loose:
             return self.incomplete(("shape",), "I am not sure how " + ", ".join(repr(w) for w in loose)
                                    + " applies to this question.", loose=loose)
-        return Route(self.text, True, intent, self.ex, self.understood(), ignored=self.words.ignored,
+        return Route(self.text, True, intent, self.ex, self.understood(), ignored=(*self.words.ignored, *self.remarks),
                      corrections=self.corrections, notes=tuple(self.notes), defaulted_metric=self.defaulted)
 
     def person_residual(self) -> str:
@@ -230,7 +231,8 @@ class _Parse:
             if person not in self.dims:
                 self.dims.insert(0, person)
                 self.dim_slots.insert(0, Slot("dimension", m.group("who"), m.start("who"), m.end("who"), person))
-            return self.residual[: m.start("who")] + " " * len(m.group("who")) + self.residual[m.end("who"):]
+            rest = self.residual[: m.start("who")] + " " * len(m.group("who")) + self.residual[m.end("who"):]
+            return re.sub(r"\b(?:who|whom|whoever)\b", " ", rest, flags=re.I)
         return re.sub(r"\b(?:who|whom)\b", " ", self.residual, flags=re.I)
 
     # --- pieces ---------------------------------------------------------------------------------------
@@ -391,7 +393,8 @@ class _Parse:
         """"<metric> per <entity>": the entity, the metric slots without the entity's word, and
         whether "per" (or "/") said so, rather than "an order" or "customer spend" next to "average"."""
         lead = r"per|/|an?" if self.cue("average") else r"per|/"
-        per = re.search(r"(?:\b|(?<=/))(?:" + lead + r")\s*(?:single\s+)?<(?:metric|dimension)>", self.masked)
+        per = re.search(r"(?:\b|(?<=/))(?:" + lead + r")\s*(?:count\s+|sum\s+|number\s+of\s+|the\s+)?(?:single\s+|one\s+)?"
+                        r"<(?:metric|dimension)>", self.masked)
         if per is None and self.cue("average"):
             # "average customer spend", "avg order revenue": the entity word right before the measure
             per = re.search(r"<(?:metric|dimension)>(?=\s+<metric>)", self.masked)
@@ -411,8 +414,11 @@ class _Parse:
     def with_default(self, metrics: tuple[str, ...]) -> tuple[str, ...]:
         if metrics:
             return metrics
-        if self.cue("popular"):
-            return (self.lang.count_metric,)       # "the most used ship mode": by orders
+        if self.cue("popular") or re.search(r"\bhow\s+many\b", self.text, re.I):
+            counted = self.lang.count_metric       # "the most used ship mode", "how many in Texas": orders
+            self.defaulted = True
+            self.notes.append(f"Counted as {self.model.label(counted)}.")
+            return (counted,)
         said = self.dims or self.filters or self.ex.times or self.grain or "performance" in self.found \
             or self.cue("rank_desc") or self.cue("rank_asc")
         if not said:
@@ -610,6 +616,36 @@ _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
+_REMARK_WORDS = frozenset("""i i'm im me my we our us you your thanks thank please sorry lol haha hope hopefully guess
+think suppose believe maybe just ok okay cheers appreciate appreciated""".split())
+_CLAUSE_BREAK = re.compile(r"[?!;]|:(?![^<>]*>)|(?<!\d)\.(?!\d)|\s[-–—]{1,2}\s|[()]")
+
+
+def _without_remarks(masked: str, residual: str) -> tuple[str, tuple[str, ...]]:
+    """Sentences around the question that say nothing it could read ("i'm not sure it went up",
+    "thanks so much!", "i think that's the first year we have"): no slot, no construction, no cue.
+
+    Only when another sentence holds the question; a question of remarks alone is left to clarify."""
+    bounds = [0, *(m.start() for m in _CLAUSE_BREAK.finditer(masked)), len(masked)]
+    pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if masked[a:b].strip(" ?!;:.-–—()")]
+    if len(pieces) < 2 or not any("<" in masked[a:b] for a, b in pieces):
+        return residual, ()
+    lex = lexicon()
+    remarks = []
+    for a, b in pieces:
+        seg = residual[a:b]
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*", seg)
+        if "<" in masked[a:b] or masked[a:b] != seg or not words or re.search(r"\d", seg):
+            continue
+        if any(w.lower() in lex.cues for w in words) or any(p.search(seg) for p, _ in lex.cue_phrases):
+            continue
+        if not any(w.lower() in _REMARK_WORDS for w in words):
+            continue                       # "(phones, computers)" is not a remark: its words must be read
+        remarks.append(" ".join(seg.split(" ?!;:.")).strip(" ?!;:.-–—()"))
+        residual = residual[:a] + " " * (b - a) + residual[b:]
+    return residual, tuple(r for r in remarks if r)
+
+
 def _without_presentation(text: str) -> tuple[str, tuple[str, ...]]:
     """The question without "as a table", "in a chart": they say how to show it, not what to count."""
     shown: list[str] = []
@@ -626,7 +662,7 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics", "one_entity"):
+                 "both_metrics", "one_entity", "slash"):
         for pattern in phrases[name]:
             for m in list(pattern.finditer(residual)):
                 if not m.group(0).strip():
@@ -651,20 +687,24 @@ def _next_period(window: TimeWindow, *, period: str | None) -> TimeWindow:
 
 def _with_years(windows: list[tuple[TimeMatch, TimeWindow]]) -> list[tuple[TimeMatch, TimeWindow]]:
     """Periods named without a year take the year the question gives: "from Q1 to Q2 2016" is Q1 2016
-    to Q2 2016, and "Q1 vs Q2 in 2015" puts both in 2015 (the year then only qualifies them)."""
+    to Q2 2016, "Q1 vs Q2 in 2015" puts both in 2015 (the year then only qualifies them), and "Q1
+    revenue, 2024 vs 2023" is Q1 2024 vs Q1 2023."""
     yearless = [i for i, (m, _) in enumerate(windows) if m.yearless is not None]
     if not yearless:
         return windows
     dated = [i for i in range(len(windows)) if i not in yearless and windows[i][0].anchor == "as_of"]
-    years = {w.start.year for i, (_, w) in enumerate(windows) if i in dated and w.start.year == w.end.year}
-    if len(years) != 1:
+    years = [windows[i][1].start.year for i in dated if windows[i][1].start.year == windows[i][1].end.year]
+    whole_years = [i for i in dated if windows[i][0].period == "year"]
+    if len(yearless) == 1 and len(whole_years) >= 2 and len(dated) == len(whole_years):
+        m = windows[yearless[0]][0]
+        return [(m, _in_year(windows[yearless[0]][1], m.yearless, windows[i][1].start.year)) for i in whole_years]
+    if len(set(years)) != 1:
         return windows
-    year = years.pop()
-    qualifier = [i for i in dated if windows[i][0].period == "year"]
+    year = years[0]
     out = []
     for i, (m, window) in enumerate(windows):
-        if i in qualifier and len(yearless) >= 2:
-            continue
+        if i in whole_years:
+            continue                         # the year only says which year the others are in
         if m.yearless is not None:
             window = _in_year(window, m.yearless, year)
         out.append((m, window))

@@ -72,11 +72,11 @@ def _growth_re() -> re.Pattern[str]:
 GROWTH_RE = _growth_re()
 GRAIN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("day_of_week", r"(?:by|per|for each|each)\s+(?:the\s+)?(?:day\s+of\s+(?:the\s+)?week|weekday|day-of-week)"
-                    r"|days?\s+of\s+(?:the\s+)?week|weekdays?"),
+                    r"|days?\s+of\s+(?:the\s+)?week|weekdays?|(?:by\s+)?(?:iso)?dow(?:\s+date)?"),
     ("hour", r"hourly|(?:by|per|each|every)\s+(?:the\s+)?hour|hour\s+by\s+hour"),
     ("day", r"daily|(?:by|per|each|every|a)\s+(?:the\s+)?(?:calendar\s+)?(?:day|date)(?!\s+shipped)"
             r"|day\s+by\s+day|day-by-day"),
-    ("week", r"weekly|(?:by|per|each|every|a)\s+(?:the\s+)?week|week\s+by\s+week|week-by-week"),
+    ("week", r"weekly|(?:by|per|each|every|a)\s+(?:the\s+)?(?:iso\s+)?week|week\s+by\s+week|week-by-week"),
     ("month", r"monthly|(?:by|per|each|every|a)\s+(?:the\s+)?month|month\s+by\s+month|month-by-month"),
     ("quarter", r"quarterly|(?:by|per|each|every)\s+(?:the\s+)?quarter|quarter\s+by\s+quarter"),
     ("year", r"yearly|annually|annual|(?:by|per|each|every)\s+(?:the\s+)?year|year\s+by\s+year"),
@@ -86,7 +86,8 @@ _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 
                  "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20}
 _RANKED = r"(?:top|bottom|best|worst|highest|lowest|largest|smallest|biggest|leading|first)(?:-\w+)?"
 _NUMBER_RE = re.compile(r"(?<![\w-])(?:(?:" + _RANKED + r")\s+(?P<a>\d{1,3}|" + "|".join(_NUMBER_WORDS)
-                        + r")|(?P<b>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:" + _RANKED + r"|most|least))"
+                        + r")|(?P<b>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:" + _RANKED + r"|most|least)"
+                        r"|(?:which|what|list|name|show|give|the|our|my)\s+(?:the\s+|me\s+(?:the\s+)?)?(?P<c>\d{1,3})(?=\s+[a-z]))"
                         r"(?![\w-])", re.I)
 _GROUP_BY_BEFORE = re.compile(r"(?:\bby|\bper|\beach|\bevery|\bacross|\bwhich|\bwhat|\btop(?:\s+\w+)?|\bbottom(?:\s+\w+)?"
                               r"|\b(?:list|show|name|display|find|identify|give)(?:\s+me)?(?:\s+(?:a\s+list\s+of|all|the|our))?"
@@ -99,11 +100,14 @@ _NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bo
                               r"|\bleaving\s+out|\bleave\s+out|\bminus|\bexcl|\bignoring|\bomitting|\bnon)\s+"
                               r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
                               r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
-_ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:the\s+|for\s+(?:the\s+)?|from\s+(?:the\s+)?)?$", re.I)
+_ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:(?:in|for|from|during|within)\s+)?"
+                          r"(?:the\s+)?(?:(?:year|month|quarter)\s+(?:of\s+)?)?$", re.I)
 _ONLY_AFTER = re.compile(r"^\s+(?:only|alone|solely|exclusively)\b", re.I)
 _RELATIVE_AFTER = re.compile(r"^\s+(?:who|that|which|whose|where)\b", re.I)
+_SAID_BEFORE = re.compile(r"\b(?:both|the\s+two|these|those)\s+$", re.I)
+_EXCEPT_AFTER = re.compile(r"^\s+(?:except|excluding|but|other\s+than|apart\s+from|besides|minus)\b", re.I)
 _LIST_JOIN = re.compile(r"^\s*(?:,|and|or|nor|,\s*and|,\s*or)\s*(?:the\s+)?$", re.I)
-_DESCRIBES = re.compile(r"^\s*(?:of|=|:|is|called|named)?\s*(?:the\s+)?$", re.I)
+_DESCRIBES = re.compile(r"^\s*(?:of|=|==|:|is|in|called|named)?\s*\(?\s*(?:the\s+)?$", re.I)
 _STATE_WORD_BEFORE = re.compile(r"\bstate\s+of\s+$", re.I)
 _CODE_RE = re.compile(r"(?<![\w-])([A-Za-z]{2})(?![\w-])")
 _PRIORITY = {"time": 0, "amount": 1, "filter_value": 2, "condition": 3, "metric": 4, "dimension": 5, "number": 6}
@@ -134,8 +138,9 @@ def extract(question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary 
     cands += _phrase_slots(question, lower, vocab.dimension_phrases, "dimension")
     cands += _value_slots(question, lower, vocab)
     for m in _NUMBER_RE.finditer(question):
-        raw = (m.group("a") or m.group("b")).lower()
-        start = m.start("a") if m.group("a") else m.start("b")
+        group = "a" if m.group("a") else "b" if m.group("b") else "c"
+        raw = m.group(group).lower()
+        start = m.start(group)
         cands.append(Slot("number", raw, start, start + len(raw), _NUMBER_WORDS.get(raw) or int(raw)))
     cands = _metric_or_dimension(question, cands)
     cands = _metric_or_condition(question, cands)
@@ -325,8 +330,9 @@ def _drop_describing_dimensions(question: str, slots: list[Slot], vocab: Vocabul
     for i, s in enumerate(slots):
         if s.kind != "dimension" or _GROUP_BY_BEFORE.search(question[: s.start]):
             continue
-        if _RELATIVE_AFTER.match(question[s.end:]):
-            merged[i] = Slot("noun", s.text, s.start, s.end, s.value)   # "customers who ...": who, not a split
+        if _RELATIVE_AFTER.match(question[s.end:]) or _SAID_BEFORE.search(question[: s.start]) \
+                or _EXCEPT_AFTER.match(question[s.end:]):
+            merged[i] = Slot("noun", s.text, s.start, s.end, s.value)   # "customers who ...", "both states"
             continue
         for j in (i - 1, i + 1):
             if not (0 <= j < len(slots) and slots[j].kind == "filter_value") or j in drop:

@@ -102,6 +102,8 @@ class Speller:
     def _nearest(self, lower: str) -> str | None:
         if lower in self.known or is_english(lower):
             return None
+        if lower.endswith("ys") and lower[:-2] + "ies" in self.known:
+            return lower[:-2] + "ies"       # "citys", "categorys"
         limit = 1 if len(lower) < 9 else 2
         candidates: set[str] = set()
         for form in _deletions(lower, limit):
@@ -117,17 +119,27 @@ class Speller:
             return None
         if best == 2:                       # two edits: only towards the dataset's own words
             found = [f for f in found if f in self.dataset_words]
-        if len(lower) == 3:                 # "teh" -> "the"; "sel" -> "sell" only towards the dataset's words
-            found = [f for f in found if sorted(f) == sorted(lower) or f in self.dataset_words or f in _TIME_WORDS]
-        preferred = [f for f in found if f in self.dataset_words or f in _TIME_WORDS]
-        if preferred:                       # "montly" is "monthly", not the lexicon's "mostly"
-            found = preferred
+        swapped = [f for f in found if sorted(f) == sorted(lower)]
+        if swapped:                         # a swapped pair of letters is the likeliest typo: "teh" is "the"
+            found = swapped
+        elif len(lower) == 3:               # "sel" -> "sell", "wek" -> "week", "evr" -> "ever"
+            found = [f for f in found if f in self.dataset_words or _subsequence(lower, f)]
+        for tier in (self.dataset_words, _TIME_WORDS):
+            preferred = [f for f in found if f in tier]
+            if preferred:                   # the dataset's words, then time words, then the lexicon's:
+                found = preferred           # "montly" is "monthly", not "mostly"; "mony" is "money", not "many"
+                break
         if len(found) > 1:
             scores = sorted(((_shared(lower, f), f) for f in found), reverse=True)
             if scores[0][0] == scores[1][0]:
                 return None
             found = [scores[0][1]]
         return found[0] if len(found) == 1 else None
+
+
+def _subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(c in letters for c in short)
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -139,16 +151,34 @@ def _deletions(word: str, depth: int) -> set[str]:
     return forms
 
 
-def _shared(typed: str, known: str) -> tuple[int, int]:
-    """(same length, same first letter, letters shared at both ends): "salse" is nearer "sales" than
-    "sale", and "regon" nearer "region" than "oregon"."""
+_KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR_KEYS: dict[str, set[str]] = {
+    key: {other for r, line in enumerate(_KEYBOARD) if abs(r - row) <= 1
+          for c, other in enumerate(line) if abs(c - col) <= 1 and other != key}
+    for row, keys in enumerate(_KEYBOARD) for col, key in enumerate(keys)}
+
+
+def _plausibility(typed: str, known: str) -> int:
+    """How likely the one edit is as a slip: a swapped pair 3, a missed or doubled letter or a
+    neighbouring key 2, a far key 1 ("monthy" is "monthly", not "months")."""
+    if sorted(typed) == sorted(known):
+        return 3
+    if len(typed) != len(known):
+        return 2
+    pairs = [(a, b) for a, b in zip(typed, known) if a != b]
+    return 2 if len(pairs) == 1 and pairs[0][1] in _NEAR_KEYS.get(pairs[0][0], set()) else 1
+
+
+def _shared(typed: str, known: str) -> tuple[int, int, int]:
+    """(plausibility of the slip, same first letter, letters shared at both ends): "salse" is nearer
+    "sales" than "sale", and "regon" nearer "region" than "oregon"."""
     start = 0
     while start < min(len(typed), len(known)) and typed[start] == known[start]:
         start += 1
     end = 0
     while end < min(len(typed), len(known)) - start and typed[-1 - end] == known[-1 - end]:
         end += 1
-    return int(len(typed) == len(known)), int(typed[:1] == known[:1]), start + end
+    return _plausibility(typed, known), int(typed[:1] == known[:1]), start + end
 
 
 def _same_case(typed: str, read: str) -> str:

@@ -104,7 +104,7 @@ def _today(m: re.Match[str], as_of: date):
     return as_of, as_of, "day"
 
 
-@_rule(_LAST_ONE + r"\s+(?P<unit>week|month|quarter|year)")
+@_rule(_LAST_ONE + r"\s+(?:(?:complete|completed|full|whole|finished|calendar|entire)\s+)?(?P<unit>week|month|quarter|year)")
 def _last_period(m: re.Match[str], as_of: date):
     return _previous_complete(m.group("unit").lower(), as_of)
 
@@ -391,7 +391,9 @@ def _merge_ranges(question: str, matches: list[TimeMatch], as_of: date) -> list[
             if start <= end:
                 span = (opener.start(), second.end)
                 window = TimeWindow(start, end, label_for(start, end), first.window.column)
-                out.append(TimeMatch(span[0], span[1], question[span[0]:span[1]], window))
+                both_bare = first.month_only is not None and second.month_only is not None
+                yearless = ("months", first.month_only * 100 + second.month_only) if both_bare else None
+                out.append(TimeMatch(span[0], span[1], question[span[0]:span[1]], window, yearless=yearless))
                 i += 2
                 continue
         since = _SINCE.search(question[: first.start])

@@ -20,7 +20,7 @@ from assistant.intent import Intent
 from assistant.lexicon import lexicon
 from assistant.measures import measure
 
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*|%")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*|%|/|\d+(?:[.,]\d+)*")
 _PLACEHOLDER = re.compile(r"<[^>]+>")
 _GRAMMAR = frozenset({"function", "auxiliary", "pronoun"})
 
@@ -46,12 +46,15 @@ def sort_words(residual: str) -> Words:
         lower = word.lower().strip("'-")
         if not lower:
             continue
+        if lower[0].isdigit():             # a number no slot took ("store 42"): it could change the answer
+            unknown.append(word)
+            continue
         if lower in lex.cues:
             cues.append((lex.cues[lower], word))
         elif lower in lex.ignorable:
             if lex.ignorable[lower] not in _GRAMMAR:      # "kindly", "show me": worth saying; "in", "the": not
                 ignored.append(word)
-        elif len(lower) < 2 and lower != "%":
+        elif len(lower) < 2 and lower not in ("%", "/"):
             continue
         else:
             unknown.append(word)
@@ -102,6 +105,7 @@ _EXPLAINED: dict[str, Callable[[Intent], bool]] = {
     "popular": lambda i: _ranks(i) or i.operation in ("breakdown", "share"),
     "weekday": lambda i: i.grain == "day_of_week",
     "count_word": lambda i: i.operation == "top_n",
+    "ratio": _averages,
     "side_by_side": lambda i: _compares(i) or len(i.metrics) > 1,
 }
 

@@ -32,3 +32,9 @@ def test_the_candidate_sharing_more_letters_wins_a_tie() -> None:
 def test_case_is_kept_and_unknown_words_stay() -> None:
     assert SPELLER.word("Revnue") == "Revenue"
     assert SPELLER.word("narnia") is None
+
+
+def test_a_swapped_pair_wins_over_a_dataset_word_one_edit_away() -> None:
+    speller = Speller(["the"], dataset_words=["tech", "sell", "orders", "ordered"])
+    assert speller.word("teh") == "the"            # not the "tech" alias
+    assert speller.word("sel") == "sell"
