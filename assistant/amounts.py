@@ -36,7 +36,7 @@ _PATTERN = re.compile(
     rf"(?P<between>between|from)\s+{_VALUE.replace('(?P<', '(?P<a_')}\s+(?:and|to|-)\s+{_VALUE.replace('(?P<', '(?P<b_')}"
     rf"|{_VALUE.replace('(?P<', '(?P<r1_')}\s*(?:-|to|–|up\s+to|until|till|through|thru)\s*{_VALUE.replace('(?P<', '(?P<r2_')}"
     rf"|(?P<op>{_GE}|{_LE}|{_GT}|{_LT})(?:\s+|(?<=[<>=])\s*){_VALUE.replace('(?P<', '(?P<o_')}"
-    rf"|{_VALUE.replace('(?P<', '(?P<p_')}\s*(?P<post>\+|or\s+more|and\s+(?:up|above|over)|or\s+less|and\s+(?:under|below))"
+    rf"|{_VALUE.replace('(?P<', '(?P<p_')}\s*(?P<post>\+|or\s+more|and\s+(?:up|above|over|more|higher|greater|beyond)|or\s+less|and\s+(?:under|below))"
     rf"|(?P<d_cur>{_MONEY_BEFORE}){_VALUE.replace('(?P<cur>' + _MONEY_BEFORE + ')?', '').replace('(?P<', '(?P<d_')}"
     rf"|(?P<sign>negative|positive|in\s+the\s+negative|below\s+zero|above\s+zero|less\s+than\s+zero)"
     rf"|\[\s*(?P<iv_lo>\d+(?:\.\d+)?)\s*,\s*(?P<iv_hi>\d+(?:\.\d+)?|inf|infinity)\s*\)"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import Answer, jsonable
+from assistant.querylog import query_log
 from retail_insights.errors import RetailError
 
 EXIT_CODES = {"answered": 0, "clarify": 3, "refused": 1, "error": 1}
@@ -68,6 +69,7 @@ def ask_command(question: str, *, dataset: str, as_of: date | None, as_json: boo
 
     # One question per process: load the embedding model only if the rules cannot answer.
     answer = build_assistant(learn=False).answer(question, dataset=dataset, as_of=as_of, conversation_id=conversation)
+    query_log().append(answer.to_dict())
     text = json.dumps(answer.to_dict(), sort_keys=True, default=str) if as_json else render_text(answer)
     return text, EXIT_CODES[answer.status]
 
@@ -83,6 +85,7 @@ def chat_loop(*, dataset: str, as_of: date | None, read: Callable[[str], str] = 
     from warehouse.spec import load_dataset
 
     assistant = build_assistant()
+    log = query_log()
     conversation: str | None = None
     write(CHAT_HELP)
     while True:
@@ -110,6 +113,7 @@ def chat_loop(*, dataset: str, as_of: date | None, read: Callable[[str], str] = 
             continue
         answer = assistant.answer(line, dataset=dataset, as_of=as_of, conversation_id=conversation)
         conversation = answer.conversation_id
+        log.append(answer.to_dict())
         write(render_text(answer))
 
 

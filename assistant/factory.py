@@ -99,6 +99,11 @@ class _LazySemantic:
                 self._failed = True
         return self._matcher
 
+    def warm(self, dataset: str) -> None:
+        matcher = self._get()
+        if matcher is not None:
+            matcher.warm(dataset)
+
     def match(self, *args: Any, **kwargs: Any) -> Any:
         matcher = self._get()
         return matcher.match(*args, **kwargs) if matcher is not None else None
@@ -112,16 +117,18 @@ class _LazySemantic:
 
 
 def build_assistant(settings: Settings | None = None, *, semantic: bool = True, learn: bool = True,
-                    cache: bool = True, llm: Any = None) -> Assistant:
+                    cache: bool = True, llm: Any = None, serving: bool = False) -> Assistant:
     """The assistant with every stage from ``settings`` (default: ``get_settings()``).
 
     ``semantic=False`` leaves the semantic tier out; ``learn=False`` keeps it from loading the
-    embedding model just to remember rule-answered questions (see ``_LazySemantic``).
+    embedding model just to remember rule-answered questions (see ``_LazySemantic``). ``serving``
+    (the HTTP service) reads questions with the previous load's values while a new load's are looked
+    up (``ValueCatalog``'s stale-while-revalidate).
     """
     settings = settings or get_settings()
     version = data_version_reader(settings)
     runner_for = runner_factory(settings, version)
-    values = ValueCatalog(runner_for)
+    values = ValueCatalog(runner_for, stale_while_revalidate=serving)
     matcher = _LazySemantic(settings, learn=learn) if semantic else None
     if llm is None and (settings.llm.model or settings.llm.mock_response is not None):
         from assistant.llm.stage import LLMStage   # litellm itself is imported on the first call

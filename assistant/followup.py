@@ -47,20 +47,28 @@ class Markers:
     found: bool            # it had at least one: it reads as an edit even if complete on its own
     add: bool              # "also", "too", "split it by": add to the filter or split, don't replace
     fragment: bool = False  # it opens like a qualifier ("for Marketplace orders only")
+    dropped: str = ""       # what "instead of ..." / ", not ..." replaces ("by channel")
 
 
 def markers(question: str) -> Markers:
     """The question without follow-up markers; "profit rather than sales" drops what it replaces."""
     lead = _LEAD.match(question)
     text = question[lead.end():] if lead else question
-    text, instead = _INSTEAD_OF.subn(" ", text) if re.search(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of)\b",
-                                                              text, re.I) else (text, 0)
+    dropped = ""
+    if re.search(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of)\b", text, re.I):
+        found = _INSTEAD_OF.search(text)
+        dropped = found.group(0) if found else ""
+        text, instead = _INSTEAD_OF.subn(" ", text)
+    else:
+        instead = 0
     if not instead:                         # "by ship mode, not segment"
+        found = re.search(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", text, flags=re.I)
+        dropped = found.group(0) if found else ""
         text, instead = re.subn(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", " ", text, flags=re.I)
     text, count = _MARKERS.subn(" ", text)
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
     return Markers(" ".join(text.split()) or question, bool(lead) or count + instead > 0, add,
-                   bool(_FRAGMENT.match(text)))
+                   bool(_FRAGMENT.match(text)), dropped)
 
 
 def reads_as_follow_up(route: Route, marked: Markers) -> bool:
@@ -112,7 +120,10 @@ class FollowUp:
             it = _split(it, dimensions, add=marked.add)
             changed.append("dimensions")
         if u.grain is not None:
-            it = replace(it, operation="trend", grain=u.grain, dimensions=it.dimensions[:1], top_n=None,
+            kept = tuple(d for d in it.dimensions if not _names_dimension(marked.dropped, it.dataset, d))
+            if kept != it.dimensions:
+                changed.append("dimensions")
+            it = replace(it, operation="trend", grain=u.grain, dimensions=kept[:1], top_n=None,
                          compare_time=None, change=False)
             changed.append("grain")
         it, shaped = _shape(it, u.numbers, u.order, u.cues)
@@ -239,3 +250,12 @@ def _settle(it: Intent) -> Intent:
     if it.operation in ("growth", "compare_periods") and (it.time is None or it.compare_time is None):
         it = replace(it, operation="total", compare_time=None)
     return it
+
+
+def _names_dimension(text: str, dataset: str, dimension: str) -> bool:
+    """Whether ``text`` ("by channel") names ``dimension`` (its name or a synonym)."""
+    if not text:
+        return False
+    spec = load_dataset(dataset).semantic.dimensions[dimension]
+    words = {dimension.replace("_", " "), *(str(w).lower() for w in spec.synonyms)}
+    return any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words)

@@ -10,7 +10,7 @@ Three kinds of entries (the YAML says which words are which, and why):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import re
@@ -27,6 +27,7 @@ class Lexicon:
     cue_phrases: tuple[tuple[re.Pattern[str], str], ...]   # multi-word cues ("over time", "for each")
     phrases: dict[str, tuple[re.Pattern[str], ...]]         # construction -> patterns
     spelling: frozenset[str] = frozenset()                  # words of phrases, for the spelling corrector
+    misspellings: dict[str, str] = field(default_factory=dict)   # sound-alike -> the word meant
 
     def cue_words(self) -> frozenset[str]:
         return frozenset(self.cues)
@@ -58,4 +59,5 @@ def lexicon() -> Lexicon:
         ignorable.pop(word, None)
     phrases = {name: tuple(re.compile(p, re.I) for p in patterns) for name, patterns in raw["phrases"].items()}
     spelling = frozenset(str(w).lower() for w in raw.get("spelling", ()))
-    return Lexicon(ignorable, cues, tuple(cue_phrases), phrases, spelling)
+    misspellings = {str(k).lower(): str(v).lower() for k, v in (raw.get("misspellings") or {}).items()}
+    return Lexicon(ignorable, cues, tuple(cue_phrases), phrases, spelling, misspellings)

@@ -19,7 +19,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
     (re.compile(r"(?<![\w'])'([^']+)'(?![\w'])"), r"\1"),     # quoted values: 'home' -> home
     (re.compile(r'"([^"]+)"'), r"\1"),
-    (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of rows"),
+    (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of all rows"),
     (re.compile(r"\b([A-Za-z_]+)\s*\(\s*([A-Za-z_ ]+?)\s*\)", re.I), r"\1 \2"),   # "sum(sales)", "isodow(date)"
     (re.compile(r"\bnot\s+in\s*\(", re.I), "not in ("),
     (re.compile(r"\bgroup\s+by\b", re.I), "by"),
@@ -32,6 +32,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bhows\b", re.I), "how is"),
     (re.compile(r"\bim\b", re.I), "i am"),
     (re.compile(r"\b(did|does|do|is|are|was|were|could|would|should|have|has|had|ca|wo)nt\b", re.I), r"\1 not"),
+    # "across all four years": every year there is, not a count of four
+    (re.compile(r"\b(all|every\s+one\s+of)\s+(?:the\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+"
+                r"(years|months|quarters|weeks)\b", re.I), r"all \2"),
     (re.compile(r"\bmost\s+big\b", re.I), "biggest"),
     (re.compile(r"\bmost\s+small\b", re.I), "smallest"),
     (re.compile(r"\b(last|this|past|per|a|each|every)\s+mo\b", re.I), r"\1 month"),

@@ -91,6 +91,25 @@ class _Reading:
     extras: dict[str, Any] = field(default_factory=dict)     # ignored words, follow-up, assumptions
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A question checked, read and looked up; ``answer`` is set when nothing more is needed."""
+
+    base: dict[str, Any]                # question, dataset, as_of, conversation_id of the answer
+    started: float
+    as_of: date
+    version: int | None
+    reading: _Reading | None
+    previous: Turn | None               # the conversation's last answer, when it is a follow-up
+    text: str                           # the normalized question
+    key: str | None                     # the cache key (``dataset:version:intent``) when an intent was read
+    answer: Answer | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.answer is not None
+
+
 def check_question(question: str, *, max_chars: int) -> str:
     """The normalized question, or ``UsageError`` naming what is wrong (the one place this is checked)."""
     text = normalize(question or "")
@@ -133,6 +152,16 @@ class Assistant:
 
     def answer(self, question: str, *, dataset: str, as_of: date | None = None,
                conversation_id: str | None = None) -> Answer:
+        """The answer to ``question`` (a follow-up of ``conversation_id``'s last answer when given)."""
+        return self.complete(self.prepare(question, dataset=dataset, as_of=as_of, conversation_id=conversation_id))
+
+    def prepare(self, question: str, *, dataset: str, as_of: date | None = None,
+                conversation_id: str | None = None) -> Prepared:
+        """The cheap part: check the question, read it, and look its intent up in the cache.
+
+        A refusal or a cached answer comes back done (``Prepared.answer``); anything else is left for
+        ``complete``, which the HTTP service runs in its bounded pool for cold work.
+        """
         started = self.clock()
         load_dataset(dataset)      # an unknown dataset is a UsageError naming the known ones
         as_of = as_of or datetime.now(timezone.utc).date()
@@ -141,32 +170,78 @@ class Assistant:
         try:
             text = check_question(question, max_chars=self.max_question_chars)
         except UsageError as exc:
-            return self._finish(Answer(status="refused", answer=str(exc.args[0]).split(" Fix:")[0], **base), started)
+            refused = self._finish(Answer(status="refused", answer=str(exc.args[0]).split(" Fix:")[0], **base), started)
+            return Prepared(base, started, as_of, None, None, None, "", None, refused)
         version = self.data_version(dataset)
         vocabulary = self.vocabulary_for(dataset, version)
         previous = self.conversations.get(conversation) if conversation_id else None
-        reading = self._read(text, dataset, as_of, vocabulary,
-                             previous if previous is not None and previous.dataset == dataset else None)
+        if previous is not None and previous.dataset != dataset:
+            previous = None
+        reading = self._read(text, dataset, as_of, vocabulary, previous)
+        key = f"{dataset}:{version}:{reading.intent.canonical_key()}" if reading.intent is not None else None
+        prepared = Prepared(base, started, as_of, version, reading, previous, text, key, None)
+        cached = self._cache_get(key) if key is not None else None
+        if cached is None:
+            return prepared
+        cached = cached.with_(**base, neighbour=reading.neighbour, bytes_read=0, rows_read=0)
+        return replace(prepared, answer=self._done(prepared, cached))
+
+    def complete(self, prepared: Prepared) -> Answer:
+        """The rest: the semantic tier, the LLM, a clarification, or the query; then cache and conversation."""
+        if prepared.answer is not None:
+            return prepared.answer
+        reading, base = prepared.reading, prepared.base
+        assert reading is not None
+        dataset = base["dataset"]
+        if reading.intent is None and self.semantic is not None and "follow_up" not in reading.extras:
+            match = self._semantic_match(reading.route, dataset)
+            if match is not None:
+                reading = replace(reading, intent=match.intent, tier="semantic", neighbour=match.neighbour)
+                prepared = replace(prepared, reading=reading,
+                                   key=f"{dataset}:{prepared.version}:{match.intent.canonical_key()}")
+                cached = self._cache_get(prepared.key)
+                if cached is not None:
+                    return self._done(prepared, cached.with_(**base, neighbour=match.neighbour, bytes_read=0,
+                                                             rows_read=0))
         if reading.intent is None and self.llm is not None and "follow_up" not in reading.extras:
-            reply = self.llm.answer(text, dataset=dataset, as_of=as_of, route=reading.route)
-            return self._finish(reply.to_answer(**base, data_version=version), started, answer_id=reply.answer_id)
-        if reading.intent is None:
-            return self._finish(self._clarify(reading, base), started)
-        intent = reading.intent
-        key = f"{dataset}:{version}:{intent.canonical_key()}"
-        result = self._cache_get(key)
-        if result is not None:
-            result = result.with_(**base, neighbour=reading.neighbour, bytes_read=0, rows_read=0)
-        else:
-            result = self._run(intent, base, tier=reading.tier, version=version, neighbour=reading.neighbour)
-            if result.status == "answered":
-                self._cache_put(key, result)
-                if reading.tier == "metadata" and self.semantic is not None and "follow_up" not in reading.extras:
-                    self._remember(reading.route, intent, dataset)
+            reply = self.llm.answer(prepared.text, dataset=dataset, as_of=prepared.as_of, route=reading.route)
+            return self._finish(reply.to_answer(**base, data_version=prepared.version), prepared.started,
+                                answer_id=reply.answer_id)
+        if reading.intent is None or prepared.key is None:
+            return self._finish(self._clarify(reading, base), prepared.started)
+        result = self._run(reading.intent, base, tier=reading.tier, version=prepared.version,
+                           neighbour=reading.neighbour)
         if result.status == "answered":
-            earlier = previous.intent if previous is not None and previous.dataset == dataset else None
-            self.conversations.put(conversation, Turn(dataset, question, intent, earlier))
-        return self._finish(_with_reading(result, reading), started)
+            self._cache_put(prepared.key, result)
+            if reading.tier == "metadata" and self.semantic is not None and "follow_up" not in reading.extras:
+                self._remember(reading.route, reading.intent, dataset)
+        return self._done(prepared, result)
+
+    def flight_key(self, prepared: Prepared) -> str | None:
+        """What identical questions in flight may share (``assistant.http.coldpool``): the intent's cache
+        key, else the words when no earlier answer shapes their reading; None when nothing may be shared."""
+        if prepared.key is not None:
+            return prepared.key
+        if prepared.previous is None and prepared.reading is not None:
+            return f"{prepared.base['dataset']}:{prepared.version}:words:{prepared.text}"
+        return None
+
+    def share(self, prepared: Prepared, answer: Answer) -> Answer:
+        """This request's answer from an identical request's computation (it read nothing itself)."""
+        rebased = answer.with_(**prepared.base, bytes_read=0, rows_read=0)
+        if prepared.reading is not None and prepared.reading.intent is not None and answer.status == "answered":
+            return self._done(prepared, rebased.with_(neighbour=prepared.reading.neighbour))
+        return self._finish(rebased, prepared.started)
+
+    def _done(self, prepared: Prepared, result: Answer) -> Answer:
+        """Keep an answered intent as the conversation's last answer; say how the question was read."""
+        reading = prepared.reading
+        assert reading is not None and reading.intent is not None
+        if result.status == "answered":
+            earlier = prepared.previous.intent if prepared.previous is not None else None
+            self.conversations.put(prepared.base["conversation_id"],
+                                   Turn(prepared.base["dataset"], prepared.base["question"], reading.intent, earlier))
+        return self._finish(_with_reading(result, reading), prepared.started)
 
     # --- stages -------------------------------------------------------------------------------------
     def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:
@@ -191,13 +266,7 @@ class Assistant:
                             reason="This reads as a follow-up, but there is no earlier answer to build on; "
                                    "ask the whole question or send the conversation_id of the last answer.")
             return _Reading(route, None, extras=route.interpretation())
-        if route.intent is not None:
-            return _Reading(route, route.intent, extras=route.interpretation())
-        if self.semantic is not None:
-            match = self._semantic_match(route, dataset)
-            if match is not None:
-                return _Reading(route, match.intent, "semantic", match.neighbour, route.interpretation())
-        return _Reading(route, None, extras=route.interpretation())
+        return _Reading(route, route.intent, extras=route.interpretation())
 
     def _run(self, intent: Intent, base: dict[str, Any], *, tier: Tier, version: int | None,
              neighbour: str | None) -> Answer:

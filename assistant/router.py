@@ -28,6 +28,7 @@ Choices where SPEC is silent (also in docs/semantics.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 import re
@@ -126,7 +127,7 @@ _GRAIN_WITH_MOST = re.compile(r"(?:^|\b(?:the|a|which|what)\s+)(?:single\s+)?(?P
                               r"\s+(?:with|that|where|when|in\s+which|having)\b(?:\s+\S+){0,4}?\s+(?:the\s+)?(?:most|highest|"
                               r"greatest|biggest|largest|best|lowest|least|fewest|worst|smallest|max|min|maximum|minimum)\b"
                               r"|\b(?:of|among|out\s+of)\s+(?:all\s+)?(?:the\s+)?(?P<g2>hour|day|week|month|quarter|year)s\b", re.I)
-_LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)\s+)*?)\s*(?P<who>who|whoever|whom)\b", re.I)
+_LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)[,;:]?\s+)*?)\s*(?P<who>who|whoever|whom)\b", re.I)
 
 
 class Router:
@@ -147,7 +148,8 @@ class Router:
         held = self._spellers.get(id(vocab))
         if held is None or held[0] is not vocab:     # keyed by the object itself, not a reusable id
             lex = lexicon()
-            held = (vocab, Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=vocab.words))
+            held = (vocab, Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=vocab.words,
+                                   value_words=vocab.value_words, misspellings=lex.misspellings))
             self._spellers = {k: v for k, v in self._spellers.items() if v[0].dataset != vocab.dataset}
             self._spellers[id(vocab)] = held
         return held[1]
@@ -169,10 +171,16 @@ class _Parse:
         self.slots = list(ex.slots)
         self.masked = mask(text, ex.slots)
         self.found, self.residual = _constructions(self.masked)
-        self.residual, self.remarks = _without_remarks(self.masked, self.residual)
+        verbs = frozenset(i for i, s in enumerate(self.slots) if s.kind == "metric" and is_verb(s, vocab))
+        self.residual, self.remarks, dropped, spans = _without_remarks(self.masked, self.residual, self.slots, verbs)
+        if dropped:                                # values a remark repeated ("i think ohio is big")
+            self.slots = [s for i, s in enumerate(self.slots) if i not in dropped]
+            for a, b in spans:                     # placeholders count slots: the remark's go too
+                self.masked = self.masked[:a] + " " * (b - a) + self.masked[b:]
         named = [i for i, s in enumerate(self.slots) if s.kind == "metric"]
         strong = [i for i in named if not is_verb(self.slots[i], vocab)]
         self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
+        self.verb_slots = [i for i in named if i not in strong]
         if named and not strong and re.search(r"\b(?:how\s+many|number\s+of|count\s+of|quantity\s+of)\b", text, re.I):
             # "how many chairs did we sell": the quantity sold, not the money
             for i in named:
@@ -222,11 +230,26 @@ class _Parse:
         return Route(self.text, True, intent, self.ex, self.understood(), ignored=(*self.words.ignored, *self.remarks),
                      corrections=self.corrections, notes=tuple(self.notes), defaulted_metric=self.defaulted)
 
+    def entity_asked_for(self) -> None:
+        """"which 3 customers spent the most": the customers are what is ranked (a dimension), and
+        the verb says by what; not a count of customers."""
+        if self.dims or not self.verb_slots or not (self.cue("rank_desc") or self.cue("rank_asc")):
+            return
+        counted = {e.count: n for n, e in self.lang.entities.items()}
+        for i in [i for i in self.metric_slots if i not in self.verb_slots]:
+            slot = self.slots[i]
+            entity = counted.get(str(slot.value))
+            if entity in self.model.dimensions and re.search(
+                    r"\b(?:which|what)\s+(?:(?:\d+|two|three|four|five|ten)\s+)?$", self.text[: slot.start], re.I):
+                self.dims, self.dim_slots = [entity], [replace(slot, kind="dimension", value=entity)]
+                self.metric_slots = [j for j in self.metric_slots if j != i] or list(self.verb_slots)
+                return
+
     def person_residual(self) -> str:
         """The residual text, with a question-opening "who" read as the person dimension."""
         m = _LEAD_WHO.match(self.residual)
         person = self.lang.person_dimension
-        lead = m is not None and all(w.lower() in lexicon().ignorable for w in m.group("lead").split())
+        lead = m is not None and all(w.lower().strip(",;:") in lexicon().ignorable for w in m.group("lead").split())
         if lead and person is not None and m is not None:
             if person not in self.dims:
                 self.dims.insert(0, person)
@@ -247,6 +270,7 @@ class _Parse:
                  {c.level for c in read.conditions}]
         if not self.dims and nouns and (self.cue("rank_desc") or self.cue("rank_asc")):
             self.dims, self.dim_slots = [str(nouns[0].value)], [nouns[0]]   # "the customer who spent the most"
+        self.entity_asked_for()
         amounts = [s for s in self.slots if s.kind == "amount"]
         metrics = self.metrics(read)
         windows = self.windows()
@@ -337,13 +361,21 @@ class _Parse:
         if describing and len(describing) < len(kept):
             kept = [i for i in kept if i not in describing]     # "sales from Texas customers who ..."
         kept, divisor, said = self.divisor(kept)
+        counted = {e.count: n for n, e in self.lang.entities.items()}
+        ranked_rows = [i for i in kept if counted.get(str(self.slots[i].value)) in self.dims]
+        if ranked_rows and (self.verb_slots or len(ranked_rows) < len(kept)):
+            # "which 3 customers spent the most, biggest spender first": the customers are the rows
+            # ranked, not a count of customers per customer
+            kept = [i for i in kept if i not in ranked_rows] or list(self.verb_slots)
         names = list(dict.fromkeys(str(self.slots[i].value) for i in kept))
+        if divisor is not None and not names and self.verb_slots:
+            # "the average amount spent per order": the verb's metric, the other word was the divisor
+            names = list(dict.fromkeys(str(self.slots[i].value) for i in self.verb_slots))
         entity_levels = [c.level for c in read.conditions if c.level != "group"]
         if not names and entity_levels:
             names = [self.lang.entities[entity_levels[0]].count]
         if not names and read.conditions:
             names = [read.conditions[0].metric]
-        counted = {e.count: n for n, e in self.lang.entities.items()}
         money_words = re.search(r"\b(?:how\s+much|worth|come\s+to|comes\s+to|value|amount|size|spend|spent)\b",
                                 self.text, re.I)
         if divisor is not None and not names and not said and money_words:
@@ -393,7 +425,8 @@ class _Parse:
         """"<metric> per <entity>": the entity, the metric slots without the entity's word, and
         whether "per" (or "/") said so, rather than "an order" or "customer spend" next to "average"."""
         lead = r"per|/|an?" if self.cue("average") else r"per|/"
-        per = re.search(r"(?:\b|(?<=/))(?:" + lead + r")\s*(?:count\s+|sum\s+|number\s+of\s+|the\s+)?(?:single\s+|one\s+)?"
+        per = re.search(r"(?:\b|(?=/))(?:" + lead + r")\s*(?:count\s+(?:distinct\s+|unique\s+)?|sum\s+|number\s+of\s+|the\s+)?"
+                        r"(?:single\s+|one\s+)?"
                         r"<(?:metric|dimension)>", self.masked)
         if per is None and self.cue("average"):
             # "average customer spend", "avg order revenue": the entity word right before the measure
@@ -621,29 +654,56 @@ think suppose believe maybe just ok okay cheers appreciate appreciated""".split(
 _CLAUSE_BREAK = re.compile(r"[?!;]|:(?![^<>]*>)|(?<!\d)\.(?!\d)|\s[-–—]{1,2}\s|[()]")
 
 
-def _without_remarks(masked: str, residual: str) -> tuple[str, tuple[str, ...]]:
-    """Sentences around the question that say nothing it could read ("i'm not sure it went up",
-    "thanks so much!", "i think that's the first year we have"): no slot, no construction, no cue.
+def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: frozenset[int] = frozenset(),
+                     ) -> tuple[str, tuple[str, ...], frozenset[int], tuple[tuple[int, int], ...]]:
+    """Sentences around the question that say nothing it could read ("thanks so much!", "i'm not sure
+    it went up", "i think ohio is one of our bigger ones"): the text without them, the remarks, the
+    slots they held (values the question names elsewhere), to be dropped, and where they were.
 
-    Only when another sentence holds the question; a question of remarks alone is left to clarify."""
+    A sentence is a remark when it names nothing new (no number, no value the rest of the question
+    does not name or group by) and either opens with a hedge ("i think", "not sure", "if it...") or
+    has a remark word and no cue. Only when another sentence holds the question; a question of
+    remarks alone is left to clarify."""
     bounds = [0, *(m.start() for m in _CLAUSE_BREAK.finditer(masked)), len(masked)]
     pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if masked[a:b].strip(" ?!;:.-–—()")]
     if len(pieces) < 2 or not any("<" in masked[a:b] for a, b in pieces):
-        return residual, ()
+        return residual, (), frozenset(), ()
     lex = lexicon()
-    remarks = []
-    for a, b in pieces:
+    ordered = sorted(range(len(slots)), key=lambda i: slots[i].start)
+    placeholders = [m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked)]
+    held = {i: [ordered[k] for k, at in enumerate(placeholders) if a <= at < b] for i, (a, b) in enumerate(pieces)}
+    remarks, dropped, spans = [], set(), []
+    for n, (a, b) in enumerate(pieces):
         seg = residual[a:b]
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", seg)
-        if "<" in masked[a:b] or masked[a:b] != seg or not words or re.search(r"\d", seg):
+        if not words or re.search(r"\d", seg):
             continue
-        if any(w.lower() in lex.cues for w in words) or any(p.search(seg) for p, _ in lex.cue_phrases):
-            continue
-        if not any(w.lower() in _REMARK_WORDS for w in words):
-            continue                       # "(phones, computers)" is not a remark: its words must be read
-        remarks.append(" ".join(seg.split(" ?!;:.")).strip(" ?!;:.-–—()"))
+        others = [slots[i] for m, idx in held.items() if m != n for i in idx]
+        hedged = any(p.search(seg.strip(" ?!;:.,-–—()")) for p in lex.phrases["hedge"])
+        if not all(_repeats(slots[i], others) or (hedged and i in verbs) for i in held[n]):
+            continue                       # "if that makes sense": a hedge's verb is no metric
+        if not hedged:
+            if held[n] or masked[a:b] != seg:
+                continue
+            if any(w.lower() in lex.cues for w in words) or any(p.search(seg) for p, _ in lex.cue_phrases):
+                continue
+            if not any(w.lower() in _REMARK_WORDS for w in words):
+                continue                   # "(phones, computers)" is not a remark: its words must be read
+        if not any(held[m] for m in held if m != n):
+            continue                       # the question itself must be elsewhere
+        remarks.append(" ".join(seg.split()).strip(" ?!;:.-–—()"))
+        dropped.update(held[n])
+        spans.append((a, b))
         residual = residual[:a] + " " * (b - a) + residual[b:]
-    return residual, tuple(r for r in remarks if r)
+    return residual, tuple(r for r in remarks if r), frozenset(dropped), tuple(spans)
+
+
+def _repeats(slot: Slot, others: Sequence[Slot]) -> bool:
+    """A value the rest of the question already names, or of a dimension it groups by."""
+    if slot.kind != "filter_value" or not isinstance(slot.value, Filter):
+        return False
+    return any((o.kind == "filter_value" and o.value == slot.value)
+               or (o.kind == "dimension" and o.value == slot.value.dimension) for o in others)
 
 
 def _without_presentation(text: str) -> tuple[str, tuple[str, ...]]:
@@ -662,7 +722,7 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics", "one_entity", "slash"):
+                 "both_metrics", "one_entity", "slash", "agent_by"):
         for pattern in phrases[name]:
             for m in list(pattern.finditer(residual)):
                 if not m.group(0).strip():
@@ -688,13 +748,19 @@ def _next_period(window: TimeWindow, *, period: str | None) -> TimeWindow:
 def _with_years(windows: list[tuple[TimeMatch, TimeWindow]]) -> list[tuple[TimeMatch, TimeWindow]]:
     """Periods named without a year take the year the question gives: "from Q1 to Q2 2016" is Q1 2016
     to Q2 2016, "Q1 vs Q2 in 2015" puts both in 2015 (the year then only qualifies them), and "Q1
-    revenue, 2024 vs 2023" is Q1 2024 vs Q1 2023."""
+    revenue, 2024 vs 2023" is Q1 2024 vs Q1 2023, "Q2 this year vs Q2 last year" pairs each period with
+    the year after it."""
     yearless = [i for i, (m, _) in enumerate(windows) if m.yearless is not None]
     if not yearless:
         return windows
     dated = [i for i in range(len(windows)) if i not in yearless and windows[i][0].anchor == "as_of"]
     years = [windows[i][1].start.year for i in dated if windows[i][1].start.year == windows[i][1].end.year]
     whole_years = [i for i in dated if windows[i][0].period == "year"]
+    if (len(yearless) == len(whole_years) >= 2 and len(dated) == len(whole_years)
+            and all(y == i + 1 for i, y in zip(yearless, whole_years))):
+        # "Q2 this year vs Q2 last year": each period takes the year right after it
+        return [(windows[i][0], _in_year(windows[i][1], windows[i][0].yearless, windows[y][1].start.year))
+                for i, y in zip(yearless, whole_years)]
     if len(yearless) == 1 and len(whole_years) >= 2 and len(dated) == len(whole_years):
         m = windows[yearless[0]][0]
         return [(m, _in_year(windows[yearless[0]][1], m.yearless, windows[i][1].start.year)) for i in whole_years]

@@ -90,6 +90,11 @@ class SemanticMatcher:
             min_similarity=settings.vector.min_similarity,
         )
 
+    def warm(self, dataset: str) -> None:
+        """Load the embedding model and open the dataset's index now, not on a user's question."""
+        self._index(dataset)
+        self._vector("how much revenue")
+
     def match(self, question: str, slots: tuple[Slot, ...], *, dataset: str,
               words: tuple[str, ...] = ()) -> SemanticMatch | None:
         """The best verified neighbour re-bound to ``slots``; None when none is close enough.

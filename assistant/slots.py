@@ -291,7 +291,8 @@ def _negate(question: str, slots: list[Slot]) -> list[Slot]:
             assert isinstance(s.value, Filter)
             negation = _NEGATION_BEFORE.search(question[: s.start])
             if negation is not None and out and out[-1].end > negation.start():
-                negation = None
+                # "every <region> except Central": the negation word alone, after the slot before it
+                negation = _NEGATION_BEFORE.search(question, out[-1].end, s.start)
             prev = out[-1] if out else None
             joined = (negation is None and prev is not None and prev.kind == "filter_value"
                       and isinstance(prev.value, Filter) and prev.value.negate

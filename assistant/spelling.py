@@ -8,13 +8,15 @@ A word is corrected only when all of these hold:
   letters and two for longer ones (then only towards the dataset's own words); among equally near words the one sharing the longest start and
   end with the typed word wins, and a tie there corrects nothing; the dataset's words and time words
   win over the lexicon's ("montly" is "monthly", not "mostly"); 3-letter words are corrected only for
-  a transposition ("teh" -> "the") or towards a dataset word ("sel" -> "sell").
-Each correction is reported, so the answer's interpretation shows what was read.
+  a transposition ("teh" -> "the") or towards a dataset word ("sel" -> "sell"); the words of
+  looked-up values (cities) come last ("jacksonvile" is Jacksonville, but "wich" is "which").
+Common sound-alike misspellings further than that ("compair") are listed in the lexicon
+(``misspellings``). Each correction is reported, so the answer's interpretation shows what was read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 import re
@@ -67,9 +69,14 @@ def is_english(word: str, *, min_frequency: int = ENGLISH_MIN_FREQUENCY) -> bool
 class Speller:
     """Corrects a question's typos towards one set of known words (a dataset's plus the lexicon)."""
 
-    def __init__(self, known: Iterable[str], *, dataset_words: Iterable[str] = ()) -> None:
-        self.dataset_words = frozenset(w.lower() for w in dataset_words)
-        self.known = frozenset(w.lower() for w in known) | _TIME_WORDS | self.dataset_words
+    def __init__(self, known: Iterable[str], *, dataset_words: Iterable[str] = (),
+                 value_words: Iterable[str] = (), misspellings: Mapping[str, str] | None = None) -> None:
+        self.misspellings = {k.lower(): v for k, v in (misspellings or {}).items()}
+        general = frozenset(w.lower() for w in known)
+        # A dataset phrase's everyday words ("with" in "orders with a discount") rank as the lexicon's.
+        self.dataset_words = frozenset(w.lower() for w in dataset_words) - general
+        self.value_words = frozenset(w.lower() for w in value_words) - self.dataset_words - general
+        self.known = general | _TIME_WORDS | self.dataset_words | self.value_words
         # Symmetric deletions (as SymSpell does): two words within two edits share a form with at
         # most two letters deleted from each, so only those few words need a distance computed.
         self._deletions: dict[str, set[str]] = {}
@@ -100,6 +107,8 @@ class Speller:
         return _same_case(typed, read) if read is not None else None
 
     def _nearest(self, lower: str) -> str | None:
+        if lower in self.misspellings:
+            return self.misspellings[lower]
         if lower in self.known or is_english(lower):
             return None
         if lower.endswith("ys") and lower[:-2] + "ies" in self.known:
@@ -129,6 +138,12 @@ class Speller:
             if preferred:                   # the dataset's words, then time words, then the lexicon's:
                 found = preferred           # "montly" is "monthly", not "mostly"; "mony" is "money", not "many"
                 break
+        else:
+            found = [f for f in found if f not in self.value_words] or [
+                # looked-up values last, and only for a slip inside the word: "midlands" is not Midland
+                f for f in found if len(lower) >= 6 and f[0] == lower[0] and f[-1] == lower[-1]]
+            if not found:
+                return None
         if len(found) > 1:
             scores = sorted(((_shared(lower, f), f) for f in found), reverse=True)
             if scores[0][0] == scores[1][0]:

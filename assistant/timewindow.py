@@ -69,7 +69,7 @@ _RULES: list[tuple[re.Pattern[str], Resolver, Anchor]] = []
 
 def _rule(pattern: str, anchor: Anchor = "as_of") -> Callable[[Resolver], Resolver]:
     def register(fn: Resolver) -> Resolver:
-        _RULES.append((re.compile(r"(?<![\w-])" + pattern + r"(?![\w-])", re.I), fn, anchor))
+        _RULES.append((re.compile(r"(?<![\w-])(?:" + pattern + r")(?![\w-])", re.I), fn, anchor))
         return fn
     return register
 
@@ -213,6 +213,12 @@ def _months_of_year(m: re.Match[str], as_of: date):
 
 @_rule(r"(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])(?!-\d)")
 def _iso_month(m: re.Match[str], as_of: date):
+    return (*month_bounds(int(m.group("y")), int(m.group("m"))), "month")
+
+
+@_rule(r"(?P<m>0?[1-9]|1[0-2])/(?P<y>(?:19|20)\d\d)(?![/\d])")
+def _slash_month(m: re.Match[str], as_of: date):
+    """ "02/2015": a month written as on a form."""
     return (*month_bounds(int(m.group("y")), int(m.group("m"))), "month")
 
 

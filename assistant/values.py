@@ -8,6 +8,7 @@ load brings new cities and products without a restart and an unchanged one costs
 from __future__ import annotations
 
 from collections.abc import Sequence
+import logging
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from assistant.execute import QueryRunner
 from assistant.vocabulary import Vocabulary, build_vocabulary, open_dimensions
 from warehouse.spec import load_dataset
 
+log = logging.getLogger(__name__)
 MAX_VALUES = 50_000
 
 
@@ -45,19 +47,71 @@ def distinct_values_sql(dataset: str, dimensions: Sequence[str]) -> str:
 
 
 class ValueCatalog:
-    """Vocabularies with looked-up open values, one per (dataset, data version)."""
+    """Vocabularies with looked-up open values, one per (dataset, data version).
 
-    def __init__(self, runner_for: Any, *, dimensions: Sequence[str] | None = None) -> None:
+    With ``stale_while_revalidate`` (the HTTP service), a new data version is looked up in a
+    background thread while questions keep being read with the previous version's values, so a
+    load under traffic never stalls requests on the lookup; the new values are used once read
+    (well under a second). Without it (CLI, tests), the lookup runs before the question is read.
+    Concurrent lookups of the same version run once.
+    """
+
+    def __init__(self, runner_for: Any, *, dimensions: Sequence[str] | None = None,
+                 stale_while_revalidate: bool = False) -> None:
         self._runner_for = runner_for          # dataset -> QueryRunner
         self._dimensions = tuple(dimensions) if dimensions is not None else None   # None: the model's open ones
-        self._cache: dict[tuple[str, Any], Vocabulary] = {}
+        self._cache: dict[str, tuple[Any, Vocabulary]] = {}      # dataset -> (data version, vocabulary)
         self._lock = threading.Lock()
+        self._loading: dict[tuple[str, Any], threading.Lock] = {}
+        self._refreshing: set[tuple[str, Any]] = set()
+        self.stale_while_revalidate = stale_while_revalidate
 
     def vocabulary(self, dataset: str, *, data_version: Any) -> Vocabulary:
+        with self._lock:
+            found = self._cache.get(dataset)
+        if found is not None and found[0] == data_version:
+            return found[1]
+        if found is not None and self.stale_while_revalidate:
+            with self._lock:
+                start = (dataset, data_version) not in self._refreshing
+                self._refreshing.add((dataset, data_version))
+            if start:
+                threading.Thread(target=self._refresh, args=(dataset, data_version), daemon=True,
+                                 name=f"values-{dataset}").start()
+            return found[1]
+        return self._load(dataset, data_version)
+
+    def _refresh(self, dataset: str, data_version: Any) -> None:
+        try:
+            self._load(dataset, data_version)
+        except Exception:  # noqa: BLE001 - the previous values keep serving; the next question retries
+            log.warning("could not look up %s's values for data version %s", dataset, data_version, exc_info=True)
+        finally:
+            with self._lock:
+                self._refreshing.discard((dataset, data_version))
+
+    def _load(self, dataset: str, data_version: Any) -> Vocabulary:
         key = (dataset, data_version)
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:                      # one lookup per version; the others wait and reuse it
+            try:
+                with self._lock:
+                    found = self._cache.get(dataset)
+                if found is not None and found[0] == data_version:
+                    return found[1]
+                vocab = build_vocabulary(dataset, open_values=self._values(dataset, data_version))
+                with self._lock:
+                    current = self._cache.get(dataset)
+                    if current is None or not _newer(current[0], data_version):
+                        self._cache[dataset] = (data_version, vocab)   # one version per dataset
+                return vocab
+            finally:
+                with self._lock:
+                    if self._loading.get(key) is loading:
+                        del self._loading[key]
+
+    def _values(self, dataset: str, data_version: Any) -> dict[str, list[str]]:
         model = load_dataset(dataset).semantic
         wanted = self._dimensions if self._dimensions is not None else open_dimensions(model)
         open_dims = [d for d in wanted if d in model.dimensions and model.dimensions[d].values is None
@@ -68,8 +122,9 @@ class ValueCatalog:
             for dimension, value in runner.query(distinct_values_sql(dataset, open_dims), []).rows:
                 if value not in (None, ""):
                     values.setdefault(str(dimension), []).append(str(value))
-        vocab = build_vocabulary(dataset, open_values=values)
-        with self._lock:
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != dataset}   # one version per dataset
-            self._cache[key] = vocab
-        return vocab
+        return values
+
+
+def _newer(kept: Any, loaded: Any) -> bool:
+    """Whether the kept version is already past the one just loaded (a slow lookup finishing late)."""
+    return isinstance(kept, int) and isinstance(loaded, int) and kept > loaded

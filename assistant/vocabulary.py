@@ -17,7 +17,8 @@ Matching choices (also in the project docs):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 import re
@@ -35,6 +36,7 @@ AMBIGUOUS_CODES = frozenset({"in", "or", "me", "oh", "ok", "hi", "de", "pa", "co
 # Words of the question language a value (or its singular) must never take over, besides the
 # dataset's own metric and dimension words and the lexicon's cue words.
 RESERVED_WORDS = frozenset({"total", "rate", "by", "per", "each"})
+SPELLED_VALUES_MAX = 1000   # looked-up values of a dimension corrected towards, at most
 COMMON_WORD = 2000      # an English word this frequent (pyspellchecker's list) needs a capital to be a city
 
 
@@ -79,17 +81,30 @@ class Vocabulary:
 
     @cached_property
     def words(self) -> frozenset[str]:
-        """Every single word of the dataset's phrases and closed values (the spelling corrector's
-        targets; looked-up values such as product names are too many and too odd to correct towards)."""
+        """Every single word of the dataset's phrases and closed values: the spelling corrector's
+        first targets."""
         phrases = [*self.metric_phrases, *self.dimension_phrases, *self.verb_phrases, *self.condition_phrases,
                    *self.entity_words, *self.bucket_phrases,
                    *(e.phrase for e in self.values if e.dimension not in self.open_dimensions)]
-        return frozenset(w for p in phrases for w in re.findall(r"[a-z][a-z'-]*", p))
+        return _words(phrases)
+
+    @cached_property
+    def value_words(self) -> frozenset[str]:
+        """The words of looked-up values ("jacksonvile" is Jacksonville): the corrector's last resort,
+        after the lexicon, and only for dimensions with at most ``SPELLED_VALUES_MAX`` values
+        (product names are too many and too odd to correct towards)."""
+        counts = Counter(e.dimension for e in self.values)
+        return _words(e.phrase for e in self.values
+                      if e.dimension in self.open_dimensions and counts[e.dimension] <= SPELLED_VALUES_MAX) - self.words
 
     @cached_property
     def value_index(self) -> ValueIndex:
         """``values`` indexed by first word, built on first use (once per vocabulary)."""
         return ValueIndex(self.values)
+
+
+def _words(phrases: Iterable[str]) -> frozenset[str]:
+    return frozenset(w for p in phrases for w in re.findall(r"[a-z][a-z'-]*", p.lower()))
 
 
 def lead_word(text: str, start: int = 0) -> str:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, NonNegativeFloat, SecretStr, PositiveInt, PositiveFloat
+from pydantic import BaseModel, Field, NonNegativeFloat, NonNegativeInt, SecretStr, PositiveInt, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -79,6 +79,12 @@ class APISettings(BaseModel):
     quota_fail_open: bool = True
     cors_origins: list[str] = []
     max_body_bytes: PositiveInt = 64 * 1024
+    cold_workers: PositiveInt = Field(2, description="threads answering questions no cache holds (queries, "
+                                      "semantic and LLM tiers); cached answers never wait for them")
+    max_cold_queued: NonNegativeInt = Field(64, description="new questions that may wait for a cold thread; "
+                                            "one more is refused with 503 and Retry-After")
+    prime_questions: NonNegativeInt = Field(50, description="most asked questions of the query log answered "
+                                            "at start-up, before /ready says yes")
 
 
 class SQLSettings(BaseModel):

@@ -8,6 +8,7 @@ limiter, the task queue, the metrics and the feedback store. Project errors beco
 ========================================  =====================================================
 Unauthorized / Forbidden                  401 (with ``WWW-Authenticate``) / 403
 QuotaExceeded                             429 with ``Retry-After``
+Overloaded (cold queue full)              503 with ``Retry-After: 1`` (cached questions are still served)
 TasksUnavailable, other RetryableError    503 with ``Retry-After`` (async questions only, for Redis)
 UsageError, UnsafeSQL, query failures     400 (the message names the bad value and the fix)
 body over api.max_body_bytes              413
@@ -18,21 +19,26 @@ anything else                             500 with the request id; the traceback
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import cached_property
+from datetime import date
+from functools import cached_property, partial
 import logging
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 import redis
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from assistant.http.auth import Forbidden, KeyStore, Unauthorized
+from assistant.http.coldpool import ColdPool, Overloaded
 from assistant.http.feedback import FILE_NAME, FeedbackHook, FeedbackStore, RecentAnswers
 from assistant.http.logging import request_id_var
 from assistant.http.metrics import Metrics
@@ -41,11 +47,14 @@ from assistant.http.quotas import QuotaExceeded, QuotaLimiter
 from assistant.http.schemas import DatasetSummary, HealthOut
 from assistant.http.routes import router
 from assistant.http.tasks import TaskQueue
+from assistant.querylog import FILE_NAME as QUERY_LOG, QueryLog
+from assistant.warmup import WarmUp, warm_up
 from retail_insights.errors import ConfigError, RetailError, RetryableError
 from retail_insights.settings import Settings, get_settings
 from warehouse.spec import dataset_names, load_dataset
 
 if TYPE_CHECKING:
+    from assistant.answer import Answer
     from assistant.pipeline import Assistant
 
 log = logging.getLogger(__name__)
@@ -68,6 +77,10 @@ class Services:
         self.recent = RecentAnswers()
         hook = on_feedback or getattr(assistant, "on_feedback", None)
         self.feedback = FeedbackStore(settings.state_dir / FILE_NAME, on_feedback=hook)
+        self.cold = ColdPool(workers=settings.api.cold_workers, max_queued=settings.api.max_cold_queued)
+        self.query_log = QueryLog(settings.state_dir / QUERY_LOG)
+        self.ready = threading.Event()
+        self.warmed: WarmUp | None = None
         self._redis = redis.Redis.from_url(settings.redis.url, socket_timeout=settings.redis.socket_timeout_s,
                                            socket_connect_timeout=settings.redis.socket_timeout_s) \
             if settings.redis.url else None
@@ -79,38 +92,61 @@ class Services:
                 if self._assistant is None:
                     from assistant.factory import build_assistant
 
-                    self._assistant = build_assistant(self.settings)
+                    self._assistant = build_assistant(self.settings, serving=True)
                     if self.feedback.on_feedback is None:
                         self.feedback.on_feedback = getattr(self._assistant, "on_feedback", None)
         return self._assistant
 
-    def prime(self) -> None:
-        """Build the assistant and answer each dataset's first example question before traffic arrives.
-
-        That one question loads what the first user would otherwise wait for: the dataset's
-        vocabulary (a few DISTINCT queries), the warehouse connection and, when the semantic tier
-        is on, the embedding model it remembers questions with.
-        """
-        assistant = self.assistant
-        for dataset in dataset_names():
-            examples = load_dataset(dataset).semantic.examples
-            try:
-                if examples:
-                    assistant.answer(examples[0], dataset=dataset)
-                else:
-                    assistant.vocabulary_for(dataset, assistant.data_version(dataset))
-            except Exception:  # noqa: BLE001 - a dataset not loaded yet is primed by its first question
-                log.warning("could not prime the assistant for %s", dataset, exc_info=True)
+    def warm_up(self) -> WarmUp:
+        """Build the assistant and load what the first questions would wait for (``assistant.warmup``);
+        ``/ready`` says yes once this is done."""
+        started = time.perf_counter()
+        try:
+            assistant = self.assistant
+            questions = self.query_log.top_questions(self.settings.api.prime_questions)
+            self.warmed = warm_up(assistant, datasets=dataset_names(), questions=questions)
+        except Exception as exc:  # noqa: BLE001 - not ready, and /ready says why
+            self.warmed = WarmUp(failed={"assistant": f"{type(exc).__name__}: {exc}"})
+            log.exception("warm-up failed")
+            return self.warmed
+        self.warmed.seconds["assistant"] = round(time.perf_counter() - started - self.warmed.total_s, 3)
+        self.ready.set()
+        log.info("warm-up done", extra={"seconds": round(time.perf_counter() - started, 3), "steps": self.warmed.seconds,
+                                        "failed": self.warmed.failed, "primed": self.warmed.primed})
+        return self.warmed
 
     @property
     def warm(self) -> bool:
         return self._assistant is not None
 
+    async def ask(self, question: str, *, dataset: str, as_of: date | None,
+                  conversation_id: str | None) -> Answer:
+        """The answer: straight from the cache when it has it, else from the cold pool (``coldpool``)."""
+        assistant = self.assistant
+        prepared = await run_in_threadpool(assistant.prepare, question, dataset=dataset, as_of=as_of,
+                                           conversation_id=conversation_id)
+        if prepared.answer is not None:
+            return prepared.answer
+        try:
+            flight = self.cold.run(assistant.flight_key(prepared), partial(assistant.complete, prepared))
+        except Overloaded:
+            self.metrics.cold_shed.inc()
+            raise
+        finally:
+            self.metrics.cold_queued.set(self.cold.queued)
+        answer = await asyncio.wrap_future(flight.future)
+        self.metrics.cold_queued.set(self.cold.queued)
+        if flight.leader:
+            return answer
+        self.metrics.cold_shared.inc()
+        return await run_in_threadpool(assistant.share, prepared, answer)
+
     def answered(self, answer: Any) -> dict[str, Any]:
-        """The answer as the response body; noted for feedback and metrics."""
+        """The answer as the response body; noted for feedback, metrics and the query log."""
         data = answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
         self.recent.remember(data)
         self.metrics.observe_answer(data, endpoint="/v1/ask")
+        self.query_log.append(data)
         return data
 
     @cached_property
@@ -148,15 +184,15 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from starlette.concurrency import run_in_threadpool
-
         if services.warm:
             log.info("using the assistant passed to create_app")
-        else:
-            await run_in_threadpool(services.prime)   # warm before the first request, not during it
-        log.info("assistant ready", extra={"datasets": dataset_names(), "auth": settings.api.auth_enabled,
-                                           "redis": services.redis_status()})
+            services.ready.set()
+        else:   # requests are served meanwhile; /ready says yes once this is done
+            threading.Thread(target=services.warm_up, name="warm-up", daemon=True).start()
+        log.info("serving", extra={"datasets": dataset_names(), "auth": settings.api.auth_enabled,
+                                   "redis": services.redis_status()})
         yield
+        services.cold.shutdown()
 
     app = FastAPI(
         title="Retail Insights",
@@ -213,7 +249,7 @@ async def _retail_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 429:
         headers["Retry-After"] = str(getattr(exc, "retry_after_s", 1))
     if status == 503:
-        headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE_S)
+        headers["Retry-After"] = str(getattr(exc, "retry_after_s", RETRY_AFTER_UNAVAILABLE_S))
     if status >= 500:
         log.log(logging.WARNING if status == 503 else logging.ERROR, "%s: %s", type(exc).__name__, exc)
     endpoint = getattr(request.scope.get("route"), "path", "unmatched")

@@ -11,14 +11,16 @@ mode (``PROMETHEUS_MULTIPROC_DIR``) and ``render`` then sums every worker's samp
 - ``retail_llm_calls_total``, ``retail_llm_tokens_total``, ``retail_llm_cost_usd_total``;
 - ``retail_bytes_read_total{endpoint}``: bytes the warehouse read for answers and SQL;
 - ``retail_errors_total{endpoint,kind}``: error responses by kind, and answers with status error;
-- ``retail_quota_rejections_total{reason}``.
+- ``retail_quota_rejections_total{reason}``;
+- ``retail_cold_queue_depth``, ``retail_cold_shed_total``, ``retail_single_flight_shared_total``: the
+  cold pool (``assistant.http.coldpool``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -52,6 +54,12 @@ class Metrics:
                               ["endpoint", "kind"], registry=r)
         self.quota_rejections = Counter("retail_quota_rejections_total", "Requests refused by quotas, by reason.",
                                         ["reason"], registry=r)
+        self.cold_queued = Gauge("retail_cold_queue_depth", "Questions waiting for a cold-pool thread.",
+                                 multiprocess_mode="livesum", registry=r)
+        self.cold_shed = Counter("retail_cold_shed_total", "New questions refused (503) because the cold queue "
+                                 "was full.", registry=r)
+        self.cold_shared = Counter("retail_single_flight_shared_total", "Answers shared from an identical "
+                                   "question already being computed.", registry=r)
         for tier in CACHE_TIERS:   # present from the start, so a dashboard sees 0 rather than nothing
             self.cache_hits.labels(tier)
 

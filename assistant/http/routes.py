@@ -1,7 +1,7 @@
 """The endpoints: each translates request -> one call -> response, in a few lines.
 
 Every ``/v1`` route goes through ``caller`` (API key when auth is on, then the quota);
-``/health`` and ``/metrics`` do not, so probes and scrapers need no key.
+``/health``, ``/ready`` and ``/metrics`` do not, so probes and scrapers need no key.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from assistant.answer import jsonable
 from assistant.http.auth import Principal
+from assistant.http.coldpool import Overloaded
 from assistant.http.quotas import QuotaExceeded
 from assistant.http.schemas import (
     AnswerOut, AskRequest, DatasetsOut, ErrorOut, FeedbackOut, FeedbackRequest, HealthOut,
-    SqlOut, SqlRequest, TaskAccepted, TaskOut,
+    ReadyOut, SqlOut, SqlRequest, TaskAccepted, TaskOut,
 )
 from assistant.llm.budget import caller_scope
 from warehouse.spec import load_dataset
@@ -38,7 +40,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "Body over api.max_body_bytes."), (429, "Rate limit or daily quota reached; see Retry-After."),
     )
 }
-_UNAVAILABLE = {503: {"model": ErrorOut, "description": "Async questions need Redis, which is not available."}}
+_UNAVAILABLE = {503: {"model": ErrorOut, "description": "Too many new questions waiting (retry after Retry-After "
+                                                      "seconds), or async questions need Redis, which is down."}}
 
 
 def services(request: Request) -> Services:
@@ -62,23 +65,36 @@ def caller(request: Request, bearer: HTTPAuthorizationCredentials | None = Secur
 
 
 @router.post("/v1/ask", response_model=AnswerOut, responses={202: {"model": TaskAccepted}, **_ERRORS, **_UNAVAILABLE})
-def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) -> Any:
-    """Answer a question (200 with the answer), or queue it with ``"async": true`` (202 with a task id)."""
+async def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) -> Any:
+    """Answer a question (200 with the answer), or queue it with ``"async": true`` (202 with a task id).
+
+    A cached answer is served at once; a new question waits for the cold pool, and when its queue is
+    full it is queued as a task (202) if Redis is up, else refused with 503 and ``Retry-After``.
+    """
     s = services(request)
     _check_length(body.question, s.settings.llm.max_question_chars)
     dataset = _dataset(s, who, body.dataset)
     request.state.conversation_id = body.conversation_id
     if body.async_:
-        task_id = s.tasks.submit(body.question, dataset=dataset, as_of=body.as_of, owner=_owner(who),
+        return await run_in_threadpool(_queued, s, body, dataset, who)
+    try:
+        with caller_scope(_owner(who)):   # the LLM tier charges this key's daily budget
+            answer = await s.ask(body.question, dataset=dataset, as_of=body.as_of,
                                  conversation_id=body.conversation_id)
-        accepted = TaskAccepted(task_id=task_id, status_url=f"/v1/tasks/{task_id}")
-        return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
-    with caller_scope(_owner(who)):   # the LLM tier charges this key's daily budget
-        answer = s.assistant.answer(body.question, dataset=dataset, as_of=body.as_of,
-                                    conversation_id=body.conversation_id)
+    except Overloaded:
+        if s.tasks.configured and await run_in_threadpool(s.redis_status) == "up":
+            return await run_in_threadpool(_queued, s, body, dataset, who)
+        raise
     request.state.tier = answer.tier or "none"
     request.state.conversation_id = answer.conversation_id
     return s.answered(answer)
+
+
+def _queued(s: Services, body: AskRequest, dataset: str, who: Principal) -> JSONResponse:
+    task_id = s.tasks.submit(body.question, dataset=dataset, as_of=body.as_of, owner=_owner(who),
+                             conversation_id=body.conversation_id)
+    accepted = TaskAccepted(task_id=task_id, status_url=f"/v1/tasks/{task_id}")
+    return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
 
 
 @router.get("/v1/tasks/{task_id}", response_model=TaskOut, responses={404: {"model": ErrorOut}, **_ERRORS,
@@ -127,6 +143,17 @@ def datasets(request: Request, who: Principal = Depends(caller)) -> Any:
 def health(request: Request) -> Any:
     """Liveness and what is degraded; always 200 while the process serves."""
     return services(request).health()
+
+
+@router.get("/ready", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
+def ready(request: Request) -> Any:
+    """Readiness: 200 once warm-up has loaded what the first questions need, 503 until then."""
+    s = services(request)
+    warmed = s.warmed
+    body = ReadyOut(ready=s.ready.is_set(), warm_up_s=warmed.total_s if warmed and s.ready.is_set() else None,
+                    steps=warmed.seconds if warmed else {}, failed=warmed.failed if warmed else {},
+                    primed=warmed.primed if warmed else 0)
+    return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -144,6 +144,14 @@ class HealthOut(BaseModel):
     assistant: Literal["warm", "cold"]
 
 
+class ReadyOut(BaseModel):
+    ready: bool
+    warm_up_s: float | None = Field(None, description="how long warm-up took, once done")
+    steps: dict[str, float] = Field({}, description="seconds per warm-up step")
+    failed: dict[str, str] = Field({}, description="warm-up steps that failed, and why")
+    primed: int = Field(0, description="questions of the query log answered ahead of traffic")
+
+
 class ErrorOut(BaseModel):
     detail: str
     code: str

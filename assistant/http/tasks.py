@@ -24,6 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from assistant.querylog import query_log
 from retail_insights.errors import RetryableError
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ class TaskQueue:
             self._connection = redis.Redis.from_url(redis_url, socket_timeout=socket_timeout_s,
                                                     socket_connect_timeout=socket_timeout_s)
             self._queue = Queue(queue_name, connection=self._connection, serializer=JSONSerializer)
+
+    @property
+    def configured(self) -> bool:
+        return self._queue is not None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, queue_name: str = QUEUE_NAME) -> TaskQueue:
@@ -150,4 +155,6 @@ def answer_question(question: str, dataset: str, as_of: str | None = None,
         assistant = default_assistant()
     when = date.fromisoformat(as_of) if as_of else None
     with caller_scope(caller):
-        return assistant.answer(question, dataset=dataset, as_of=when, conversation_id=conversation_id).to_dict()
+        answer = assistant.answer(question, dataset=dataset, as_of=when, conversation_id=conversation_id).to_dict()
+    query_log().append(answer)
+    return answer

@@ -7,8 +7,10 @@ its Parquet reader fetched after partition and row-group pruning.
 
 Opening a catalog costs 0.15-0.7 s, so one stays open per process and dataset (``_Snapshots``) and
 is reopened only when a table's latest Delta commit moves on (``warehouse.backends.versions``, listed
-at most every ``settings.cache.version_ttl_s``). One connection runs one query at a time: a DuckDB
-connection is not safe to share between threads, and its profile must describe one query only.
+at most every ``settings.cache.version_ttl_s``), or when a query finds a file of its snapshot gone
+(an overwrite then VACUUM under a running service): then once more on the current snapshot.
+One connection runs one query at a time: a DuckDB connection is not safe to share between threads,
+and its profile must describe one query only.
 The guard's verdict is kept per SQL text.
 """
 
@@ -78,6 +80,10 @@ class _Open:
         return safe
 
 
+class _FilesGone(Exception):
+    """A file of the open snapshot could not be read (removed after a newer commit)."""
+
+
 class _Snapshots:
     """The open catalog per (RETAIL_HOME, dataset), reopened when a table's latest commit changes."""
 
@@ -124,6 +130,14 @@ class _Snapshots:
             _close_when_idle(stale)
         return fresh
 
+    def discard(self, dataset: str) -> None:
+        """Forget the open catalog of ``dataset``: the next query opens the current snapshot."""
+        slot = (get_settings().home.resolve(), dataset)
+        with self._lock:
+            stale = self._open.pop(slot, None)
+        if stale is not None:
+            _close_when_idle(stale)
+
     def close_all(self) -> None:
         with self._lock:
             entries, self._open = list(self._open.values()), {}
@@ -160,6 +174,21 @@ class DuckDBBackend(Backend):
     )
 
     def query(self, sql: str, params: Params = None) -> QueryResult:
+        try:
+            return self._query(sql, params)
+        except _FilesGone:
+            # The snapshot's files were replaced under it (an overwrite then VACUUM): list the Delta
+            # logs again, open the current snapshot and run the query once more there.
+            shared_reader().forget()
+            SNAPSHOTS.discard(self.dataset)
+            try:
+                return self._query(sql, params)
+            except (_FilesGone, duckdb.IOException) as exc:   # also when opening the snapshot
+                raise QueryFailed(f"the table files are missing: {str(exc).splitlines()[0]}",
+                                  hint="Fix: the table lost files outside a Delta commit; rerun the load "
+                                       "(`retail-insights run`) to rewrite it.") from None
+
+    def _query(self, sql: str, params: Params) -> QueryResult:
         settings = get_settings()
         entry = SNAPSHOTS.acquire(self.dataset)
         try:
@@ -175,6 +204,8 @@ class DuckDBBackend(Backend):
                     hint="Fix: narrow the date range or use a coarser view; "
                     "the limit is RETAIL_SQL__TIMEOUT_S.",
                 ) from None
+            except duckdb.IOException as exc:
+                raise _FilesGone(str(exc).splitlines()[0]) from None
             except duckdb.Error as exc:
                 raise QueryFailed(
                     f"DuckDB rejected the query: {str(exc).splitlines()[0]}",

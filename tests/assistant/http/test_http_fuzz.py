@@ -20,7 +20,7 @@ from tests.assistant.http.conftest import MakeClient
 
 MAX_EXAMPLES = 30
 OPERATIONS = [("POST", "/v1/ask"), ("GET", "/v1/tasks/{task_id}"), ("POST", "/v1/sql"), ("POST", "/v1/feedback"),
-              ("GET", "/v1/datasets"), ("GET", "/health"), ("GET", "/metrics")]
+              ("GET", "/v1/datasets"), ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics")]
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_every_operation_is_fuzzed(api_schema) -> None:
 
 # Operations without any input have no schema-violating request to send.
 CASES = [(m, p, mode) for m, p in OPERATIONS for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if mode is GenerationMode.POSITIVE or p not in ("/health", "/metrics")]
+         if mode is GenerationMode.POSITIVE or p not in ("/health", "/ready", "/metrics")]
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), CASES, ids=[f"{m} {p} {mode.value}" for m, p, mode in CASES])

@@ -19,7 +19,7 @@ from retail_insights.services import free_port
 from tests.assistant.http.conftest import SUPERSTORE_2016_SALES
 
 ROOT = Path(__file__).resolve().parents[3]
-STARTUP_S = 300.0   # priming answers one question per dataset; slow on a busy 2-core box
+STARTUP_S = 300.0   # warm-up answers one question per dataset and loads the embedding model; slow on a busy box
 
 
 class Served:
@@ -41,7 +41,7 @@ class Served:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -106,7 +106,7 @@ def test_the_cli_serves_answers_over_http_with_json_logs(serve) -> None:
 @pytest.mark.slow
 def test_with_two_workers_metrics_add_up_across_processes(serve) -> None:
     server = serve(workers=2)
-    pids = {line["pid"] for line in server.wait_log("assistant ready", count=2)}
+    pids = {line["pid"] for line in server.wait_log("warm-up done", count=2)}
     with httpx.Client(base_url=server.url, timeout=10) as http:
         for _ in range(20):
             assert http.get("/health").status_code == 200

@@ -178,3 +178,34 @@ def test_queries_from_many_threads_each_get_their_own_answer(make_silver: Any, w
         got = list(pool.map(lambda q: (q, backend.query(sql, [q]).rows), [q for q in range(1, 6) for _ in range(8)]))
     assert all(rows == expected[q] for q, rows in got)
     assert len({rows[0][0] for rows in expected.values()}) > 1   # the answers differ, so a mix-up would show
+
+
+def test_a_snapshot_whose_files_vanish_mid_service_is_reopened_and_the_query_answered(
+    make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An overwrite then VACUUM removes the files the open catalog reads, before the version is listed again."""
+    from deltalake import DeltaTable
+
+    monkeypatch.setenv("RETAIL_CACHE__VERSION_TTL_S", "3600")  # the backend would not notice the commit
+    get_settings.cache_clear()
+    write_silver("retail_sales", make_silver("retail_sales", 30, seed=1))
+    backend = DuckDBBackend()
+    assert backend.query("SELECT COUNT(*) FROM sales").rows == [(30,)]
+    path = write_silver("retail_sales", make_silver("retail_sales", 7, seed=2), mode="overwrite")
+    removed = DeltaTable(str(path)).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    assert removed   # the old snapshot's files are gone
+    assert backend.query("SELECT COUNT(*) FROM sales").rows == [(7,)]
+
+
+def test_files_lost_outside_any_commit_fail_with_a_message_naming_the_fix(
+    make_silver: Any, write_silver: Any
+) -> None:
+    from warehouse.backends import QueryFailed
+
+    path = write_silver("retail_sales", make_silver("retail_sales", 30, seed=1))
+    backend = DuckDBBackend()
+    backend.query("SELECT COUNT(*) FROM sales")
+    for parquet in path.rglob("*.parquet"):
+        parquet.unlink()
+    with pytest.raises(QueryFailed, match=r"table files are missing: .*rerun the load"):
+        backend.query("SELECT SUM(revenue) FROM sales")
