@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from retail_insights.errors import DataError
+from spark_jobs.raw_chunk import Malformed, RawChunk
 from spark_jobs.records import Records, split_records
 
 _BOM = b"\xef\xbb\xbf"
@@ -78,8 +79,6 @@ def read_header(
 
 def parse(buf: bytes, *, header: tuple[str, ...], first_line: int, broken: bool):
     """Rows (the header's columns as text, plus ``source_line``) and malformed lines of a chunk."""
-    from spark_jobs.readers import Malformed, RawChunk
-
     width = len(header)
     if broken:  # one physical line whose quote never closes
         rows, bad = _salvage(bytes(buf), first_line, width)

@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from retail_insights.errors import DataError, UsageError
-from spark_jobs.readers import Malformed, file_format, plan_file, read_chunk
+from spark_jobs.raw_chunk import Malformed
+from spark_jobs.readers import file_format, plan_file, read_chunk
 
 
 def read_all(
