@@ -13,10 +13,6 @@ class UnsupportedIntent(AssistantError, ValueError):
     """An intent the compiler cannot turn into SQL (a shape the router should not have produced)."""
 
 
-class QueryFailed(AssistantError, RuntimeError):
-    """The warehouse refused or failed the compiled query."""
-
-
 class WarehouseUnavailable(RetryableError):
     """The warehouse could not be reached; the same question may work on retry."""
 

@@ -9,23 +9,13 @@ registry is not importable; it reopens the catalog when a table's Delta version 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 import threading
 import time
 import warnings
 from typing import Any, Protocol
 
 from retail_insights.errors import RetailError
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    bytes_read: int
-    rows_read: int
-    elapsed_ms: float
-    sql: str
+from warehouse.backends.base import QueryFailed, QueryResult
 
 
 class QueryRunner(Protocol):
@@ -65,8 +55,6 @@ class CatalogRunner:
                 columns = tuple(table.column_names)
                 rows = tuple(zip(*(c.to_pylist() for c in table.columns))) if table.num_columns else ()
             except Exception as exc:  # duckdb raises its own hierarchy; name the SQL in ours
-                from assistant.errors import QueryFailed
-
                 if isinstance(exc, RetailError):
                     raise
                 raise QueryFailed(f"the warehouse rejected the query: {exc}",

@@ -42,31 +42,22 @@ def data_version_reader(settings: Settings):
 
 
 def runner_factory(settings: Settings, data_version: Any):
-    """dataset -> an object with ``query(sql, params)``: the configured backend, or the catalog runner."""
-    try:
-        from warehouse.backends import get_backend
-    except ImportError:
-        get_backend = None
-    if get_backend is not None:
-        backends: dict[str, Any] = {}
+    """dataset -> the configured warehouse backend for it (one per dataset, opened on first use).
 
-        def backend_for(dataset: str) -> Any:
-            if dataset not in backends:
-                backends[dataset] = get_backend(settings.backend, dataset=dataset)
-            return backends[dataset]
+    ``data_version`` is unused: backends track the Delta version themselves. There is no
+    fallback: a missing ``warehouse.backends`` fails here (ModuleNotFoundError), an unknown
+    backend name on first use (UsageError with "Did you mean").
+    """
+    from warehouse.backends import get_backend
 
-        return backend_for
-    from assistant.execute import CatalogRunner
+    backends: dict[str, Any] = {}
 
-    log.info("warehouse.backends is not available; querying through warehouse.catalog")
-    runners: dict[str, CatalogRunner] = {}
+    def backend_for(dataset: str) -> Any:
+        if dataset not in backends:
+            backends[dataset] = get_backend(settings.backend, dataset=dataset)
+        return backends[dataset]
 
-    def runner(dataset: str) -> CatalogRunner:
-        if dataset not in runners:
-            runners[dataset] = CatalogRunner(version_of=lambda: tuple(data_version(d) for d in _all()))
-        return runners[dataset]
-
-    return runner
+    return backend_for
 
 
 def _all() -> list[str]:

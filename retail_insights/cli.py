@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from retail_insights.errors import RetailError, UsageError
+from retail_insights.ingest_report import ingest_text
 
 app = typer.Typer(
     name="retail-insights",
@@ -100,22 +101,6 @@ def ingest(
                   workers=workers, progress=not as_json)
     payload = summary.to_json()
     emit(payload, as_json=as_json, text=ingest_text(payload))
-
-
-def ingest_text(payload: dict[str, Any]) -> str:
-    """An ingest summary for people: the row accounting, quarantine reasons, and where time went."""
-    lines = [
-        f"input {payload['input_rows']:,}  written {payload['written_rows']:,}  "
-        f"quarantined {payload['quarantined_rows']:,}  duplicates {payload['duplicate_rows']:,}  "
-        f"warnings {payload['warning_rows']:,}  delta version {payload['delta_version']}  "
-        f"in {payload['duration_s']:.1f}s"]
-    if payload.get("quarantined_by_code"):
-        lines.append("quarantined by reason: " + ", ".join(
-            f"{code} {count:,}" for code, count in sorted(payload["quarantined_by_code"].items())))
-    if payload.get("phases_s"):
-        lines.append("seconds by phase: " + ", ".join(
-            f"{phase} {seconds:.1f}" for phase, seconds in payload["phases_s"].items()))
-    return "\n".join(lines)
 
 
 @views_app.command("refresh")

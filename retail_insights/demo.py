@@ -10,6 +10,7 @@ import time
 
 from rich.console import Console
 
+from retail_insights.ingest_report import ingest_text
 from retail_insights.settings import get_settings
 
 RETAIL_QUESTIONS = (
@@ -31,7 +32,6 @@ SUPERSTORE_QUESTIONS = (
 def run(*, rows: int = 200_000, seed: int = 7) -> None:
     """Run every stage that exists and print what each one did."""
     from assistant.cli_support import ask_command
-    from retail_insights.cli import ingest_text
     from retail_insights.generator import generate
     from spark_jobs.ingest import ingest
 

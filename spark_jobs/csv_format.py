@@ -20,8 +20,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from retail_insights.errors import DataError
+from spark_jobs.raw_chunk import Malformed, RawChunk
 from spark_jobs.records import Records, split_records
 
+_BOM = b"\xef\xbb\xbf"
 _FIELD_LIMIT = 2**31 - 1  # the csv module's default (128 KiB) would reject legitimately huge fields
 
 
@@ -77,8 +79,6 @@ def read_header(
 
 def parse(buf: bytes, *, header: tuple[str, ...], first_line: int, broken: bool):
     """Rows (the header's columns as text, plus ``source_line``) and malformed lines of a chunk."""
-    from spark_jobs.readers import Malformed, RawChunk
-
     width = len(header)
     if broken:  # one physical line whose quote never closes
         rows, bad = _salvage(bytes(buf), first_line, width)
@@ -90,9 +90,11 @@ def parse(buf: bytes, *, header: tuple[str, ...], first_line: int, broken: bool)
             hint="This is a bug in the planner; please report it with the file.",
         )
     good = (rec.fields == width) & ~rec.irregular
+    _no_leading_bom(buf, rec, good)
     table = _fast(buf, rec, good, width)
     if table is None:  # some bytes are not UTF-8: find the records that hold them, then retry once
         good &= _decodable(buf, rec)
+        _no_leading_bom(buf, rec, good)
         table = _fast(buf, rec, good, width)
     if table is None:  # pyarrow and the splitter disagree: read every record the slow way
         good[:] = False
@@ -142,6 +144,18 @@ def _fast(buf: bytes, rec: Records, good: np.ndarray, width: int) -> pa.Table | 
     except pa.ArrowInvalid:
         return None
     return table if table.num_rows == int(good.sum()) else None
+
+
+def _no_leading_bom(buf: bytes, rec: Records, good: np.ndarray) -> None:
+    """Send the good records that would open pyarrow's input with a byte-order mark the slow way.
+
+    pyarrow drops a BOM at the start of its input, while the same line inside a chunk keeps it:
+    without this, a row's text would depend on where its chunk happens to start.
+    """
+    for i in np.flatnonzero(good):
+        if bytes(buf[int(rec.starts[i]) : int(rec.starts[i]) + len(_BOM)]) != _BOM:
+            return
+        good[i] = False
 
 
 def _with_newline(piece: memoryview) -> bytes:

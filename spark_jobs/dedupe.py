@@ -4,60 +4,26 @@ Why DuckDB over the staged files and not a shuffle in the engine: the rule (late
 ``updated_at``; on a tie the row that arrived last, i.e. the higher (file order, line)) needs
 every version of a key side by side, but only four narrow columns of them. DuckDB reads just
 those columns from the Parquet files, hashes keys on all cores, spills to disk beyond its memory
-limit, and finds that most keys occur once; only the few files that hold a losing row are
-rewritten. A Dask or Spark hash shuffle would move every column of every row between workers to
-drop a handful of them, and would have to be written twice (once per engine).
+limit, and finds that most keys occur once; the few losing rows are named by (file, line) and
+``spark_jobs.compact`` leaves them out while it writes the clustered files. A Dask or Spark hash
+shuffle would move every column of every row between workers to drop a handful of them, and
+would have to be written twice (once per engine). The query is ``warehouse/sql/batch_losers.sql``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-import sqlglot
 from sqlglot import exp
 
-_SQL = Path(__file__).parent / "sql" / "batch_losers.sql"
+from warehouse import sqlfiles
+
 _MEMORY_LIMIT = "2GB"
-
-
-@dataclass(frozen=True)
-class Deduped:
-    files: list[Path]  # staged files after dropping losers, in arrival order
-    duplicate_rows: int  # rows that lost to a later version within the batch
-
-
-def dedupe_staged(
-    files: Sequence[Path],
-    *,
-    file_index: Sequence[int],
-    key: Sequence[str],
-    order_by: str | None,
-    spill_dir: Path,
-) -> Deduped:
-    """Drop every row that loses to another version of its key within these staged files.
-
-    ``file_index`` gives each staged file's source file position (the arrival order). Only
-    files that hold a loser are rewritten (``spark_jobs.compact`` instead rewrites them all,
-    clustered, in one pass with the dropping).
-    """
-    losers = find_losers(
-        files, file_index=file_index, key=key, order_by=order_by, spill_dir=spill_dir
-    )
-    kept = []
-    for number, name in enumerate(files):
-        lines = losers.get(number)
-        kept += _drop_lines(Path(name), pa.array(lines, pa.int64())) if lines is not None else [
-            Path(name)
-        ]
-    return Deduped(kept, sum(len(v) for v in losers.values()))
 
 
 def find_losers(
@@ -98,34 +64,14 @@ def find_losers(
     }
 
 
-def _drop_lines(path: Path, lines: pa.Array) -> list[Path]:
-    """Rewrite ``path`` without the rows at ``lines`` (a file holds each line once)."""
-    table = pq.read_table(path)
-    keep = pc.invert(pc.is_in(table["source_line"], value_set=lines))
-    table = table.filter(keep)
-    if table.num_rows == 0:
-        path.unlink()
-        return []
-    partial = path.with_name(f".{path.name}.partial")
-    pq.write_table(table, partial)
-    os.replace(partial, path)
-    return [path]
-
-
 @lru_cache(maxsize=8)
 def _losers_sql(key: tuple[str, ...], order_by: str | None) -> str:
-    """The query of ``sql/batch_losers.sql`` with the dataset's columns put in by sqlglot."""
-    tree = sqlglot.parse_one(_SQL.read_text(encoding="utf-8"), read="duckdb")
-    for node in tree.walk():
-        node.comments = None  # the file's comments document the template
-    columns = [exp.column(name, quoted=True) for name in key]
-    order = exp.column(order_by, quoted=True) if order_by else exp.Null()
-    for node in list(tree.find_all(exp.Placeholder)):
-        if node.name == "key":
-            parent, arg = node.parent, node.arg_key
-            siblings = parent.args[arg]
-            at = next(i for i, item in enumerate(siblings) if item is node)
-            parent.set(arg, [*siblings[:at], *(c.copy() for c in columns), *siblings[at + 1 :]])
-        elif node.name == "order":
-            node.replace(order.copy())
-    return tree.sql(dialect="duckdb")
+    """``warehouse/sql/batch_losers.sql`` with the dataset's key and version columns."""
+    query = sqlfiles.render(
+        "batch_losers",
+        {
+            "key": [exp.column(name, quoted=True) for name in key],
+            "order": exp.column(order_by, quoted=True) if order_by else exp.Null(),
+        },
+    )
+    return sqlfiles.to_sql(query, pretty=False)

@@ -9,11 +9,16 @@ Optional columns a file lacks are added as empty text; columns the spec does not
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from retail_insights.errors import DataError
 from warehouse.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from spark_jobs.readers import Chunk
 
 KEEP = ("source_line",)  # lineage the reader adds; not a source column
 
@@ -53,3 +58,17 @@ def normalize_headers(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
         if name not in out.columns:
             out[name] = ""
     return out[raw_columns(spec) + [c for c in KEEP if c in out.columns]]
+
+
+def check_columns(chunk: Chunk, *, spec: DatasetSpec) -> None:
+    """Fail before any work if a CSV header or Parquet schema lacks a required column."""
+    if chunk.fmt == "csv":
+        names = list(chunk.header)
+    elif chunk.fmt == "parquet":
+        names = pq.read_schema(chunk.path).names
+    else:
+        return
+    try:
+        normalize_headers(pd.DataFrame(columns=names), spec)
+    except DataError as exc:
+        raise DataError(f"{chunk.source_file!r}: {exc}") from exc

@@ -7,8 +7,9 @@ Steps, each bound to the batch and safe to repeat:
 3. drop rows that lose to a later version within the batch (``spark_jobs.dedupe``);
 4. commit the clean rows (merge against the table) and the quarantine rows (append), each with
    the batch's sequence number as the app version, so a re-run never commits twice;
-5. check the row accounting, cluster the touched partitions, refresh views, record DQ results,
-   and mark the batch committed in the ledger.
+5. check the row accounting (steps 3-5: ``spark_jobs.load``), then cluster the touched
+   partitions, refresh views, record DQ results (``spark_jobs.finish``), and mark the batch
+   committed in the ledger.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from typing import Any, Literal, get_args
 
 from retail_insights.errors import UsageError, did_you_mean
 from retail_insights.settings import get_settings
-from spark_jobs import accounting
 from spark_jobs.bronze import Landed, Ledger, batch_id_for, land
+from spark_jobs.finish import finish
+from spark_jobs.headers import check_columns
+from spark_jobs.load import Outcome, Tables, commit_batch
 from spark_jobs.readers import EXTENSIONS, Chunk, file_format, plan_file
 from spark_jobs.stage import ChunkStats, StageJob
+from spark_jobs.stopwatch import Stopwatch
 from warehouse.spec import load_dataset
 
 Engine = Literal["dask", "spark"]
@@ -85,14 +89,14 @@ def ingest(
     # One clock reading per batch: every chunk judges FUTURE_ORDER/OLD_ORDER against it.
     ingested_at = _utc(now or datetime.now(UTC))
     ledger = Ledger(settings.state_dir, dataset)
-    tables = accounting.Tables.of(dataset, spec)
-    clock = accounting.Stopwatch()
+    tables = Tables.of(dataset, spec)
+    clock = Stopwatch()
     with ledger.locked():
         with clock.lap("land"):
             landed = land(files, bronze_dir=settings.bronze_dir / dataset)
         new, skipped = _split_new(landed, ledger.committed_hashes())
         if not new:
-            nothing = accounting.Outcome(0, 0, 0, 0, frozenset())
+            nothing = Outcome(0, 0, 0, 0, frozenset())
             return _summary(None, engine, nothing, [], tables, new, skipped, started, clock)
         batch_id = batch_id_for(dataset, [f.sha256 for f in new])
         seq = ledger.sequence_for(batch_id, at_least=tables.last_batch())
@@ -107,19 +111,18 @@ def ingest(
             master = spark_master or settings.spark.master
             stats = _run(engine, chunks, job, spark_master=master,
                          workers=workers or settings.pipeline.workers, on_progress=on_progress)
-        outcome = accounting.commit_batch(stats, tables=tables, seq=seq, staging=staging,
-                                          clock=clock)
-        accounting.finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock,
-                          refresh_views=refresh_views)
+        outcome = commit_batch(stats, tables=tables, seq=seq, staging=staging, clock=clock)
+        finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock,
+               refresh_views=refresh_views)
         summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock)
         ledger.committed(batch_id=batch_id, seq=seq, files=new, summary=summary.to_json())
         shutil.rmtree(staging, ignore_errors=True)
         return summary
 
 
-def _summary(batch_id: str | None, engine: str, outcome: accounting.Outcome,
-             stats: list[ChunkStats], tables: accounting.Tables, new: list[Landed],
-             skipped: list[Landed], started: float, clock: accounting.Stopwatch) -> IngestSummary:
+def _summary(batch_id: str | None, engine: str, outcome: Outcome,
+             stats: list[ChunkStats], tables: Tables, new: list[Landed],
+             skipped: list[Landed], started: float, clock: Stopwatch) -> IngestSummary:
     return IngestSummary(
         dataset=tables.spec.name,
         batch_id=batch_id,
@@ -185,7 +188,7 @@ def _plan(files: list[Landed], *, spec: Any, chunk_rows: int) -> Iterator[Chunk]
             chunk_rows=chunk_rows,
         ):
             if first:
-                accounting.check_columns(chunk, spec=spec)
+                check_columns(chunk, spec=spec)
                 first = False
             yield chunk
 

@@ -13,13 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spark_jobs.raw_chunk import Malformed, RawChunk
 from spark_jobs.records import split_records
 
 
 def parse(buf: bytes, *, first_line: int):
     """Rows (the union of the objects' keys as text, plus ``source_line``) and malformed lines."""
-    from spark_jobs.readers import Malformed, RawChunk
-
     rec = split_records(buf, first_line=first_line, final=True, quoted=False)
     objects: list[dict[str, str]] = []
     lines: list[int] = []

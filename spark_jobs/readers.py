@@ -5,19 +5,19 @@ record boundaries (CSV, JSON Lines) or groups of row groups (Parquet). A chunk i
 picklable description, so an engine ships the description to a worker, and the worker reads
 its own range (``read_chunk``); the driver never holds the data.
 
-What a worker gets back (``RawChunk``): every field as text exactly as read (empty = ""), the
-file's own column names, and ``source_line``: for CSV and JSON Lines the physical line (1-based,
-the CSV header is line 1) where the record starts, so ``sed -n '<line>p'`` shows it; for
-Parquet the 1-based row number. Lines that cannot be rows (wrong field count, bytes that are not
-UTF-8, a quote that never closes, JSON that is not an object) come back as ``Malformed`` with
-their raw text; the caller quarantines them (code MALFORMED_ROW). Blank lines hold no data and
-are not rows.
+What a worker gets back (``RawChunk``, defined in ``spark_jobs.raw_chunk``): every field as
+text exactly as read (empty = ""), the file's own column names, and ``source_line``: for CSV and
+JSON Lines the physical line (1-based, the CSV header is line 1) where the record starts, so
+``sed -n '<line>p'`` shows it; for Parquet the 1-based row number. Lines that cannot be rows
+(wrong field count, bytes that are not UTF-8, a quote that never closes, JSON that is not an
+object) come back as ``Malformed`` with their raw text; the caller quarantines them (code
+MALFORMED_ROW). Blank lines hold no data and are not rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from retail_insights.errors import DataError, UsageError
 from spark_jobs import csv_format, json_format
+from spark_jobs.raw_chunk import RawChunk
 from spark_jobs.records import split_records
 
 Format = Literal["csv", "jsonl", "parquet"]
@@ -55,19 +56,6 @@ class Chunk:
     first_line: int  # line of the byte at ``start``; Parquet: rows before ``start``
     header: tuple[str, ...] = ()
     broken: bool = False  # one line whose quote never closes: parsed alone or quarantined
-
-
-@dataclass(frozen=True)
-class Malformed:
-    line: int
-    reason: str
-    text: str  # the raw line; undecodable bytes as \\x escapes
-
-
-@dataclass(frozen=True)
-class RawChunk:
-    rows: pd.DataFrame  # the file's columns as text, plus ``source_line``
-    malformed: list[Malformed] = field(default_factory=list)
 
 
 def file_format(path: Path) -> Format:

@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from retail_insights.errors import DataError
-from spark_jobs.readers import Chunk, Malformed, read_chunk
+from spark_jobs.raw_chunk import Malformed
+from spark_jobs.readers import Chunk, read_chunk
 
 MALFORMED_ROW = "MALFORMED_ROW"
 

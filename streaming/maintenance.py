@@ -45,7 +45,7 @@ class Maintenance:
                  views_every_s: float = 30.0, compact_every_s: float | None = 300.0) -> None:
         self.dataset = dataset
         self.table_path = table_path
-        self.refresh_views = refresh_views and _views_available()
+        self.refresh_views = refresh_views
         self.views_every_s = views_every_s
         self.compact_every_s = compact_every_s
         self.refreshes = 0
@@ -178,12 +178,3 @@ def _zorder_partitions(dataset: str, table_path: Path, partitions: set[Partition
 
     spec = load_dataset(dataset).spec
     zorder(table_path, columns=tuple(spec.clustering), partitions=partitions)
-
-
-def _views_available() -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec("warehouse.views") is not None
-    except ModuleNotFoundError:
-        return False

@@ -38,6 +38,7 @@ from retail_insights.settings import get_settings
 from warehouse import parquet_scan, sqlfiles
 from warehouse.schema import quarantine_schema, silver_schema
 from warehouse.spec import dataset_names, load_dataset
+from warehouse.view_definitions import view_query
 
 if TYPE_CHECKING:
     import pyarrow.dataset as pads
@@ -172,8 +173,6 @@ def _create_tables(
     from the silver table; any other table not written yet (or every table, with ``empty``) has the
     columns its spec promises and no rows.
     """
-    from warehouse.views import view_query  # views build on the catalog; the live fallback needs their SQL
-
     opened: dict[TableInfo, DeltaTable | None] = {}
     for name in dataset_names():
         con.execute(

@@ -23,11 +23,12 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from retail_insights.errors import DataError, RetryableError, UsageError, did_you_mean
+from retail_insights.errors import DataError, RetryableError, UsageError
 from retail_insights.settings import get_settings
 from warehouse import catalog, rollups, sqlfiles
 from warehouse.schema import silver_schema
-from warehouse.spec import Dataset, load_dataset
+from warehouse.spec import load_dataset
+from warehouse.view_definitions import partition_columns, view_shape, view_sql
 
 SOURCE_VERSION_KEY = "retail.source_version"
 _HISTORY_DEPTH = (
@@ -60,46 +61,6 @@ class ViewStatus:
     source_version: int | None  # silver version the view reflects; None = never refreshed
     table_version: int | None  # the view table's own Delta version
     stale: bool
-
-
-# ---- SQL --------------------------------------------------------------------------------------
-
-
-def _view(ds: Dataset, view: str) -> tuple[str, str]:
-    if view not in ds.semantic.views:
-        raise UsageError(
-            f"dataset {ds.spec.name!r} has no view {view!r}.",
-            hint=did_you_mean(view, ds.semantic.views),
-        )
-    spec = ds.semantic.views[view]
-    return spec.grain, spec.table
-
-
-def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
-    """The view's partition columns: the silver ones, but only ``year`` for a yearly view."""
-    grain, _ = _view(load_dataset(dataset), view)
-    return ("year",) if grain == "year" else tuple(load_dataset(dataset).spec.partitioning)
-
-
-def view_query(dataset: str, view: str, *, silver: exp.Table | None = None) -> exp.Select:
-    """The view's defining query (DuckDB) over ``silver`` (default: the unqualified silver)."""
-    ds = load_dataset(dataset)
-    _view(ds, view)
-    spec = ds.semantic.views[view]
-    return rollups.rollup_query(
-        ds,
-        grain=spec.grain,
-        dimensions=spec.dims,
-        partition_by=partition_columns(dataset, view),
-        silver=silver if silver is not None else exp.to_table(ds.spec.silver_table),
-    )
-
-
-def view_sql(
-    dataset: str, view: str, *, dialect: str = "duckdb", silver: exp.Table | None = None
-) -> str:
-    """The view's defining query as text in ``dialect`` (``duckdb`` or ``bigquery``)."""
-    return sqlfiles.to_sql(view_query(dataset, view, silver=silver), dialect=dialect)
 
 
 # ---- state ------------------------------------------------------------------------------------
@@ -219,7 +180,7 @@ def _plan_view(
     full: bool,
     partitions: set[tuple[int, int]] | None,
 ) -> _ViewPlan:
-    _, table_name = _view(load_dataset(dataset), view)
+    _, table_name = view_shape(load_dataset(dataset), view)
     path = get_settings().table_path(dataset, table_name)
     columns = partition_columns(dataset, view)
     table = catalog.open_table(path)
@@ -351,7 +312,7 @@ def refresh(
         )
     names = list(views) if views is not None else [name for name, _ in ds.semantic.views_by_grain()]
     for name in names:
-        _view(ds, name)
+        view_shape(ds, name)
     if partitions is not None and any(len(p) != 2 for p in partitions):
         raise UsageError(
             f"partitions must be (year, month) pairs, got {sorted(partitions)}.",

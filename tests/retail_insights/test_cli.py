@@ -94,21 +94,6 @@ def test_generate_json_is_the_last_stdout_line(tmp_path: Path):
     assert all(Path(f).exists() for f in payload["files"])
 
 
-def test_the_ingest_summary_for_people_names_quarantine_reasons_and_phase_times():
-    from retail_insights.cli import ingest_text
-
-    text = ingest_text({
-        "input_rows": 10, "written_rows": 7, "quarantined_rows": 2, "duplicate_rows": 1,
-        "warning_rows": 0, "delta_version": 3, "duration_s": 1.25,
-        "quarantined_by_code": {"BAD_STATE": 1, "BAD_COST": 1}, "phases_s": {"stage": 0.5, "views": 0.25},
-    })
-    assert text.splitlines() == [
-        "input 10  written 7  quarantined 2  duplicates 1  warnings 0  delta version 3  in 1.2s",
-        "quarantined by reason: BAD_COST 1, BAD_STATE 1",
-        "seconds by phase: stage 0.5, views 0.2",
-    ]
-
-
 def test_ask_prints_its_conversation_and_a_follow_up_in_a_new_process_builds_on_it(warehouse_home_cli) -> None:
     first = _cli_json("ask", "-d", "superstore", "--as-of", "2018-01-01", "sales by region in 2016", "--json")
     follow = _cli_json("ask", "-d", "superstore", "--as-of", "2018-01-01", "--conversation",

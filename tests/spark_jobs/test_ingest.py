@@ -11,9 +11,7 @@ import pytest
 
 from retail_insights.errors import DataError, UsageError
 from retail_insights.settings import get_settings
-from spark_jobs.accounting import Tables, commit_batch
 from spark_jobs.ingest import ingest
-from spark_jobs.stage import ChunkStats
 from warehouse.delta import open_table, read_version, table_exists
 from warehouse.spec import load_dataset
 
@@ -252,29 +250,6 @@ def test_a_batch_rerun_after_a_crash_before_the_ledger_commits_nothing_twice(
     commits = [c for c in open_table(silver).history() if "retailInsights" in c]
     assert [c["retailInsights"]["appVersion"] for c in commits] == [1]
     assert rows_in(silver) == 1 and rows_in(quarantine) == 1
-
-
-def test_accounting_that_does_not_add_up_fails_loudly_with_the_numbers(tmp_path: Path) -> None:
-    stats = ChunkStats(
-        file_index=0,
-        chunk_index=0,
-        input_rows=10,
-        clean_rows=5,
-        quarantined_rows=4,
-        warning_rows=0,
-        malformed_rows=0,
-        quarantined_by_code={},
-        validation={},
-        clean_files=(),
-        quarantine_files=(),
-    )
-    with pytest.raises(DataError, match="10 rows were read but 5 came out clean and 4 quarantined"):
-        commit_batch(
-            [stats],
-            tables=Tables.of("retail_sales", load_dataset("retail_sales").spec),
-            seq=1,
-            staging=tmp_path,
-        )
 
 
 def test_an_unknown_engine_is_refused_with_the_allowed_ones(tmp_path: Path) -> None:

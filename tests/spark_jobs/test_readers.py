@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from retail_insights.errors import DataError, UsageError
-from spark_jobs.readers import Malformed, file_format, plan_file, read_chunk
+from spark_jobs.raw_chunk import Malformed
+from spark_jobs.readers import file_format, plan_file, read_chunk
 
 
 def read_all(
@@ -70,6 +71,15 @@ def test_any_chunk_size_reads_the_same_rows_and_lines(tmp_path: Path, chunk_rows
     assert read_all(write(tmp_path, data), chunk_rows=chunk_rows) == read_all(
         write(tmp_path, data, "b.csv")
     )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1000])
+def test_a_byte_order_mark_opening_a_later_line_is_kept_whatever_the_chunk_size(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    # pyarrow drops a BOM that opens its input: a chunk starting on this line must not lose it
+    rows, _ = read_all(write(tmp_path, "a,b,c\n,,\n\ufeff,,\n".encode()), chunk_rows=chunk_rows)
+    assert [r["a"] for r in rows] == ["", "\ufeff"]
 
 
 def test_wrong_field_counts_and_bad_bytes_become_malformed_lines_with_their_raw_text(

@@ -147,7 +147,7 @@ def test_unknown_top_level_key_is_named_with_the_allowed_keys(editable):
 def test_unknown_nested_key_in_a_metric_is_named(editable):
     folder = editable("semantic.yaml", lambda d: d["metrics"]["revenue"].update(synonym=["x"]))
     with pytest.raises(ConfigError, match=r"unknown key 'synonym' at metrics\.revenue\.synonym\. "
-                                          r"Allowed keys there: synonyms, base, additive, filter, format"):
+                                          r"Allowed keys there: synonyms, verbs, patterns, label, base, additive, filter, format"):
         load_dataset_from(folder)
 
 

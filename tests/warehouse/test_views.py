@@ -18,6 +18,7 @@ from retail_insights.errors import DataError, UsageError
 from retail_insights.settings import get_settings
 from warehouse import catalog, views
 from warehouse.spec import load_dataset
+from warehouse.view_definitions import partition_columns
 
 _homes = iter(range(10**9))
 
@@ -65,7 +66,7 @@ def _files_by_partition(dataset: str, view: str) -> dict[tuple[int, ...], set[st
     table = catalog.open_table(
         get_settings().table_path(dataset, load_dataset(dataset).semantic.views[view].table)
     )
-    columns = views.partition_columns(dataset, view)
+    columns = partition_columns(dataset, view)
     out: dict[tuple[int, ...], set[str]] = {}
     for action in pa.table(table.get_add_actions(flatten=True)).to_pylist():
         key = tuple(int(action[f"partition.{c}"]) for c in columns)
@@ -98,7 +99,7 @@ def test_every_view_summed_over_random_filters_equals_the_base_table_aggregate(
     view = data.draw(st.sampled_from(sorted(ds.semantic.views)), label="view")
     views.refresh(dataset, views=[view])
     dims = list(ds.semantic.views[view].dims)  # named after the dimensions: same as the columns here
-    candidates = dims + list(views.partition_columns(dataset, view))
+    candidates = dims + list(partition_columns(dataset, view))
     where, params = [], []
     for column in data.draw(
         st.lists(st.sampled_from(candidates), unique=True, max_size=3), label="filters"

@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from retail_insights.errors import ConfigError, UsageError
 from retail_insights.settings import get_settings
-from warehouse import catalog, guard, views
+from warehouse import catalog, guard
 from warehouse.backends.base import (
     Backend,
     Capabilities,
@@ -36,6 +36,7 @@ from warehouse.backends.base import (
     QueryTooExpensive,
 )
 from warehouse.spec import load_dataset
+from warehouse.view_definitions import view_query
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -239,7 +240,7 @@ class BigQueryBackend(Backend):
 
     def _create_view(self, dataset: str, view: str, table: str) -> None:
         ds = load_dataset(dataset)
-        query = views.view_query(dataset, view, silver=self._table(dataset, ds.spec.silver_table))
+        query = view_query(dataset, view, silver=self._table(dataset, ds.spec.silver_table))
         columns = {e.alias_or_name for e in query.expressions}
         properties: list[exp.Expression] = [exp.MaterializedProperty()]
         clustering = [exp.column(c) for c in ds.spec.clustering if c in columns]

@@ -13,7 +13,7 @@ Typical load::
 """
 
 from warehouse.delta.batch import Mode
-from warehouse.delta.cluster import is_clustered, write_clustered, zorder, zorder_order
+from warehouse.delta.zorder import is_clustered, write_clustered, zorder, zorder_order
 from warehouse.delta.commit import CommitResult, commit_staged, commit_table
 from warehouse.delta.errors import CommitConflict, TableMissing
 from warehouse.delta.table import (

@@ -1,6 +1,6 @@
 """Reading and maintaining a Delta table: versions, snapshots, files, vacuum.
 
-Z-order clustering lives in ``warehouse.delta.cluster``.
+Z-order clustering lives in ``warehouse.delta.zorder``.
 """
 
 from __future__ import annotations

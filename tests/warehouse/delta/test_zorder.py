@@ -24,6 +24,8 @@ from warehouse.delta import (
     zorder_order,
 )
 
+from tests.warehouse.delta.delta_support import commit, row
+
 SCHEMA = pa.schema([("order_id", pa.string()), ("updated_at", pa.timestamp("us", tz="UTC")),
                     ("year", pa.int32()), ("month", pa.int32()), ("category", pa.string()),
                     ("state", pa.string())])
@@ -130,3 +132,20 @@ def test_bad_columns_and_a_missing_table_say_what_to_do(tmp_path: Path) -> None:
         zorder(tmp_path, columns="category")
     with pytest.raises(TableMissing, match="No Delta table at .* Commit a batch to it first"):
         zorder(tmp_path / "nothing", columns=("category",))
+
+
+def test_zorder_clusters_the_touched_partitions_and_keeps_every_row(tmp_path):
+    path = tmp_path / "sales"
+    touched = set()
+    for version, states in enumerate([("TX", "CA"), ("NY", "WA"), ("CA", "FL")], start=1):
+        rows = [
+            row(f"o{version}-{s}", state=s, category=c) for s in states for c in ("Toys", "Books")
+        ]
+        touched |= commit(path, *rows, version=version).touched_partitions
+    before = dataset(path).to_table().sort_by("order_id")
+
+    zorder(path, partitions=touched)
+
+    assert dataset(path).to_table().sort_by("order_id").equals(before)
+    assert len(current_files(path)) == 1
+    assert DeltaTable(str(path)).history(1)[0]["retailInsightsMaintenance"]["operation"] == "ZORDER"

@@ -1,45 +1,28 @@
-"""After staging: dedupe, the two commits, and the row accounting that must add up (SPEC 1.2).
+"""Loading a staged batch: dedupe, the two commits, and the row accounting (SPEC 1.2).
 
 ``input_rows = written_rows + quarantined_rows + duplicate_rows`` is checked for every batch,
 and so is every step on the way (chunk in = clean + quarantined; staged after dedupe = clean -
 batch duplicates; committed = inserted + updated + lost to the table). A mismatch raises
-``DataError`` with the numbers; nothing is reported as done that did not add up.
+``DataError`` with the numbers; nothing is reported as done that did not add up. What follows
+the load (Z-order, views, DQ results) is ``spark_jobs.finish``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-import time
 from typing import Any
 
-import pandas as pd
 import pyarrow.parquet as pq
 
 from retail_insights.errors import DataError
 from retail_insights.settings import get_settings
-from spark_jobs.readers import Chunk
 from spark_jobs.stage import ChunkStats
+from spark_jobs.stopwatch import Stopwatch
 from warehouse.spec import DatasetSpec
 
 _HISTORY_DEPTH = 100  # commits searched for the counts of a batch that was committed before a crash
-
-
-@dataclass
-class Stopwatch:
-    """Seconds spent per phase of a batch (reported in the summary; benchmarks read them)."""
-
-    laps: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def lap(self, name: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.laps[name] = round(self.laps.get(name, 0.0) + time.perf_counter() - began, 3)
 
 
 @dataclass(frozen=True)
@@ -91,22 +74,6 @@ class Outcome:
     quarantined_rows: int
     duplicate_rows: int
     touched_partitions: frozenset[tuple[int, ...]]
-
-
-def check_columns(chunk: Chunk, *, spec: DatasetSpec) -> None:
-    """Fail before any work if a CSV header or Parquet schema lacks a required column."""
-    from spark_jobs.headers import normalize_headers
-
-    if chunk.fmt == "csv":
-        names = list(chunk.header)
-    elif chunk.fmt == "parquet":
-        names = pq.read_schema(chunk.path).names
-    else:
-        return
-    try:
-        normalize_headers(pd.DataFrame(columns=names), spec)
-    except DataError as exc:
-        raise DataError(f"{chunk.source_file!r}: {exc}") from exc
 
 
 def commit_batch(
@@ -232,44 +199,6 @@ def _merge(
     return written, counts["duplicates"], touched
 
 
-def finish(
-    outcome: Outcome,
-    *,
-    tables: Tables,
-    stats: Sequence[ChunkStats],
-    batch_id: str,
-    clock: Stopwatch | None = None,
-    refresh_views: bool = True,
-) -> None:
-    """Cluster the touched partitions, refresh the views over them, record the DQ results."""
-    from warehouse.delta import table_exists, zorder
-
-    clock = clock or Stopwatch()
-    partitions = set(outcome.touched_partitions)
-    if partitions and table_exists(tables.silver):
-        with clock.lap("zorder"):
-            zorder(tables.silver, columns=tables.spec.clustering, partitions=partitions)
-    if refresh_views and partitions and _importable("warehouse.views"):
-        from warehouse.views import refresh
-
-        with clock.lap("views"):
-            refresh(tables.spec.name, partitions=partitions)
-    if _importable("dq.results"):
-        from dq.results import write_batch_result
-
-        with clock.lap("dq_results"):
-            write_batch_result(
-                tables.spec.name, batch_id, [_Validated(s.validation) for s in stats]
-            )
-
-
-@dataclass(frozen=True)
-class _Validated:
-    """What ``dq.results`` reads of a partition: its validation summary (the rows are committed)."""
-
-    validation: dict[str, Any]
-
-
 def _recorded(table: Path, app_id: str, app_version: int) -> dict[str, int] | None:
     """The counts a commit of this batch stored in its metadata (a re-run after a crash)."""
     from warehouse.delta import open_table
@@ -288,13 +217,3 @@ def _require(ok: bool, message: str) -> None:
             hint="The batch is not marked as ingested. This is a bug: report it with the files; "
             "ingesting them again is safe (commits already made are recognised).",
         )
-
-
-def _importable(module: str) -> bool:
-    """Views and DQ results are written by other packages; skip a step whose module is absent."""
-    from importlib.util import find_spec
-
-    try:
-        return find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
