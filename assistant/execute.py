@@ -1,9 +1,10 @@
-"""How the pipeline runs SQL: the warehouse backend interface, plus a catalog-backed stand-in.
+"""How the pipeline runs SQL: the ``QueryRunner`` slot, and a catalog runner for evaluations.
 
 The pipeline needs one method, ``query(sql, params) -> QueryResult``, which is what
-``warehouse.backends.get_backend(name)`` returns. ``CatalogRunner`` gives the same over
-``warehouse.catalog.open_catalog`` (the in-memory DuckDB over the Delta tables) for when the backend
-registry is not importable; it reopens the catalog when a table's Delta version moves on.
+``warehouse.backends.get_backend(name)`` returns (``assistant.factory.runner_factory``; there is no
+fallback). ``CatalogRunner`` runs the compiled SQL of golden sets and benchmarks straight on one
+``warehouse.catalog.open_catalog`` (no guard, no watchdog: the SQL is the compiler's own), reopening
+the catalog when the given version moves on.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class CatalogRunner:
                     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
                     table = catalog.con.execute(sql, list(params)).to_arrow_table()
                 columns = tuple(table.column_names)
-                rows = tuple(zip(*(c.to_pylist() for c in table.columns))) if table.num_columns else ()
+                rows = list(zip(*(c.to_pylist() for c in table.columns))) if table.num_columns else []
             except Exception as exc:  # duckdb raises its own hierarchy; name the SQL in ours
                 if isinstance(exc, RetailError):
                     raise

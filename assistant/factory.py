@@ -1,10 +1,10 @@
 """The composition root: every stage of the assistant built from settings, in one place.
 
-``build_assistant(settings)`` wires the warehouse backend (``warehouse.backends.get_backend``; the
-catalog-backed runner when that registry is not importable), the data version of each dataset's
-silver table (its last data-changing Delta commit), looked-up values of open dimensions, the exact
-cache (L1 + Redis when configured), the semantic tier (built lazily, so the embedding model loads only when first needed) and the LLM tier
-(``assistant.llm.stage.LLMStage``, when ``settings.llm.model`` or ``settings.llm.mock_response`` is set).
+``build_assistant(settings)`` wires the warehouse backend (``warehouse.backends.get_backend``), the
+data version of each dataset's silver table (its last data-changing Delta commit), looked-up values
+of open dimensions, the exact cache (L1 + Redis when configured), the semantic tier (built lazily,
+so the embedding model loads only when first needed), the LLM tier (``assistant.llm.stage.LLMStage``, when ``settings.llm.model``
+or ``settings.llm.mock_response`` is set) and the conversation store.
 """
 
 from __future__ import annotations

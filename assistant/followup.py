@@ -28,8 +28,10 @@ from warehouse.spec import load_dataset
 _LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right)\b[\s,]*)+", re.I)
 _MARKERS = re.compile(
     r"\b(?:what|how)\s+about\b|\b(?:the\s+)?same\b(?:\s+(?:thing|question|query|numbers?|breakdown|list|table|chart|one|"
-    r"again|please|but))*|\bmake\s+(?:it|that|this)\b|\bchange\s+(?:it|that|this)\s+to\b|\bswitch\s+to\b"
+    r"again|please|but|comparison|view|split|analysis|ranking|figures?|report|look|calculation|metric))*|\bmake\s+(?:it|that|this)\b|\bchange\s+(?:it|that|this)\s+to\b|\bswitch\s+to\b"
     r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b"
+    r"|\bline\s+(?:them|those|these|the\s+two|both)(?:\s+two)?\s+up\b|\blined\s+up\b"
+    r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+side\s+by\s+side\b)"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
     r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
     r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b", re.I)
@@ -38,6 +40,13 @@ _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|furthe
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
 
 
+# "drop the year filter", "remove the segment restriction", "get rid of the region filter", "all years"
+_REMOVE = re.compile(r"\b(?:drop|remove|clear|lose|undo|ditch|scrap|take\s+(?:off|out|away)|get\s+rid\s+of|"
+                     r"ignore|forget(?:\s+about)?|without)\s+(?:the\s+|that\s+|any\s+)?(?P<what>[a-z][a-z -]*?)\s*"
+                     r"(?:filters?|restrictions?|conditions?|limits?|constraints?|cut)\b"
+                     r"|\b(?:for|over|across|in)\s+(?P<what2>all)\s+(?:the\s+)?(?:years|time|dates)\b"
+                     r"|\b(?P<what3>all)[-\s]time\b", re.I)
+_TIME_WORDS = re.compile(r"\b(?:year|years|date|dates|time|period|month|quarter|week|day|all)\b", re.I)
 _FRAGMENT = re.compile(r"^\s*(?:for|in|with|within|only|just|among|excluding|except|without|from)\b", re.I)
 
 
@@ -48,6 +57,9 @@ class Markers:
     add: bool              # "also", "too", "split it by": add to the filter or split, don't replace
     fragment: bool = False  # it opens like a qualifier ("for Marketplace orders only")
     dropped: str = ""       # what "instead of ..." / ", not ..." replaces ("by channel")
+    removed: tuple[str, ...] = ()   # what "drop the year filter", "remove the segment filter" takes away
+    instead: bool = False   # "instead" / "rather than": the new part replaces the old one
+    question: str = ""      # as asked, markers included
 
 
 def markers(question: str) -> Markers:
@@ -65,10 +77,15 @@ def markers(question: str) -> Markers:
         found = re.search(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", text, flags=re.I)
         dropped = found.group(0) if found else ""
         text, instead = re.subn(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", " ", text, flags=re.I)
+    found_removals = list(_REMOVE.finditer(text))
+    removed = tuple((m.group("what") or m.group("what2") or m.group("what3")).strip() for m in found_removals)
+    said_drop = any(m.group("what") for m in found_removals)   # "all time" alone is no sign of a follow-up
+    text = _REMOVE.sub(" ", text)
     text, count = _MARKERS.subn(" ", text)
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
-    return Markers(" ".join(text.split()) or question, bool(lead) or count + instead > 0, add,
-                   bool(_FRAGMENT.match(text)), dropped)
+    return Markers(" ".join(text.split()) or ("" if removed else question), bool(lead) or count + instead > 0 or said_drop, add,
+                   bool(_FRAGMENT.match(text)), dropped, removed,
+                   bool(instead) or bool(re.search(r"\binstead\b", question, re.I)), question)
 
 
 def reads_as_follow_up(route: Route, marked: Markers) -> bool:
@@ -106,6 +123,12 @@ class FollowUp:
             and not _qualifier(route, marked) else None
         metrics = named.metrics if named is not None else (() if _qualifier(route, marked) else u.metrics)
         dimensions = named.dimensions if named is not None else u.dimensions
+        for what in marked.removed:        # "drop the year filter", "remove the segment filter"
+            if _TIME_WORDS.search(what) and it.time is not None:
+                it, changed = replace(it, time=None, compare_time=None, change=False), changed + ["time"]
+            kept = tuple(f for f in it.filters if not _names_dimension(what, it.dataset, f.dimension))
+            if kept != it.filters:
+                it, changed = replace(it, filters=kept), changed + ["filters"]
         if metrics:
             it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:
@@ -121,6 +144,8 @@ class FollowUp:
             changed.append("dimensions")
         if u.grain is not None:
             kept = tuple(d for d in it.dimensions if not _names_dimension(marked.dropped, it.dataset, d))
+            if marked.instead and not marked.dropped and previous.grain is None and not dimensions:
+                kept = ()                   # "revenue by channel" -> "monthly instead": a series replaces the split
             if kept != it.dimensions:
                 changed.append("dimensions")
             it = replace(it, operation="trend", grain=u.grain, dimensions=kept[:1], top_n=None,
@@ -139,8 +164,8 @@ class FollowUp:
 
 def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
     """The last two answers side by side, when they differ only in one member of one dimension."""
-    if earlier is None or not re.search(r"\b(?:the\s+two|both(?:\s+of\s+them)?|them\s+both|those\s+two)\b",
-                                        route.question + " " + marked.text, re.I):
+    if earlier is None or not re.search(r"\b(?:the\s+two|both(?:\s+of\s+them)?|them\s+both|those\s+two|each\s+other)\b",
+                                        route.question + " " + marked.question, re.I):
         return None
     if not {"compare", "side_by_side", "more"} & set(route.understood.cues) or route.understood.filters:
         return None
@@ -243,12 +268,12 @@ def _settle(it: Intent) -> Intent:
         compared = next((f for f in it.filters if it.dimensions and f.dimension == it.dimensions[0] and not f.negate), None)
         if compared is None or len(compared.values) < 2:
             it = replace(it, operation="breakdown" if it.dimensions else "total")
+    if it.operation in ("growth", "compare_periods") and (it.time is None or it.compare_time is None):
+        it = replace(it, operation="total", compare_time=None)
     if it.operation == "total" and it.dimensions:
         it = replace(it, operation="breakdown")
     if it.operation in ("top_n", "breakdown", "share") and not it.dimensions and it.grain is None:
         it = replace(it, operation="total", top_n=None)
-    if it.operation in ("growth", "compare_periods") and (it.time is None or it.compare_time is None):
-        it = replace(it, operation="total", compare_time=None)
     return it
 
 

@@ -60,4 +60,6 @@ def lexicon() -> Lexicon:
     phrases = {name: tuple(re.compile(p, re.I) for p in patterns) for name, patterns in raw["phrases"].items()}
     spelling = frozenset(str(w).lower() for w in raw.get("spelling", ()))
     misspellings = {str(k).lower(): str(v).lower() for k, v in (raw.get("misspellings") or {}).items()}
+    # Longest first: "next to each other" (side by side) before "next to" (compare).
+    cue_phrases.sort(key=lambda item: -len(item[0].pattern))
     return Lexicon(ignorable, cues, tuple(cue_phrases), phrases, spelling, misspellings)

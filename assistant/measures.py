@@ -47,7 +47,11 @@ class Measure:
         if text is None:
             raise UnsupportedIntent(f"metric {self.name!r} has no form over views.",
                                     hint="Fix: compile it over the base table.")
-        return sqlglot.parse_one(text, read=DIALECT)
+        tree = sqlglot.parse_one(text, read=DIALECT)
+        if view and self.base.strip().upper().startswith("COUNT(") and isinstance(tree, exp.Sum):
+            # a count summed over rollup rows: 0, like COUNT itself, when no row matches (not NULL)
+            tree = exp.func("COALESCE", tree, exp.Literal.number(0))
+        return tree
 
 
 def ratio_name(metric: str, entity: str) -> str:

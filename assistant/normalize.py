@@ -35,6 +35,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     # "across all four years": every year there is, not a count of four
     (re.compile(r"\b(all|every\s+one\s+of)\s+(?:the\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+"
                 r"(years|months|quarters|weeks)\b", re.I), r"all \2"),
+    # "losing us money", "lost the company money": who lost it does not change the number
+    (re.compile(r"\b(los(?:e|es|ing|t)|cost|costing|costs)\s+(?:us|them|the\s+(?:company|business|firm))\s+"
+                r"(money|cash)\b", re.I), r"\1 \2"),
+    (re.compile(r"\s*\bdivided\s+(?:by|over)\s+", re.I), " / "),
     (re.compile(r"\bmost\s+big\b", re.I), "biggest"),
     (re.compile(r"\bmost\s+small\b", re.I), "smallest"),
     (re.compile(r"\b(last|this|past|per|a|each|every)\s+mo\b", re.I), r"\1 month"),

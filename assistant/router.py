@@ -223,7 +223,10 @@ class _Parse:
             intent = self.decide(self.read)
         except (_Incomplete, Problem) as exc:
             return self.incomplete(getattr(exc, "missing", ("shape",)), str(exc))
-        loose = unexplained(self.words.cues, intent)
+        cues = self.words.cues
+        if "single_total" in self.found:           # "by region ..., as one number": the split is declined
+            cues = tuple(c for c in cues if c[0] != "group")
+        loose = unexplained(cues, intent)
         if loose:
             return self.incomplete(("shape",), "I am not sure how " + ", ".join(repr(w) for w in loose)
                                    + " applies to this question.", loose=loose)
@@ -271,6 +274,32 @@ class _Parse:
         if not self.dims and nouns and (self.cue("rank_desc") or self.cue("rank_asc")):
             self.dims, self.dim_slots = [str(nouns[0].value)], [nouns[0]]   # "the customer who spent the most"
         self.entity_asked_for()
+        for slot in self.value_slots:
+            if isinstance(slot.value, Filter) and not slot.value.negate \
+                    and not re.match(r"(?:only|just|solely|exclusively|strictly)\b", slot.text, re.I) \
+                    and re.search(r"\bbut\s+(?:the\s+)?$", self.text[: slot.start], re.I):
+                raise Problem(f"'but {slot.text}' can mean 'except {slot.text}' or 'only {slot.text}'; say "
+                              f"'excluding {slot.text}' or 'only {slot.text}'.")
+        for slot in self.value_slots:       # "the Washington region": Washington is a state, not a region
+            after = next((d for d in self.dim_slots if d.start >= slot.end and not self.text[slot.end: d.start].strip()),
+                         None)
+            if after is not None and isinstance(slot.value, Filter) and str(after.value) != slot.value.dimension \
+                    and not self.vocab.narrower(slot.value.dimension, str(after.value)) \
+                    and re.search(r"\b(?:the|a|our)\s+$", self.text[: slot.start], re.I):
+                raise Problem(f"{slot.text!r} is a {slot.value.dimension.replace('_', ' ')}, not a "
+                              f"{str(after.value).replace('_', ' ')}; name a {str(after.value).replace('_', ' ')} "
+                              f"or ask about the {slot.value.dimension.replace('_', ' ')}.")
+        for slot in self.value_slots:       # "revenue per store": per a member is no unit to divide by
+            if re.search(r"\bper\s+(?:the\s+|a\s+|each\s+)?$", self.text[: slot.start], re.I):
+                raise Problem(f"'per {slot.text}' is not something I can divide by; ask per order or per "
+                              f"customer, or for {slot.text} alone.")
+        per_word = re.search(r"\bper\s+(?:the\s+|a\s+|each\s+)?([A-Za-z]+)\b"
+                             r"(?!\s+(?!(?:in|for|during|on|at|over|last|this|from|between|since|across)\b)[A-Za-z])",
+                             self.residual)
+        if per_word and per_word.group(1).lower() in lexicon().ignorable:
+            raise Problem(f"I do not know how to divide per {per_word.group(1)!r} in this dataset.")
+        if "single_total" in self.found and not (self.cue("rank_desc") or self.cue("rank_asc") or self.numbers):
+            self.dims, self.dim_slots = [], []      # "every region except the South, one number is fine"
         amounts = [s for s in self.slots if s.kind == "amount"]
         metrics = self.metrics(read)
         windows = self.windows()
@@ -442,7 +471,8 @@ class _Parse:
             self.dims.remove(str(slot.value))
             self.dim_slots = [s for s in self.dim_slots if s is not slot]
         said = bool(re.match(r"(?:per|/)", per.group(0).strip(), re.I))
-        return [i for i in kept if i != index], entity, said
+        count = self.lang.entities[entity].count      # "revenue per customer ... revenue / customers"
+        return [i for i in kept if i != index and str(self.slots[i].value) != count], entity, said
 
     def with_default(self, metrics: tuple[str, ...]) -> tuple[str, ...]:
         if metrics:
@@ -510,6 +540,11 @@ class _Parse:
             if window.start > self.as_of:
                 raise _Incomplete(("time",), f"{window.label or window.start.isoformat()} has not happened yet "
                                   f"(as of {self.as_of.isoformat()}); there are no numbers for it.")
+        covered = self.vocab.date_range
+        for _, window in out:
+            if covered is not None and window.column == "order_date" and (window.end < covered[0] or window.start > covered[1]):
+                raise _Incomplete(("time",), f"There is no data for {window.label or window.start.isoformat()}: "
+                                  f"the orders run from {covered[0].isoformat()} to {covered[1].isoformat()}.")
         if len(out) == 2 and out[0][1] == out[1][1]:
             raise _Incomplete(("time",), f"Both periods are {out[0][1].label}; name two different ones.")
         if len(out) > 2:
@@ -518,6 +553,8 @@ class _Parse:
 
     def two_periods(self, metrics: tuple[str, ...], later: TimeWindow, earlier: TimeWindow, base: dict[str, Any],
                     fastest: bool, growth: bool = False) -> Intent:
+        if (fastest or growth or self.cue("growth")) and later.start < earlier.start:
+            later, earlier = earlier, later     # "Q2 vs Q1" or "Q1 vs Q2": growth runs forward in time
         if fastest:
             dims = self.group_dims(1)
             if not dims:
@@ -526,6 +563,18 @@ class _Parse:
             order = "asc" if "slowest" in self.found else "desc"
             return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
                           top_n=n, order=order, rank_by="pct_change", **base)
+        if self.grain is not None and self.grain != "day_of_week" and not (growth or self.cue("growth")):
+            # "sales per month in 2016 and 2017": one series over both, not two totals
+            first, second = self.ex.times[0], self.ex.times[-1]
+            if not re.fullmatch(r"\s*(?:and|to|through|thru|till|until|-|–|&)\s*(?:in\s+)?",
+                                self.text[first.end: second.start], re.I):
+                raise _Incomplete(("shape",), f"Per-{self.grain} values of two periods side by side are not "
+                                  f"something I can lay out; ask for one series, e.g. '{self.model.label(metrics[0])} "
+                                  f"by {self.grain} from {earlier.label} to {later.label}'.")
+            span = TimeWindow(min(earlier.start, later.start), max(earlier.end, later.end),
+                              f"{earlier.label} to {later.label}", later.column)
+            return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=span,
+                          grain=self.grain, **base)
         op = "growth" if growth or self.cue("growth") else "compare_periods"
         return Intent(metrics=metrics, operation=op, dimensions=self.group_dims(2), time=later,
                       compare_time=earlier, **base)
@@ -591,7 +640,9 @@ class _Parse:
                 self.numbers = [_COUNT_WORDS[words[0]]]
             elif self.cue("sort") or "order" in self.found:
                 return None            # "sorted from most to ...": the whole list, sorted
-        first = next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), "rank_desc")
+        first = next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), None)
+        if first is None and "order" in self.found:   # "the 3 categories, worst one first"
+            first = "rank_asc" if self.found["order"] == "asc" else "rank_desc"
         order = "asc" if first == "rank_asc" else "desc"
         grain = None
         if not self.dims:
@@ -722,7 +773,7 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics", "one_entity", "slash", "agent_by"):
+                 "both_metrics", "one_entity", "slash", "agent_by", "single_total"):
         for pattern in phrases[name]:
             for m in list(pattern.finditer(residual)):
                 if not m.group(0).strip():

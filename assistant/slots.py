@@ -35,7 +35,7 @@ from typing import Literal
 from assistant.amounts import Amount, find_amounts
 from assistant.intent import Filter
 from assistant.normalize import normalize
-from assistant.timewindow import TimeMatch, find_windows
+from assistant.timewindow import SHIPPED_IN, TimeMatch, find_windows
 from assistant.vocabulary import AMBIGUOUS_CODES, ValueEntry, Vocabulary, closed_vocabulary
 
 SlotKind = Literal["metric", "dimension", "filter_value", "time", "number", "condition", "amount", "noun"]
@@ -77,8 +77,10 @@ GRAIN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("day", r"daily|(?:by|per|each|every|a)\s+(?:the\s+)?(?:calendar\s+)?(?:day|date)(?!\s+shipped)"
             r"|day\s+by\s+day|day-by-day"),
     ("week", r"weekly|(?:by|per|each|every|a)\s+(?:the\s+)?(?:iso\s+)?week|week\s+by\s+week|week-by-week"),
-    ("month", r"monthly|(?:by|per|each|every|a)\s+(?:the\s+)?month|month\s+by\s+month|month-by-month"),
-    ("quarter", r"quarterly|(?:by|per|each|every)\s+(?:the\s+)?quarter|quarter\s+by\s+quarter"),
+    ("month", r"monthly|(?:by|per|each|every|a)\s+(?:the\s+)?month|month\s+by\s+month|month-by-month"
+              r"|(?:across|over|through|for|in)\s+(?:each\s+of\s+|all\s+of\s+|all\s+)?the\s+(?:12\s+|twelve\s+)?months(?=\s+(?:of|in)\b)"),
+    ("quarter", r"quarterly|(?:by|per|each|every)\s+(?:the\s+)?quarter|quarter\s+by\s+quarter"
+                r"|(?:across|over|through|for|in)\s+(?:each\s+of\s+|all\s+of\s+|all\s+)?the\s+(?:four\s+|4\s+)?quarters(?=\s+(?:of|in)\b)"),
     ("year", r"yearly|annually|annual|(?:by|per|each|every)\s+(?:the\s+)?year|year\s+by\s+year"),
 )
 _GRAIN_RES = tuple((grain, re.compile(r"(?<![\w-])(?:" + p + r")(?![\w-])", re.I)) for grain, p in GRAIN_PATTERNS)
@@ -97,11 +99,14 @@ _NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bo
                               r"|\bnot\s+including|\bnot|\boutside(?:\s+of)?|\bwithout(?:\s+counting)?|\bapart\s+from"
                               r"|\baside\s+from|\bbesides|\b(?:everything|all|anything|everyone|every\s+\w+)\s+(?:but|except)"
                               r"|\b(?:if\s+(?:you|we)\s+)?(?:leave|leaving|take|taking|strip|stripping|cut|cutting)\s+out"
-                              r"|\bleaving\s+out|\bleave\s+out|\bminus|\bexcl|\bignoring|\bomitting|\bnon)\s+"
+                              r"|\bleaving\s+out|\bleave\s+out|\bminus|\bexcl\.?|\bexcl(?:uding)?\.|\bignoring|\bomitting|\bnon)\s+"
                               r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
                               r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
 _ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:(?:in|for|from|during|within)\s+)?"
                           r"(?:the\s+)?(?:(?:year|month|quarter)\s+(?:of\s+)?)?$", re.I)
+_BUT_AFTER_ALL = re.compile(r"\s(?:but|save|bar)\s+(?:for\s+)?(?:the\s+)?$", re.I)
+_NEGATION_AFTER = re.compile(r"^\s*,?\s*(?:(?:is|are|being)\s+)?(?:excluded|left\s+out|removed|taken\s+out|"
+                             r"set\s+aside|not\s+counted|not\s+included|aside)\b", re.I)
 _ONLY_AFTER = re.compile(r"^\s+(?:only|alone|solely|exclusively)\b", re.I)
 _RELATIVE_AFTER = re.compile(r"^\s+(?:who|that|which|whose|where)\b", re.I)
 _SAID_BEFORE = re.compile(r"\b(?:both|the\s+two|these|those)\s+$", re.I)
@@ -149,6 +154,9 @@ def extract(question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary 
         if all(cand.end <= c.start or cand.start >= c.end for c in chosen):
             chosen.append(cand)
     chosen.sort(key=lambda s: s.start)
+    # "orders shipped in May": the verb dates the orders (ship date); it is not the status Shipped
+    chosen = [s for s in chosen if not (s.kind == "filter_value" and re.match(SHIPPED_IN, question[s.start:], re.I)
+                                        and any(t.kind == "time" and t.start > s.start for t in chosen))]
     chosen = _pattern_slots(question, chosen, vocab)
     chosen = _negate(question, chosen)
     chosen = _drop_describing_dimensions(question, chosen, vocab)
@@ -293,12 +301,22 @@ def _negate(question: str, slots: list[Slot]) -> list[Slot]:
             if negation is not None and out and out[-1].end > negation.start():
                 # "every <region> except Central": the negation word alone, after the slot before it
                 negation = _NEGATION_BEFORE.search(question, out[-1].end, s.start)
+            if negation is None and out and out[-1].kind == "dimension":
+                # "all regions but the South": "but" negates only after "all/every <dimension>"
+                negation = _BUT_AFTER_ALL.search(question, out[-1].end, s.start) \
+                    if re.search(r"\b(?:all|every)\s+(?:the\s+|of\s+the\s+|our\s+)?$", question[: out[-1].start], re.I) \
+                    else None
             prev = out[-1] if out else None
             joined = (negation is None and prev is not None and prev.kind == "filter_value"
                       and isinstance(prev.value, Filter) and prev.value.negate
                       and prev.value.dimension == s.value.dimension and _LIST_JOIN.match(question[prev.end: s.start]))
+            ceiling = slots[slots.index(s) + 1].start if s is not slots[-1] else len(question)
+            after = _NEGATION_AFTER.match(question[s.end: ceiling])
             if negation is not None:
                 s = Slot(s.kind, question[negation.start(): s.end], negation.start(), s.end, replace(s.value, negate=True))
+            elif after is not None:           # "furniture excluded", "the West left out"
+                s = Slot(s.kind, question[s.start: s.end + after.end()], s.start, s.end + after.end(),
+                         replace(s.value, negate=True))
             elif joined:
                 s = replace(s, value=replace(s.value, negate=True))
         out.append(s)

@@ -61,7 +61,9 @@ _N = r"(?P<n>\d{1,4}|" + "|".join(_NUM_WORDS) + r")"
 _ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _LAST = r"(?:the\s+)?(?:last|past|previous|prior|trailing)"
 _LAST_ONE = r"(?:the\s+)?(?:last|past)"
-_SHIP_DATE = re.compile(r"\b(?:ship(?:ping|ped)?\s+date|date\s+shipped|by\s+ship\s+date)\b", re.I)
+# "orders shipped in May": when they shipped (the ship date), not orders whose status is Shipped
+SHIPPED_IN = r"\bshipped\s+(?:out\s+)?(?=(?:in|during|on|between|within|last|this|since|before|after|from)\b)"
+_SHIP_DATE = re.compile(r"\b(?:ship(?:ping|ped)?\s+date|date\s+shipped|by\s+ship\s+date)\b|" + SHIPPED_IN, re.I)
 
 Resolver = Callable[[re.Match[str], date], "tuple[date, date, Period | None] | None"]
 _RULES: list[tuple[re.Pattern[str], Resolver, Anchor]] = []

@@ -8,6 +8,7 @@ load brings new cities and products without a restart and an unchanged one costs
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 import logging
 import threading
 from typing import Any
@@ -100,7 +101,8 @@ class ValueCatalog:
                     found = self._cache.get(dataset)
                 if found is not None and found[0] == data_version:
                     return found[1]
-                vocab = build_vocabulary(dataset, open_values=self._values(dataset, data_version))
+                vocab = build_vocabulary(dataset, open_values=self._values(dataset, data_version),
+                                         date_range=self._date_range(dataset, data_version))
                 with self._lock:
                     current = self._cache.get(dataset)
                     if current is None or not _newer(current[0], data_version):
@@ -110,6 +112,17 @@ class ValueCatalog:
                 with self._lock:
                     if self._loading.get(key) is loading:
                         del self._loading[key]
+
+    def _date_range(self, dataset: str, data_version: Any) -> tuple[date, date] | None:
+        """The first and last day the dataset has rows for (None before the first load)."""
+        if data_version is None:
+            return None
+        model = load_dataset(dataset).semantic
+        column = exp.column(model.time_dimension.date_column)
+        query = exp.select(exp.func("MIN", column), exp.func("MAX", column)).from_(exp.table_(model.table, db=dataset))
+        rows = self._runner_for(dataset).query(query.sql(dialect="duckdb"), []).rows
+        first, last = rows[0] if rows else (None, None)
+        return (_day(first), _day(last)) if first is not None and last is not None else None
 
     def _values(self, dataset: str, data_version: Any) -> dict[str, list[str]]:
         model = load_dataset(dataset).semantic
@@ -128,3 +141,7 @@ class ValueCatalog:
 def _newer(kept: Any, loaded: Any) -> bool:
     """Whether the kept version is already past the one just loaded (a slow lookup finishing late)."""
     return isinstance(kept, int) and isinstance(loaded, int) and kept > loaded
+
+
+def _day(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value

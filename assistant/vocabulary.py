@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property, lru_cache
 import re
 
@@ -70,6 +71,7 @@ class Vocabulary:
     entity_words: Mapping[str, str] = field(default_factory=dict)   # "orders" -> entity
     bucket_phrases: Mapping[str, str] = field(default_factory=dict)  # "order values" -> bucketing
     open_dimensions: frozenset[str] = frozenset()                      # their values are looked up
+    date_range: tuple[date, date] | None = None                        # first and last day with data
     hierarchies: tuple[tuple[str, ...], ...] = ()                      # coarse to fine, e.g. category > product
 
     def narrower(self, coarse: str, fine: str) -> bool:
@@ -141,10 +143,13 @@ def state_value(code: str, *, stored_as: str) -> str:
     return geo.STATES[code].name if stored_as == "name" else code
 
 
-def build_vocabulary(dataset: str, *, open_values: Mapping[str, Sequence[str]] | None = None) -> Vocabulary:
-    """Vocabulary of ``dataset`` from its semantic model plus looked-up values of open dimensions."""
+def build_vocabulary(dataset: str, *, open_values: Mapping[str, Sequence[str]] | None = None,
+                     date_range: tuple[date, date] | None = None) -> Vocabulary:
+    """Vocabulary of ``dataset`` from its semantic model plus looked-up values of open dimensions
+    and the days its data covers."""
     model = load_dataset(dataset).semantic
-    return _build(dataset, model, {k: tuple(v) for k, v in (open_values or {}).items()})
+    vocab = _build(dataset, model, {k: tuple(v) for k, v in (open_values or {}).items()})
+    return replace(vocab, date_range=date_range) if date_range is not None else vocab
 
 
 @lru_cache(maxsize=8)

@@ -1,35 +1,27 @@
-"""Load the HTTP service on loopback with a realistic question mix: latency at a fixed rate, then capacity.
+"""Load the HTTP service on loopback: capacity, a cold start, and a soak with refreshes. Prints, never asserts.
 
-Prints, never asserts. Run: ``.venv/bin/python benchmarks/bench_http.py [--seconds 60] [--rate 100]``.
+Run ``.venv/bin/python benchmarks/bench_http.py <scenario> [options]``; every scenario builds a small
+warehouse in a temp home (``tests/assistant/warehouse_builder.py``: the real Superstore CSV and 12k
+generated retail orders; ``--rows N`` puts N random orders in retail_sales) unless ``--home`` holds
+one, starts Redis (L2 cache, quotas, conversations, as deployed) and ``retail-insights serve``.
 
-What it does, each step bounded in count and time:
-
-1. builds a small warehouse in a temp home (``tests/assistant/warehouse_builder.py``: the real
-   Superstore CSV and 12k generated retail orders) unless ``--home`` already holds one;
-2. starts Redis (L2 cache and quotas, as deployed) and ``retail-insights serve`` on free loopback
-   ports, and waits until the server answers ``/health`` (its startup primes the assistant);
-3. warm-up: the most popular half of the distinct questions once, four at a time (their cold
-   latencies are reported); the tail is first asked during the measured phases, as in production;
-4. a fixed open-loop rate (``--rate`` req/s for ``--seconds``): requests leave on schedule whether
-   or not earlier ones came back, and latency counts from the scheduled time, so a stalled server
-   shows up as latency rather than as a politely slower client;
-5. step-up (each step after the server has worked off any backlog): rates from ``--start-rate``,
-   times ``--step-factor`` every ``--step-seconds``, up to ``--max-rate``,
-   stopping at the first step whose p95 exceeds ``--p95-ms`` or whose error share exceeds 1%; the
-   highest step that met both is the sustained rate;
-6. stops the server and Redis.
-
-Traffic: ~100 distinct questions over both datasets (totals, breakdowns, top N, trends, across
-years, quarters, months and relative periods), Zipf-weighted so popular questions repeat like
-dashboard traffic, plus 5% phrasings the rules do not know (semantic tier or a clarification).
+- ``capacity``: warm the popular half of a Zipf-weighted mix of ~100 questions, then a fixed open-loop
+  rate, then rates stepped up until p95 passes ``--p95-ms``: the highest rate sustained.
+- ``coldstart``: for each ``--workers`` and ``--rates`` value, a fresh server (empty Redis, empty
+  caches) whose query log already holds ``--seen-share`` of the ``--questions`` distinct questions
+  (what it primes during warm-up); the load starts the moment ``/ready`` says yes. Latency per tier,
+  for the whole run and for the first ``--first-s`` seconds apart.
+- ``soak``: ``--rate`` req/s for ``--minutes`` with a batch ingest (``retail-insights ingest`` of new
+  Superstore orders) every ``--refresh-s``: errors, p95 per minute for cached and routed answers,
+  RSS per minute, and how long after each ingest the answers carried the new data version.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
-from dataclasses import dataclass, field
+import csv
+from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
@@ -38,23 +30,31 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
 import httpx
 import numpy as np
 
-from retail_insights.services import RedisServer, free_port, redis_server_binary, start_on_free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script from anywhere
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.http_load import (  # noqa: E402
+    ROOT, Run, build_warehouse, has_warehouse, open_loop, percentiles, rss_mb, start_server, stop_server,
+    wait_ready, write_big_retail,
+)
+from retail_insights.services import RedisServer, free_port, redis_server_binary, start_on_free_port  # noqa: E402
+
+__all__ = ["has_warehouse", "write_big_retail"]   # bench_assistant builds its homes with these
 AS_OF = {"superstore": "2017-12-31", "retail_sales": "2024-07-01"}
-MAX_IN_FLIGHT = 2000
 PLURAL = {"region": "regions", "category": "categories", "segment": "segments", "ship mode": "ship modes",
           "sub-category": "sub-categories", "channel": "channels", "state": "states"}
+CACHED_TIERS = ("cache_l1", "cache_l2")
+HOT = {"question": "total sales in 2017", "dataset": "superstore", "as_of": AS_OF["superstore"]}
 
 
-def question_mix(seed: int) -> list[tuple[dict[str, Any], float]]:
-    """(request body, weight): Zipf weights over a shuffled list of distinct questions."""
+def questions(seed: int) -> list[dict[str, Any]]:
+    """~100 distinct questions over both datasets, in a shuffled order."""
     store_metrics = ["sales", "profit", "quantity", "number of orders", "profit margin", "average order value"]
     store_dims = ["region", "category", "segment", "ship mode", "sub-category"]
     store_periods = ["in 2014", "in 2015", "in 2016", "in 2017", "in Q4 2017", "in Q2 2016", "in March 2017",
@@ -71,225 +71,251 @@ def question_mix(seed: int) -> list[tuple[dict[str, Any], float]]:
             asks += [(dataset, f"{m} by {d} {rng.choice(periods)}") for d in rng.sample(dims, 3)]
             asks.append((dataset, f"top 5 {PLURAL[rng.choice(dims)]} by {m} {rng.choice(periods)}"))
             asks.append((dataset, f"monthly {m} trend {rng.choice(periods[:4])}"))
+    asks = list(dict.fromkeys(asks))
     rng.shuffle(asks)
-    weights = 1.0 / np.arange(1, len(asks) + 1) ** 1.1
-    mix = [({"question": q, "dataset": d, "as_of": AS_OF[d]}, float(w)) for (d, q), w in zip(asks, weights)]
+    return [{"question": q, "dataset": d, "as_of": AS_OF[d]} for d, q in asks]
+
+
+def zipf_mix(seed: int) -> tuple[list[dict[str, Any]], list[float]]:
+    """The questions with Zipf weights (dashboard-like repeats), plus 5% phrasings the rules do not know."""
+    bodies = questions(seed)
+    weights = list(1.0 / np.arange(1, len(bodies) + 1) ** 1.1)
     odd = ["kindly tally up the sales for 2016 pls", "how did the west do last year, roughly",
            "what's the vibe of our customers", "gimme profit per region for 2015 thx"]
-    total = sum(w for _, w in mix)
-    mix += [({"question": q, "dataset": "superstore", "as_of": AS_OF["superstore"]}, 0.05 * total / len(odd))
-            for q in odd]
-    return mix
+    share = 0.05 * sum(weights) / len(odd)
+    bodies += [{"question": q, "dataset": "superstore", "as_of": AS_OF["superstore"]} for q in odd]
+    return bodies, weights + [share] * len(odd)
 
+
+# --- the running service -----------------------------------------------------------------------------
 
 @dataclass
-class Run:
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    tiers: Counter[str] = field(default_factory=Counter)
-    by_tier: dict[str, list[float]] = field(default_factory=dict)   # answered requests' latencies
-    sent: int = 0
+class Service:
+    home: Path
+    scratch: Path
+    redis: RedisServer | None
+    workers: int
+    process: subprocess.Popen | None = None
+    url: str = ""
 
-    def summary(self, seconds: float) -> dict[str, Any]:
-        lat = np.array(self.latencies_ms or [float("nan")])
-        done = len(self.latencies_ms)
-        return {"sent": self.sent, "completed": done, "achieved_rps": round(done / seconds, 1),
-                "p50_ms": round(float(np.percentile(lat, 50)), 2), "p95_ms": round(float(np.percentile(lat, 95)), 2),
-                "p99_ms": round(float(np.percentile(lat, 99)), 2), "max_ms": round(float(np.max(lat)), 2),
-                "errors": sum(self.errors.values()), "error_kinds": dict(self.errors), "tiers": dict(self.tiers),
-                "tier_p50_p95_ms": {tier: [round(float(np.percentile(ms, q)), 2) for q in (50, 95)]
-                                    for tier, ms in sorted(self.by_tier.items())}}
+    def start(self, *, env: dict[str, str] | None = None) -> dict[str, Any]:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        self.process = start_server(self.home, port, redis_url=self.redis.url if self.redis else None,
+                                    workers=self.workers, log=self.scratch / f"server-{port}.log", env=env)
+        alive = wait_ready(self.url, self.process, path="/health")
+        ready = wait_ready(self.url, self.process, path="/ready") + alive
+        body = httpx.get(f"{self.url}/ready", timeout=5).json()
+        return {"alive_s": round(alive, 2), "ready_s": round(ready, 2), "warm_up": body,
+                "total_s": round(time.perf_counter() - started, 2)}
 
-
-async def one(client: httpx.AsyncClient, body: dict[str, Any], scheduled: float, run: Run) -> None:
-    try:
-        response = await client.post("/v1/ask", json=body)
-        elapsed_ms = (time.perf_counter() - scheduled) * 1000
-        run.latencies_ms.append(elapsed_ms)
-        if response.status_code != 200:
-            run.errors[f"http_{response.status_code}"] += 1
-        else:
-            answer = response.json()
-            tier = answer.get("tier") or answer["status"]
-            run.tiers[tier] += 1
-            run.by_tier.setdefault(tier, []).append(elapsed_ms)
-    except httpx.HTTPError as exc:
-        run.latencies_ms.append((time.perf_counter() - scheduled) * 1000)  # the time it failed
-        run.errors[type(exc).__name__] += 1
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_server(self.process)
+            self.process = None
 
 
-async def open_loop(url: str, mix: list[tuple[dict[str, Any], float]], *, rate: float, seconds: float,
-                    seed: int) -> Run:
-    """Send ``rate`` requests per second for ``seconds`` on a fixed schedule."""
-    rng = random.Random(seed)
-    bodies, weights = zip(*mix)
-    run = Run()
-    # Expire idle connections before uvicorn's 5 s keep-alive does, so no request races a close.
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as client:
-        tasks: set[asyncio.Task[None]] = set()
-        start = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if len(tasks) >= MAX_IN_FLIGHT:
-                run.errors["client_overload"] += 1
-                continue
-            task = asyncio.create_task(one(client, rng.choices(bodies, weights)[0], scheduled, run))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            run.sent += 1
-        if tasks:
-            await asyncio.wait(tasks, timeout=60)
-    return run
+def reset_state(service: Service, seen: list[dict[str, Any]]) -> None:
+    """A fresh service's state: empty Redis, no semantic memory, a query log holding ``seen``."""
+    from assistant.querylog import FILE_NAME, QueryLog
+
+    if service.redis is not None:
+        import redis
+
+        redis.Redis.from_url(service.redis.url).flushall()
+    state = service.home / "state"
+    shutil.rmtree(state, ignore_errors=True)
+    log = QueryLog(state / FILE_NAME)
+    for body in seen:
+        for _ in range(2):
+            log.append({"dataset": body["dataset"], "question": body["question"], "status": "answered"})
 
 
-async def warm_up(url: str, mix: list[tuple[dict[str, Any], float]], *, share: float) -> Run:
-    """Ask the most popular ``share`` of the distinct questions once (the tail stays cold, as in life)."""
-    ranked = sorted(mix, key=lambda item: -item[1])[: round(share * len(mix))]
-    run = Run()
-    gate = asyncio.Semaphore(4)
-    async with httpx.AsyncClient(base_url=url, timeout=120.0) as client:
-        async def bounded(body: dict[str, Any]) -> None:
-            async with gate:
-                await one(client, body, time.perf_counter(), run)
+# --- scenarios ----------------------------------------------------------------------------------------
 
-        await asyncio.gather(*(bounded(body) for body, _ in ranked))
-    run.sent = len(ranked)
-    return run
-
-
-def baseline(url: str, *, body: dict[str, Any] | None = None, count: int = 300) -> dict[str, float]:
-    """Closed-loop, one request at a time: GET /health (the HTTP stack and a Redis ping), or one
-    already-cached question (the whole per-request cost of a cache hit, i.e. the service time)."""
-    latencies = []
-    with httpx.Client(base_url=url, timeout=10.0) as client:
-        for _ in range(count):
-            started = time.perf_counter()
-            client.post("/v1/ask", json=body) if body else client.get("/health")
-            latencies.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(float(np.percentile(latencies, 50)), 2),
-            "p95_ms": round(float(np.percentile(latencies, 95)), 2)}
-
-
-def settle(url: str, body: dict[str, Any], *, fast_ms: float, timeout_s: float = 300.0) -> float:
-    """Wait until the server has worked off an overloaded phase's backlog: five cached asks in a row
-    answer within ``fast_ms`` (requests the client gave up on still run to completion server-side)."""
-    started, in_a_row = time.perf_counter(), 0
-    with httpx.Client(base_url=url, timeout=60.0) as client:
-        while in_a_row < 5 and time.perf_counter() - started < timeout_s:
-            probe = time.perf_counter()
+def coldstart(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer | None) -> dict[str, Any]:
+    bodies = questions(args.seed)[: args.questions]
+    seen = random.Random(args.seed).sample(bodies, round(args.seen_share * len(bodies)))
+    runs = []
+    for workers in args.workers:
+        for rate in args.rates:
+            service = Service(home, scratch, redis, workers)
+            reset_state(service, seen)
+            # The primed questions are asked as the query log has them (no as_of: today's date).
             try:
-                client.post("/v1/ask", json=body)
-            except httpx.HTTPError:
-                pass
-            in_a_row = in_a_row + 1 if (time.perf_counter() - probe) * 1000 < fast_ms else 0
-            time.sleep(0.5)
-    return time.perf_counter() - started
+                startup = service.start(env={"RETAIL_API__PRIME_QUESTIONS": str(len(seen))})
+                run = asyncio.run(open_loop(service.url, bodies, rate=rate, seconds=args.seconds, seed=args.seed))
+            finally:
+                service.stop()
+            first = run.window(0, args.first_s)
+            report = {"workers": workers, "rate": rate, "seconds": args.seconds, "distinct": len(bodies),
+                      "seen_before": len(seen), "startup": startup, "sent": run.sent, "dropped": run.dropped,
+                      "all": run.summary(seconds=args.seconds), f"first_{args.first_s:g}s": run.summary(first)}
+            runs.append(report)
+            print_cold(report, args.first_s)
+    return {"scenario": "coldstart", "runs": runs}
 
 
-def has_warehouse(home: Path) -> bool:
-    return (home / "warehouse" / "superstore" / "superstore" / "_delta_log").exists()
+def print_cold(report: dict[str, Any], first_s: float) -> None:
+    head = (f"cold start: {report['workers']} worker(s), {report['rate']:g} req/s, {report['distinct']} questions "
+            f"({report['seen_before']} in the query log): ready in {report['startup']['ready_s']} s")
+    print(head, flush=True)
+    for label, s in (("all", report["all"]), (f"first {first_s:g} s", report[f"first_{first_s:g}s"])):
+        tiers = "  ".join(f"{t} n={v['n']} p50/p95/p99 {v['p50_ms']}/{v['p95_ms']}/{v['p99_ms']}"
+                          for t, v in s["tiers"].items())
+        print(f"  {label:<11} n={s['requests']:>6} p50 {s['p50_ms']:>8} p95 {s['p95_ms']:>8} p99 {s['p99_ms']:>8} "
+              f"max {s['max_ms']:>8} ms errors {s['errors']} | {tiers}", flush=True)
 
 
-def build_warehouse(home: Path, *, rows: int | None = None) -> None:
-    """The test warehouse; with ``rows``, retail_sales then holds that many random orders instead."""
-    env = {**os.environ, "RETAIL_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    code = "import sys; from pathlib import Path; from tests.assistant.warehouse_builder import build; " \
-           "print(build(Path(sys.argv[1])))"
-    if rows:
-        code += f"; from benchmarks.bench_http import write_big_retail; write_big_retail({rows})"
-    script = home / "build_warehouse.py"   # a file, not -c: pyspark's import check exits under -c
-    script.write_text(code.replace("; ", "\n"))
-    subprocess.run([sys.executable, str(script), str(home)], check=True, cwd=ROOT, env=env, timeout=3600)
+def soak(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer | None) -> dict[str, Any]:
+    bodies, weights = zipf_mix(args.seed)
+    bodies, weights = [HOT, *bodies], [max(weights), *weights]
+    service = Service(home, scratch, redis, args.workers[0])
+    reset_state(service, [])
+    startup = service.start()
+    assert service.process is not None
+    stop = threading.Event()
+    refreshes: list[dict[str, Any]] = []
+    rss: list[tuple[float, float]] = []
+    start = time.perf_counter()
+
+    def background() -> None:
+        batch = 0
+        next_refresh = start + args.refresh_s
+        while not stop.wait(1.0):
+            now = time.perf_counter()
+            if now - start >= 60 * len(rss) - 0.5:
+                rss.append((round(now - start), rss_mb(service.process.pid)))
+            if now >= next_refresh:
+                batch += 1
+                began = time.perf_counter()
+                ok = ingest_new_orders(home, scratch / f"late-{batch}.csv", batch=batch)
+                refreshes.append({"batch": batch, "started_s": round(began - start, 1),
+                                  "finished_s": round(time.perf_counter() - start, 2),
+                                  "ingest_s": round(time.perf_counter() - began, 1), "ok": ok})
+                next_refresh += args.refresh_s
+
+    watcher = threading.Thread(target=background, daemon=True)
+    rss.append((0, rss_mb(service.process.pid)))
+    watcher.start()
+    try:
+        run = asyncio.run(open_loop(service.url, bodies, weights=weights, rate=args.rate,
+                                    seconds=60 * args.minutes, seed=args.seed, start=start))
+    finally:
+        stop.set()
+        watcher.join(timeout=600)
+        service.stop()
+    minutes = []
+    for minute in range(int(args.minutes)):
+        window = run.window(60 * minute, 60 * (minute + 1))
+        cached = [s.latency_ms for s in window if s.status == 200 and s.tier in CACHED_TIERS]
+        routed = [s.latency_ms for s in window if s.status == 200 and s.tier == "metadata"]
+        minutes.append({"minute": minute + 1, "requests": len(window),
+                        "errors": sum(1 for s in window if s.status != 200),
+                        "p95_cached_ms": percentiles(cached)["p95_ms"], "p95_routed_ms": percentiles(routed)["p95_ms"],
+                        "p95_all_ms": percentiles([s.latency_ms for s in window])["p95_ms"]})
+    for refresh in refreshes:
+        refresh["switch_after_s"] = switch_lag(run, refresh["started_s"], refresh["finished_s"])
+    report = {"scenario": "soak", "workers": args.workers[0], "rate": args.rate, "minutes": args.minutes,
+              "startup": startup, "sent": run.sent, "dropped": run.dropped, "all": run.summary(),
+              "per_minute": minutes, "rss_mb": rss, "refreshes": refreshes,
+              "rss_growth_pct": round(100 * (rss[-1][1] - rss[1][1]) / rss[1][1], 1) if len(rss) > 2 else None}
+    for m in minutes:
+        print(f"  minute {m['minute']:>2}: n={m['requests']} errors {m['errors']} p95 cached {m['p95_cached_ms']} ms, "
+              f"routed {m['p95_routed_ms']} ms, all {m['p95_all_ms']} ms", flush=True)
+    print(f"  RSS MiB per minute: {[r for _, r in rss]}; refreshes: "
+          f"{[(r['ingest_s'], r['switch_after_s']) for r in refreshes]} (ingest s, answers switched after s)",
+          flush=True)
+    return report
 
 
-def write_big_retail(rows: int, *, seed: int = 42) -> None:
-    """Replace retail_sales with ``rows`` random orders (``bench_views.silver_rows``) and refresh its views.
-
-    Those orders span 2024-2025; moved back a year (dates and partitions recomputed) they cover
-    2023-2024 like the test warehouse, so the mix's periods (as_of 2024-07-01) find data.
-    """
-    from datetime import timedelta
-
-    from deltalake import write_deltalake
-    import pyarrow.compute as pc
-
-    from benchmarks.bench_views import silver_rows
-    from retail_insights.settings import get_settings
-    from warehouse.views import refresh
-
-    table = silver_rows(rows, seed=seed)
-    shift = timedelta(days=365)   # 2024-01-01 - 365 days = 2023-01-01
-    for name in ("order_ts", "updated_at", "ship_date", "order_date"):
-        column = table[name]
-        table = table.set_column(table.schema.get_field_index(name), name,
-                                 pc.subtract(column, pa_scalar(shift, column.type)).cast(column.type))
-    for name, part in (("year", pc.year), ("month", pc.month)):
-        values = part(table["order_date"]).cast(table.schema.field(name).type)
-        table = table.set_column(table.schema.get_field_index(name), name, values)
-    path = get_settings().table_path("retail_sales", "sales")
-    write_deltalake(str(path), table, partition_by=["year", "month"], mode="overwrite")
-    refresh("retail_sales", full=True)
+def switch_lag(run: Run, started_s: float, finished_s: float) -> float | None:
+    """Seconds from an ingest's end to the first hot answer carrying a newer data version than the
+    answers before it started (0 when the commit was already visible before the ingest returned)."""
+    done = sorted((s.offset_s + s.latency_ms / 1000, s.data_version) for s in run.samples
+                  if s.question == HOT["question"] and s.data_version is not None)
+    before = [v for t, v in done if t < started_s]
+    if not before:
+        return None
+    newer = [t for t, v in done if t >= started_s and v > max(before)]
+    return round(max(0.0, newer[0] - finished_s), 2) if newer else None
 
 
-def pa_scalar(delta: Any, kind: Any) -> Any:
-    import pyarrow as pa
+def ingest_new_orders(home: Path, path: Path, *, batch: int, rows: int = 50) -> bool:
+    """A real batch ingest (``retail-insights ingest``) of Superstore orders the warehouse has not seen."""
+    from retail_insights.settings import Settings
 
-    unit = "s" if pa.types.is_date(kind) else kind.unit
-    return pa.scalar(delta, pa.duration(unit))
-
-
-def start_server(home: Path, port: int, *, redis_url: str | None, workers: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "RETAIL_HOME": str(home), "RETAIL_API__RATE_LIMIT_PER_MINUTE": str(10**9),
-           "RETAIL_API__DAILY_QUOTA": str(10**9)}
-    if redis_url:
-        env["RETAIL_REDIS__URL"] = redis_url
-    handle = open(log, "w")
-    return subprocess.Popen([sys.executable, "-m", "retail_insights.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(workers)],
-                            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def wait_ready(url: str, process: subprocess.Popen, *, timeout_s: float = 600.0) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout_s:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with status {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise SystemExit(f"server not ready after {timeout_s:.0f}s")
+    source = Settings().superstore_dir / "superstore_2014_2017.csv"
+    with source.open(newline="", encoding="utf-8") as f:
+        picked = [row for _, row in zip(range(rows), csv.DictReader(f))]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(picked[0]))
+        writer.writeheader()
+        for n, row in enumerate(picked):
+            row.update({"Row ID": str(1_000_000 * batch + n), "Order ID": f"CA-2017-{batch:03d}{n:04d}",
+                        "Order Date": "2017-12-28", "Ship Date": "2017-12-30"})
+            writer.writerow(row)
+    done = subprocess.run([sys.executable, "-m", "retail_insights.cli", "ingest", "--dataset", "superstore", "--json",
+                           str(path)], cwd=ROOT, env={**os.environ, "RETAIL_HOME": str(home)},
+                          capture_output=True, text=True, timeout=600)
+    return done.returncode == 0
 
 
-def line(label: str, s: dict[str, Any]) -> str:
-    return (f"{label:<18} sent {s['sent']:>6}  done {s['completed']:>6}  {s['achieved_rps']:>7.1f} req/s  "
-            f"p50 {s['p50_ms']:>8.2f}  p95 {s['p95_ms']:>8.2f}  p99 {s['p99_ms']:>8.2f}  max {s['max_ms']:>8.1f} ms  "
-            f"errors {s['errors']}")
+def capacity(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer | None) -> dict[str, Any]:
+    bodies, weights = zipf_mix(args.seed)
+    service = Service(home, scratch, redis, args.workers[0])
+    reset_state(service, [])
+    report: dict[str, Any] = {"scenario": "capacity", "workers": args.workers[0], "startup": service.start()}
+    try:
+        ranked = [b for b, _ in sorted(zip(bodies, weights), key=lambda bw: -bw[1])][: len(bodies) // 2]
+        warm = asyncio.run(open_loop(service.url, ranked, rate=4, seconds=len(ranked) / 4, seed=args.seed))
+        report["warm_up"] = warm.summary()
+        fixed = asyncio.run(open_loop(service.url, bodies, weights=weights, rate=args.rate, seconds=args.seconds,
+                                      seed=args.seed))
+        report["fixed"] = {"rate": args.rate, **fixed.summary(seconds=args.seconds)}
+        print(f"fixed {args.rate:g}/s: {json.dumps(report['fixed'])}", flush=True)
+        steps, sustained, rate = [], None, args.start_rate
+        while rate <= args.max_rate:
+            time.sleep(5)   # let a previous step's backlog drain
+            step = asyncio.run(open_loop(service.url, bodies, weights=weights, rate=rate, seconds=args.step_seconds,
+                                         seed=args.seed + int(rate)))
+            summary = {"rate": rate, **step.summary(seconds=args.step_seconds)}
+            steps.append(summary)
+            print(f"step {rate:g}/s: p50 {summary['p50_ms']} p95 {summary['p95_ms']} p99 {summary['p99_ms']} ms, "
+                  f"errors {summary['errors']}", flush=True)
+            if summary["p95_ms"] > args.p95_ms or summary["errors"] > 0.01 * max(1, summary["requests"]):
+                break
+            sustained, rate = rate, round(rate * args.step_factor, 1)
+        report["steps"], report["sustained_rps_p95_under_target"] = steps, sustained
+        print(f"highest rate sustained with p95 <= {args.p95_ms:g} ms: {sustained or 'none'} req/s", flush=True)
+    finally:
+        service.stop()
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of the fixed-rate phase")
-    parser.add_argument("--rate", type=float, default=100.0, help="requests per second of the fixed-rate phase")
+    parser.add_argument("scenario", choices=["capacity", "coldstart", "soak"])
+    parser.add_argument("--home", type=Path, default=None, help="a RETAIL_HOME with data (default: build one)")
+    parser.add_argument("--rows", type=int, default=None, help="retail_sales orders when building (default 12k)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="uvicorn worker processes (each run)")
+    parser.add_argument("--no-redis", action="store_true", help="run without Redis (L1 cache only, no quotas)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (server logs)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of a fixed-rate phase")
+    parser.add_argument("--rate", type=float, default=100.0, help="requests per second (capacity fixed phase, soak)")
+    parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 300.0], help="cold-start rates")
+    parser.add_argument("--questions", type=int, default=100, help="distinct questions of a cold start")
+    parser.add_argument("--seen-share", type=float, default=0.5, help="share of them already in the query log")
+    parser.add_argument("--first-s", type=float, default=10.0, help="the cold start's first seconds, reported apart")
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak")
+    parser.add_argument("--refresh-s", type=float, default=60.0, help="seconds between the soak's ingests")
     parser.add_argument("--start-rate", type=float, default=10.0)
-    parser.add_argument("--step-factor", type=float, default=1.5, help="rate multiplier between steps")
+    parser.add_argument("--step-factor", type=float, default=1.5)
     parser.add_argument("--max-rate", type=float, default=1600.0)
     parser.add_argument("--step-seconds", type=float, default=10.0)
-    parser.add_argument("--p95-ms", type=float, default=100.0, help="latency target of the step-up phase")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--home", type=Path, default=None, help="a RETAIL_HOME with data (default: build one)")
-    parser.add_argument("--rows", type=int, default=None,
-                        help="build retail_sales with this many random orders (default: the 12k test orders)")
-    parser.add_argument("--no-redis", action="store_true", help="run without Redis (L1 cache only, no quotas)")
-    parser.add_argument("--warm-share", type=float, default=0.5, help="share of distinct questions warmed up")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (server log, built warehouse)")
+    parser.add_argument("--p95-ms", type=float, default=100.0)
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-http-"))
@@ -300,56 +326,18 @@ def main() -> None:
         build_warehouse(home, rows=args.rows)
     redis = None if args.no_redis else start_on_free_port(
         lambda p: RedisServer(port=p, workdir=scratch / "redis", binary=redis_server_binary()))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = start_server(home, port, redis_url=redis.url if redis else None, workers=args.workers,
-                          log=scratch / "server.log")
-    report: dict[str, Any] = {"workers": args.workers, "redis": redis is not None, "cpus": os.cpu_count(),
-                              "load_average_at_start": os.getloadavg()[0]}
+    scenario = {"capacity": capacity, "coldstart": coldstart, "soak": soak}[args.scenario]
     try:
-        report["startup_s"] = round(wait_ready(url, server), 1)
-        report["health_baseline"] = baseline(url)
-        print(f"GET /health closed loop: p50 {report['health_baseline']['p50_ms']} ms, "
-              f"p95 {report['health_baseline']['p95_ms']} ms", flush=True)
-        mix = question_mix(args.seed)
-        report["distinct_questions"] = len(mix)
-        began = time.perf_counter()
-        cold = asyncio.run(warm_up(url, mix, share=args.warm_share))
-        report["warm_up"] = cold.summary(time.perf_counter() - began)
-        print(line("warm-up (cold)", report["warm_up"]), flush=True)
-        top = max(mix, key=lambda item: item[1])[0]
-        report["cached_ask_baseline"] = baseline(url, body=top, count=200)
-        print(f"cached question closed loop: p50 {report['cached_ask_baseline']['p50_ms']} ms, "
-              f"p95 {report['cached_ask_baseline']['p95_ms']} ms", flush=True)
-        fixed = asyncio.run(open_loop(url, mix, rate=args.rate, seconds=args.seconds, seed=args.seed))
-        report["fixed"] = {"rate": args.rate, "seconds": args.seconds, **fixed.summary(args.seconds)}
-        print(line(f"fixed {args.rate:g}/s", report["fixed"]), f"tiers {report['fixed']['tiers']}", flush=True)
-        print(f"  fixed phase p50/p95 ms per tier: {report['fixed']['tier_p50_p95_ms']}", flush=True)
-        steps, sustained, rate = [], None, args.start_rate
-        while rate <= args.max_rate:
-            settle(url, top, fast_ms=max(50.0, 3 * report["cached_ask_baseline"]["p50_ms"]))
-            step = asyncio.run(open_loop(url, mix, rate=rate, seconds=args.step_seconds, seed=args.seed + int(rate)))
-            summary = {"rate": rate, **step.summary(args.step_seconds)}
-            steps.append(summary)
-            print(line(f"step {rate:g}/s", summary), flush=True)
-            if summary["p95_ms"] > args.p95_ms or summary["errors"] > 0.01 * max(1, summary["sent"]):
-                break
-            sustained, rate = rate, round(rate * args.step_factor, 1)
-        report["steps"], report["sustained_rps_p95_under_target"] = steps, sustained
-        print(f"highest rate sustained with p95 <= {args.p95_ms:g} ms: {sustained or 'none'} req/s", flush=True)
+        report = scenario(args, home, scratch, redis)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         if redis is not None:
             redis.stop()
         if args.keep:
-            print(f"server log and scratch files kept under {scratch}", flush=True)
+            print(f"server logs kept under {scratch}", flush=True)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    print(json.dumps(report, sort_keys=True))
+    report.update({"cpus": os.cpu_count(), "redis": redis is not None, "home": str(home)})
+    print(json.dumps(report, sort_keys=True, default=str))
 
 
 if __name__ == "__main__":

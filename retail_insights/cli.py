@@ -205,12 +205,14 @@ def eval_(
 def serve(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="uvicorn worker processes (default: one per core)")] = None,
 ) -> None:
-    """Serve the HTTP API (ask, sql, feedback, tasks, datasets, health, metrics)."""
+    """Serve the HTTP API (ask, sql, feedback, tasks, datasets, health, ready, metrics)."""
+    import os
+
     from assistant.http.server import run
 
-    run(host=host, port=port, workers=workers)
+    run(host=host, port=port, workers=workers if workers is not None else os.cpu_count() or 1)
 
 
 @stream_app.command("produce")

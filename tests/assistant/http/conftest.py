@@ -13,9 +13,15 @@ build their own with ``build_assistant``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import json
 import os
 from pathlib import Path
+import subprocess
+import sys
+import time
 from typing import Any
+
+import httpx
 
 from fastapi.testclient import TestClient
 import pytest
@@ -23,6 +29,7 @@ import pytest
 from assistant.factory import build_assistant
 from assistant.http.app import create_app
 from assistant.pipeline import Assistant
+from retail_insights.services import free_port
 from retail_insights.settings import Settings, get_settings
 from tests.assistant.warehouse_builder import build
 
@@ -88,3 +95,75 @@ def make_client(warehouse_home: Path, warm_assistant: Assistant) -> Iterator[Mak
 def client(make_client: MakeClient) -> TestClient:
     """An app with default settings (auth off, no Redis) over the warm assistant."""
     return make_client()
+
+
+# --- the real server (``retail-insights serve``) -------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[3]
+STARTUP_S = 300.0   # warm-up answers one question per dataset and loads the embedding model; slow on a busy box
+
+
+class Served:
+    """``retail-insights serve`` on a free loopback port over ``home``, with extra environment ``env``."""
+
+    def __init__(self, home: Path, *, workers: int, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = home / "server.log"
+        self._log_handle = open(self.log, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "retail_insights.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
+            cwd=ROOT, env={**os.environ, "RETAIL_HOME": str(home), **(env or {})}, stdout=self._log_handle,
+            stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
+
+    def wait_log(self, message: str, *, count: int) -> list[dict]:
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            found = [line for line in self.log_lines() if line.get("message") == message]
+            if len(found) >= count:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"{count} x {message!r} not logged after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log_handle.close()
+
+    def log_lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def serve(warehouse_home: Path) -> Iterator:
+    started: list[Served] = []
+
+    def start(*, workers: int = 1, home: Path | None = None, env: dict[str, str] | None = None) -> Served:
+        server = Served(home or warehouse_home, workers=workers, env=env)
+        started.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.stop()

@@ -2,88 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-import json
-import os
 import signal
-from pathlib import Path
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from retail_insights.services import free_port
 from tests.assistant.http.conftest import SUPERSTORE_2016_SALES
-
-ROOT = Path(__file__).resolve().parents[3]
-STARTUP_S = 300.0   # warm-up answers one question per dataset and loads the embedding model; slow on a busy box
-
-
-class Served:
-    def __init__(self, home: Path, *, workers: int) -> None:
-        self.home = home
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = home / "server.log"
-        self._log_handle = open(self.log, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "retail_insights.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)],
-            cwd=ROOT, env={**os.environ, "RETAIL_HOME": str(home)}, stdout=self._log_handle,
-            stderr=subprocess.STDOUT)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
-
-    def wait_log(self, message: str, *, count: int) -> list[dict]:
-        deadline = time.monotonic() + STARTUP_S
-        while time.monotonic() < deadline:
-            found = [line for line in self.log_lines() if line.get("message") == message]
-            if len(found) >= count:
-                return found
-            time.sleep(0.2)
-        raise AssertionError(f"{count} x {message!r} not logged after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log_handle.close()
-
-    def log_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
-
-
-@pytest.fixture
-def serve(warehouse_home: Path) -> Iterator:
-    started: list[Served] = []
-
-    def start(*, workers: int = 1) -> Served:
-        server = Served(warehouse_home, workers=workers)
-        started.append(server)
-        server.wait_ready()
-        return server
-
-    yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.stop()
 
 
 def test_the_cli_serves_answers_over_http_with_json_logs(serve) -> None:
