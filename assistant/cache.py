@@ -1,7 +1,9 @@
 """Exact answer cache: L1 in-process LRU with TTL, L2 Redis shared by every process.
 
 Keys come from the pipeline (``f"{dataset}:{data_version}:{intent.canonical_key()}"``), so a new
-data version never serves old numbers and this module never needs to invalidate anything.
+data version never serves old numbers. L1 still drops a dataset's older versions as soon as a newer
+one is put (they would only hold memory until evicted), and refuses an answer computed for a version
+already replaced.
 Values are JSON: the answer dict is serialized on ``put`` and parsed again on every hit, so a
 caller that mutates an answer cannot corrupt the cached one.
 
@@ -78,6 +80,7 @@ class ExactCache:
         self._lock = threading.Lock()
         self._redis = _redis_client(redis_url, socket_timeout_s) if redis_url else None
         self._redis_down_until = 0.0
+        self._newest: dict[str, int] = {}          # dataset -> the newest data version put in L1
         self._backoff_s = FIRST_BACKOFF_S
         self.l1_hits = self.l1_misses = 0
         self.l2_hits = self.l2_misses = self.l2_errors = 0
@@ -139,7 +142,19 @@ class ExactCache:
             self._l1.clear()
 
     def _l1_put(self, key: str, payload: str, *, ttl_s: float) -> None:
+        generation = _generation(key)
         with self._lock:
+            if generation is not None:
+                dataset, version = generation
+                newest = self._newest.get(dataset, -1)
+                if version < newest:
+                    return          # computed for a data version already replaced: never served again
+                if version > newest:
+                    # A new data version: this process will not ask for the older ones' keys again.
+                    self._newest[dataset] = version
+                    for old in [k for k in self._l1 if (g := _generation(k)) is not None
+                                and g[0] == dataset and g[1] < version]:
+                        del self._l1[old]
             self._l1[key] = (self._clock() + ttl_s, payload)
             self._l1.move_to_end(key)
             while len(self._l1) > self.l1_size:
@@ -182,6 +197,13 @@ class ExactCache:
             log.info("Redis cache is back; L2 re-enabled.")
             self._backoff_s = FIRST_BACKOFF_S
         return result
+
+
+def _generation(key: str) -> tuple[str, int] | None:
+    """(dataset, data version) of a pipeline key ``dataset:version:intent``; None for other keys."""
+    dataset, _, rest = key.partition(":")
+    version, _, intent = rest.partition(":")
+    return (dataset, int(version)) if intent and version.isdigit() else None
 
 
 def _redis_client(url: str, socket_timeout_s: float) -> redis.Redis:
