@@ -1,9 +1,9 @@
 """Exact answer cache: L1 in-process LRU with TTL, L2 Redis shared by every process.
 
 Keys come from the pipeline (``f"{dataset}:{data_version}:{intent.canonical_key()}"``), so a new
-data version never serves old numbers. L1 still drops a dataset's older versions as soon as a newer
-one is put (they would only hold memory until evicted), and refuses an answer computed for a version
-already replaced.
+data version never serves old numbers as new ones. L1 keeps a dataset's newest two data versions
+(the one before may stand in, labelled as such, for a second after a load: ``assistant.refresh``),
+drops older ones as soon as a newer one is put, and refuses answers computed for those.
 Values are JSON: the answer dict is serialized on ``put`` and parsed again on every hit, so a
 caller that mutates an answer cannot corrupt the cached one.
 
@@ -80,7 +80,7 @@ class ExactCache:
         self._lock = threading.Lock()
         self._redis = _redis_client(redis_url, socket_timeout_s) if redis_url else None
         self._redis_down_until = 0.0
-        self._newest: dict[str, int] = {}          # dataset -> the newest data version put in L1
+        self._newest: dict[str, tuple[int, int]] = {}   # dataset -> the newest data version in L1, the one before
         self._backoff_s = FIRST_BACKOFF_S
         self.l1_hits = self.l1_misses = 0
         self.l2_hits = self.l2_misses = self.l2_errors = 0
@@ -146,14 +146,15 @@ class ExactCache:
         with self._lock:
             if generation is not None:
                 dataset, version = generation
-                newest = self._newest.get(dataset, -1)
-                if version < newest:
-                    return          # computed for a data version already replaced: never served again
+                newest, previous = self._newest.get(dataset, (-1, -1))
+                if version < previous:
+                    return          # computed for a data version long replaced: never asked for again
                 if version > newest:
-                    # A new data version: this process will not ask for the older ones' keys again.
-                    self._newest[dataset] = version
+                    # A new data version: keep the one before it (it may stand in for a second,
+                    # assistant.refresh) and drop anything older.
+                    self._newest[dataset] = (version, newest)
                     for old in [k for k in self._l1 if (g := _generation(k)) is not None
-                                and g[0] == dataset and g[1] < version]:
+                                and g[0] == dataset and g[1] < newest]:
                         del self._l1[old]
             self._l1[key] = (self._clock() + ttl_s, payload)
             self._l1.move_to_end(key)

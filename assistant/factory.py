@@ -139,6 +139,7 @@ def build_assistant(settings: Settings | None = None, *, semantic: bool = True, 
         llm=llm,
         conversations=conversations_from_settings(settings),
         max_question_chars=settings.llm.max_question_chars,
+        refresh_ahead=serving,
     )
 
 

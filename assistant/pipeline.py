@@ -40,6 +40,7 @@ from assistant.conversation import ConversationStore, MemoryConversations, Turn,
 from assistant.followup import FollowUp, markers, reads_as_follow_up
 from assistant.intent import Intent
 from assistant.normalize import normalize
+from assistant.refresh import WARM_INTENTS, HotIntents, VersionSwitch
 from assistant.router import Route, Router
 from assistant.sentence import sentence
 from assistant.slots import Slot
@@ -138,6 +139,7 @@ class Assistant:
         conversations: ConversationStore | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
         clock: Callable[[], float] = time.perf_counter,
+        refresh_ahead: bool = False,
     ) -> None:
         self.runner_for = runner_for
         self.data_version = data_version
@@ -149,6 +151,10 @@ class Assistant:
         self.follow_up = FollowUp()
         self.max_question_chars = max_question_chars
         self.clock = clock
+        # The HTTP service warms a new data version in the background and bridges its first second
+        # (assistant.refresh); one-shot callers (CLI, tests) compute on demand.
+        self.hot = HotIntents() if refresh_ahead else None
+        self.switch = VersionSwitch(self._warm_version) if refresh_ahead else None
 
     def answer(self, question: str, *, dataset: str, as_of: date | None = None,
                conversation_id: str | None = None) -> Answer:
@@ -177,10 +183,16 @@ class Assistant:
         previous = self.conversations.get(conversation) if conversation_id else None
         if previous is not None and previous.dataset != dataset:
             previous = None
+        bridge = self.switch.bridge(dataset, version) if self.switch is not None else None
         reading = self._read(text, dataset, as_of, vocabulary, previous)
-        key = f"{dataset}:{version}:{reading.intent.canonical_key()}" if reading.intent is not None else None
+        intent_key = reading.intent.canonical_key() if reading.intent is not None else None
+        key = f"{dataset}:{version}:{intent_key}" if intent_key is not None else None
         prepared = Prepared(base, started, as_of, version, reading, previous, text, key, None)
+        if intent_key is not None and self.hot is not None:
+            self.hot.note(dataset, intent_key, reading.intent)
         cached = self._cache_get(key) if key is not None else None
+        if cached is None and bridge is not None and intent_key is not None:
+            cached = self._cache_get(f"{dataset}:{bridge}:{intent_key}")   # says its own data version
         if cached is None:
             return prepared
         cached = cached.with_(**base, neighbour=reading.neighbour, bytes_read=0, rows_read=0)
@@ -242,6 +254,19 @@ class Assistant:
             self.conversations.put(prepared.base["conversation_id"],
                                    Turn(prepared.base["dataset"], prepared.base["question"], reading.intent, earlier))
         return self._finish(_with_reading(result, reading), prepared.started)
+
+    def _warm_version(self, dataset: str, version: int | None) -> None:
+        """Load a new data version's values and cache its most asked intents (``assistant.refresh``)."""
+        assert self.hot is not None
+        self.vocabulary_for(dataset, version)
+        base = dict(question="", dataset=dataset, as_of=datetime.now(timezone.utc).date().isoformat(),
+                    conversation_id="")
+        for intent in self.hot.top(dataset, WARM_INTENTS):
+            key = f"{dataset}:{version}:{intent.canonical_key()}"
+            if self._cache_get(key) is None:
+                result = self._run(intent, base, tier="metadata", version=version, neighbour=None)
+                if result.status == "answered":
+                    self._cache_put(key, result)
 
     # --- stages -------------------------------------------------------------------------------------
     def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:

@@ -157,14 +157,15 @@ def test_a_hung_redis_times_out_once_then_is_skipped_during_the_backoff(clock: F
         assert (cache.l2_errors, cache.l2_available) == (1, False)
 
 
-def test_a_newer_data_version_drops_the_older_ones_from_l1() -> None:
+def test_l1_keeps_a_datasets_newest_two_data_versions() -> None:
     cache = ExactCache(l1_size=100)
     cache.put("superstore:3:intent-a", {"n": 1})
-    cache.put("superstore:3:intent-b", {"n": 2})
     cache.put("retail_sales:3:intent-a", {"n": 3})
     cache.put("superstore:4:intent-a", {"n": 4})
-    assert cache.get("superstore:3:intent-b") is None           # the old version's entries are gone
-    assert cache.get("retail_sales:3:intent-a").answer == {"n": 3}   # other datasets keep theirs
-    cache.put("superstore:3:intent-c", {"n": 5})                # finished late, for a replaced version
-    assert cache.get("superstore:3:intent-c") is None
+    assert cache.get("superstore:3:intent-a").answer == {"n": 1}     # the one before stays (for a second)
+    cache.put("superstore:5:intent-a", {"n": 5})
+    assert cache.get("superstore:3:intent-a") is None                 # two versions back: dropped
     assert cache.get("superstore:4:intent-a").answer == {"n": 4}
+    assert cache.get("retail_sales:3:intent-a").answer == {"n": 3}   # other datasets keep theirs
+    cache.put("superstore:3:intent-c", {"n": 6})                     # finished late, long replaced
+    assert cache.get("superstore:3:intent-c") is None
