@@ -111,14 +111,22 @@ class Prepared:
         return self.answer is not None
 
 
+def too_long(question: str, *, max_chars: int) -> str | None:
+    """Why ``question`` is too long, or None: the one length rule (the HTTP API answers it with 422)."""
+    if len(question) <= max_chars:
+        return None
+    return (f"The question has {len(question)} characters; the limit is {max_chars} (llm.max_question_chars). "
+            "Shorten it.")
+
+
 def check_question(question: str, *, max_chars: int) -> str:
     """The normalized question, or ``UsageError`` naming what is wrong (the one place this is checked)."""
     text = normalize(question or "")
     if not text:
         raise UsageError("The question is empty.", hint="Fix: ask about a metric, e.g. 'revenue last month'.")
-    if len(text) > max_chars:
-        raise UsageError(f"The question is longer than {max_chars} characters; shorten it.",
-                         hint="Fix: ask one thing at a time.")
+    problem = too_long(text, max_chars=max_chars)
+    if problem is not None:
+        raise UsageError(problem, hint="Fix: ask one thing at a time.")
     return text
 
 

@@ -42,7 +42,7 @@ from assistant.measures import measure, ratio_name
 from assistant.normalize import normalize
 from assistant.periods import periods_in, previous_period, shift_days, shift_months, year_bounds
 from assistant.slots import Extraction, Slot, extract, is_verb, mask
-from assistant.spelling import Correction, Speller
+from assistant.spelling import Correction
 from assistant.timewindow import TimeMatch
 from assistant.vocabulary import Vocabulary, closed_vocabulary
 from assistant.wording import Words, sort_words, unexplained
@@ -133,26 +133,13 @@ _LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)[,;:]?\s+)*?)\s*(
 class Router:
     """Turns a question into an ``Intent`` with rules over the semantic model; about a millisecond."""
 
-    def __init__(self) -> None:
-        self._spellers: dict[int, tuple[Vocabulary, Speller]] = {}
-
     def parse(self, question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary | None = None) -> Route:
         text, shown = _without_presentation(normalize(question))
         vocab = vocabulary or closed_vocabulary(dataset)
-        text, fixes = self._speller(vocab).correct(text)
+        text, fixes = vocab.speller.correct(text)
         ex = extract(text, dataset=dataset, as_of=as_of, vocabulary=vocab)
         route = _Parse(text, dataset, ex, vocab, as_of, fixes).route()
         return replace(route, ignored=(*shown, *route.ignored)) if shown else route
-
-    def _speller(self, vocab: Vocabulary) -> Speller:
-        held = self._spellers.get(id(vocab))
-        if held is None or held[0] is not vocab:     # keyed by the object itself, not a reusable id
-            lex = lexicon()
-            held = (vocab, Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=vocab.words,
-                                   value_words=vocab.value_words, misspellings=lex.misspellings))
-            self._spellers = {k: v for k, v in self._spellers.items() if v[0].dataset != vocab.dataset}
-            self._spellers[id(vocab)] = held
-        return held[1]
 
 
 class _Incomplete(Exception):

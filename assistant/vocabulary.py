@@ -26,7 +26,7 @@ import re
 
 from assistant.lexicon import lexicon
 from assistant.measures import DISTINCT_PREFIX
-from assistant.spelling import is_english
+from assistant.spelling import Speller, is_english
 from warehouse import geo
 from warehouse.spec import SemanticModel, load_dataset
 
@@ -98,6 +98,13 @@ class Vocabulary:
         counts = Counter(e.dimension for e in self.values)
         return _words(e.phrase for e in self.values
                       if e.dimension in self.open_dimensions and counts[e.dimension] <= SPELLED_VALUES_MAX) - self.words
+
+    @cached_property
+    def speller(self) -> Speller:
+        """The spelling corrector towards this vocabulary's words (built once per vocabulary)."""
+        lex = lexicon()
+        return Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=self.words,
+                       value_words=self.value_words, misspellings=lex.misspellings)
 
     @cached_property
     def value_index(self) -> ValueIndex:

@@ -25,10 +25,11 @@ from assistant.http.schemas import (
     ReadyOut, SqlOut, SqlRequest, TaskAccepted, TaskOut,
 )
 from assistant.llm.budget import caller_scope
+from assistant.pipeline import too_long
 from warehouse.spec import load_dataset
 
 if TYPE_CHECKING:
-    from assistant.http.app import Services
+    from assistant.http.services import Services
 
 router = APIRouter()
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key> (when auth is on)")
@@ -171,12 +172,10 @@ def _dataset(s: Services, who: Principal, name: str | None) -> str:
 
 
 def _check_length(question: str, limit: int) -> None:
-    if len(question) > limit:
-        raise RequestValidationError([{
-            "type": "string_too_long", "loc": ("body", "question"), "ctx": {"max_length": limit},
-            "msg": f"The question has {len(question)} characters; the limit is {limit} (llm.max_question_chars). "
-                   "Shorten it.",
-        }])
+    problem = too_long(question, max_chars=limit)     # the pipeline's rule, as a 422 before any work
+    if problem is not None:
+        raise RequestValidationError([{"type": "string_too_long", "loc": ("body", "question"),
+                                       "ctx": {"max_length": limit}, "msg": problem}])
 
 
 def _owner(who: Principal) -> str | None:

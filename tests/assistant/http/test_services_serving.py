@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 import pytest
 
 from assistant.factory import build_assistant
-from assistant.http import app as app_module
+from assistant.http import services as services_module
 from assistant.http.app import create_app
 from assistant.querylog import QueryLog
 from retail_insights.settings import Settings
@@ -113,13 +113,13 @@ def test_ready_waits_for_warm_up_which_primes_the_most_asked_questions(
         for _ in range(times):
             log.append({"dataset": "superstore", "question": question, "status": "answered"})
     gate = threading.Event()
-    real = app_module.warm_up
+    real = services_module.warm_up
 
     def held_warm_up(*args, **kwargs):   # the real warm-up, started only when the test says so
         gate.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "warm_up", held_warm_up)
+    monkeypatch.setattr(services_module, "warm_up", held_warm_up)
     with TestClient(create_app(settings)) as client:
         waiting = client.get("/ready")
         assert waiting.status_code == 503 and waiting.json()["ready"] is False
