@@ -31,21 +31,14 @@ from assistant.http.app import create_app
 from assistant.pipeline import Assistant
 from retail_insights.services import free_port
 from retail_insights.settings import Settings, get_settings
-from tests.assistant.warehouse_builder import build
 
 SUPERSTORE_2016_SALES = 609_205.598   # SUM(Sales) of 2016 order lines in the real CSV
 
 
 @pytest.fixture(scope="session")
-def http_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding ``warehouse/`` with both datasets' silver tables and views."""
-    home = tmp_path_factory.mktemp("http-warehouse")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RETAIL_HOME", str(home))
-        get_settings.cache_clear()
-        build(home)
-    get_settings.cache_clear()
-    return home
+def http_warehouse(built_warehouse: Path) -> Path:
+    """A folder holding ``warehouse/`` with both datasets' silver tables and views (the session's one)."""
+    return built_warehouse
 
 
 @pytest.fixture
