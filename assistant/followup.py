@@ -36,6 +36,7 @@ _MARKERS = re.compile(
     r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
     r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b", re.I)
 _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\s+(?:the\s+|by\s+)?[^,;?.!]*$", re.I)
+_REFERS = re.compile(r"\b(?:those|these|them|they)\b", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
 
@@ -129,6 +130,10 @@ class FollowUp:
             kept = tuple(f for f in it.filters if not _names_dimension(what, it.dataset, f.dimension))
             if kept != it.filters:
                 it, changed = replace(it, filters=kept), changed + ["filters"]
+        if metrics and previous.operation == "top_n" and _REFERS.search(marked.question) \
+                and not set(metrics) & set(previous.metrics):
+            # "and the sales for those?": the same members, ranked as before, with the new metric beside
+            metrics = (*previous.metrics[:1], *metrics)
         if metrics:
             it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:

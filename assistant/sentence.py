@@ -132,7 +132,13 @@ class _Writer:
         return [c for c in self.columns if c not in metrics and c != "share" and not c.endswith(("_change", "_compare"))]
 
     def listed(self, keys: list[str]) -> tuple[str, str]:
-        items = [f"{', '.join(_key(r[self.col[k]], k) for k in keys)} {self.value(r)}" for r in self.rows[:MAX_LISTED]]
+        others = [x for x in self.intent.metrics[1:] if x in self.col]
+
+        def item(r: tuple[Any, ...]) -> str:
+            beside = "".join(f", {metric_label(self.intent.dataset, x)} {self.value(r, x)}" for x in others)
+            return f"{', '.join(_key(r[self.col[k]], k) for k in keys)} {self.value(r)}{beside}"
+
+        items = [item(r) for r in self.rows[:MAX_LISTED]]
         more = f" (and {len(self.rows) - MAX_LISTED} more)" if len(self.rows) > MAX_LISTED else ""
         return "; ".join(items), more
 
