@@ -27,11 +27,11 @@ from warehouse.spec import load_dataset
 
 _LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right)\b[\s,]*)+", re.I)
 _MARKERS = re.compile(
-    r"\b(?:what|how)\s+about\b|\b(?:the\s+)?same\b(?:\s+(?:thing|question|query|numbers?|breakdown|list|table|chart|one|"
+    r"\b(?:what|how)\s+about\b|\b(?:the\s+)?same\b(?!\s+(?:period|time|month|quarter|week|days?|half|year)\b)(?:\s+(?:thing|question|query|numbers?|breakdown|list|table|chart|one|"
     r"again|please|but|comparison|view|split|analysis|ranking|figures?|report|look|calculation|metric))*|\bmake\s+(?:it|that|this)\b|\bchange\s+(?:it|that|this)\s+to\b|\bswitch\s+to\b"
     r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b"
     r"|\bline\s+(?:them|those|these|the\s+two|both)(?:\s+two)?\s+up\b|\blined\s+up\b"
-    r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+side\s+by\s+side\b)"
+    r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+(?:side\s+by\s+side|together|combined|added\s+up|in\s+total)\b)"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
     r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
     r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b", re.I)
@@ -147,6 +147,8 @@ class FollowUp:
         if dimensions:
             it = _split(it, dimensions, add=marked.add)
             changed.append("dimensions")
+        if u.grain is not None and previous.operation == "top_n":
+            return None        # "show its monthly trend": a series of only the ranked members is not expressible
         if u.grain is not None:
             kept = tuple(d for d in it.dimensions if not _names_dimension(marked.dropped, it.dataset, d))
             if marked.instead and not marked.dropped and previous.grain is None and not dimensions:
@@ -168,11 +170,13 @@ class FollowUp:
 
 
 def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
-    """The last two answers side by side, when they differ only in one member of one dimension."""
+    """The last two answers side by side (or added together), when they differ only in one member of one
+    dimension."""
     if earlier is None or not re.search(r"\b(?:the\s+two|both(?:\s+of\s+them)?|them\s+both|those\s+two|each\s+other)\b",
                                         route.question + " " + marked.question, re.I):
         return None
-    if not {"compare", "side_by_side", "more"} & set(route.understood.cues) or route.understood.filters:
+    together = re.search(r"\b(?:together|combined|added\s+up|in\s+total|summed|altogether)\b", marked.question, re.I)
+    if not ({"compare", "side_by_side", "more"} & set(route.understood.cues) or together) or route.understood.filters:
         return None
     mine = {f.dimension: f for f in previous.filters}
     theirs = {f.dimension: f for f in earlier.filters}
@@ -182,6 +186,8 @@ def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Marker
     dim = differ[0]
     values = tuple(dict.fromkeys((*theirs[dim].values, *mine[dim].values)))
     kept = tuple(f for f in previous.filters if f.dimension != dim)
+    if together:                     # "both together": one total over the two members
+        return replace(previous, filters=(*kept, Filter(dim, values)))
     return replace(previous, filters=(*kept, Filter(dim, values)), operation="compare_values", dimensions=(dim,))
 
 
