@@ -42,6 +42,9 @@ _TRUNC = {"week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"
 _OPS = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 
 
+_RANK = "rank_in_answer"   # the window column that keeps ties at the cut of a top N
+
+
 @dataclass(frozen=True)
 class CompiledQuery:
     sql: str                       # DuckDB SQL with positional ? parameters
@@ -221,15 +224,25 @@ class _Builder:
             if self.intent.change:
                 return self.with_changes(select, [a for _, a in keys])
         elif op == "top_n":
-            select = select.order_by(exp.Ordered(this=first, desc=desc, nulls_first=False),
-                                     *(exp.column(a) for _, a in keys))
-            select = select.limit(self.params(int(self.intent.top_n or 1)))
+            return self.with_ties(select, keys, metrics[0][0], desc), columns
         elif op == "compare_values":
             select = select.order_by(*(exp.column(a) for _, a in keys))
         elif keys:
             select = select.order_by(exp.Ordered(this=first, desc=desc, nulls_first=False),
                                      *(exp.column(a) for _, a in keys))
         return select, columns
+
+    def with_ties(self, select: exp.Select, keys: list[tuple[exp.Expression, str]], value: exp.Expression,
+                  desc: bool) -> exp.Expression:
+        """The top N rows and any tied with the Nth ("who ordered most" with two at 5 orders: both)."""
+        rank = exp.Window(this=exp.Anonymous(this="RANK"),
+                          order=exp.Order(expressions=[exp.Ordered(this=value.copy(), desc=desc, nulls_first=False)]))
+        inner = select.select(rank.as_(_RANK))
+        names = [a for _, a in keys] + list(self.intent.metrics)
+        first = exp.column(self.intent.metrics[0])
+        return (exp.select(*(exp.column(n) for n in names)).from_(exp.alias_(exp.paren(inner), "ranked"))
+                .where(exp.LTE(this=exp.column(_RANK), expression=self.params(int(self.intent.top_n or 1))))
+                .order_by(exp.Ordered(this=first, desc=desc, nulls_first=False), *(exp.column(a) for _, a in keys)))
 
     def with_changes(self, series: exp.Select, keys: list[str]) -> tuple[exp.Expression, list[str]]:
         """Each period's value with its change against the period before (per member of the dimensions)."""
@@ -274,8 +287,11 @@ class _Builder:
         if focus:
             outer = outer.where(_and([exp.column(f.dimension).isin(*(self.params(v) for v in f.values))
                                       for f in focus]))
-        outer = outer.order_by(exp.Ordered(this=exp.column("share"), desc=True, nulls_first=False),
+        low = self.intent.top_n is not None and self.intent.order == "asc"
+        outer = outer.order_by(exp.Ordered(this=exp.column("share"), desc=not low, nulls_first=False),
                                *(exp.column(d) for d in dims))
+        if self.intent.top_n:               # "only the top 3 of those" after a share: the shares of the top 3
+            outer = outer.limit(self.intent.top_n)
         return outer, dims + [metric, "share"]
 
     def compare_periods(self) -> tuple[exp.Expression, list[str]]:

@@ -41,17 +41,19 @@ class Turn:
     question: str
     intent: Intent
     earlier: Intent | None = None     # the answer before it ("put the two side by side")
+    members: tuple[str, ...] = ()     # the members it listed first, best first ("that one", "them")
 
     def to_json(self) -> str:
         return json.dumps({"dataset": self.dataset, "question": self.question, "intent": self.intent.to_dict(),
-                           "earlier": self.earlier.to_dict() if self.earlier is not None else None})
+                           "earlier": self.earlier.to_dict() if self.earlier is not None else None,
+                           "members": list(self.members)})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Turn:
         data = json.loads(text)
         earlier = data.get("earlier")
         return cls(data["dataset"], data["question"], Intent.from_dict(data["intent"]),
-                   Intent.from_dict(earlier) if earlier else None)
+                   Intent.from_dict(earlier) if earlier else None, tuple(data.get("members") or ()))
 
 
 class ConversationStore(Protocol):

@@ -34,7 +34,16 @@ _MARKERS = re.compile(
     r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+(?:side\s+by\s+side|together|combined|added\s+up|in\s+total)\b)"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
     r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
-    r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b", re.I)
+    r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b"
+    r"|\b(?:swap|switch|change)\s+(?:the\s+)?(?:metric|measure|number)\s+(?:to|for|with)\b"
+    r"|\b(?:that|this)\s+one\b|\bthe\s+other(?:\s+one)?\b|\bon\s+(?:them|him|her|it)\b|\bthat\s+year\b", re.I)
+# "just the total", "no breakdown": the last answer as one number
+_TOTAL_ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?(?:grand\s+|overall\s+)?total\b|\btotal\s+only\b"
+                         r"|\b(?:no|without\s+the|drop\s+the)\s+(?:split|breakdown)\b|\bone\s+number\b", re.I)
+# "that one", "them", "it": the one member the last answer named
+_ONE_REF = re.compile(r"\b(?:that|this)\s+one\b|\b(?:it|its|them|they|him|her|he|she)\b", re.I)
+# "the other one": of two members compared, the one the last answer did not name
+_OTHER_REF = re.compile(r"\bthe\s+other(?:\s+one)?\b", re.I)
 _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\s+(?:the\s+|by\s+)?[^,;?.!]*$", re.I)
 _REFERS = re.compile(r"\b(?:those|these|them|they)\b", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
@@ -46,6 +55,7 @@ _REMOVE = re.compile(r"\b(?:drop|remove|clear|lose|undo|ditch|scrap|take\s+(?:of
                      r"ignore|forget(?:\s+about)?|without)\s+(?:the\s+|that\s+|any\s+)?(?P<what>[a-z][a-z -]*?)\s*"
                      r"(?:filters?|restrictions?|conditions?|limits?|constraints?|cut)\b"
                      r"|\b(?:for|over|across|in)\s+(?P<what2>all)\s+(?:the\s+)?(?:years|time|dates)\b"
+                     r"|\b(?:go\s+)?back\s+to\s+(?:all|every)\s+(?:the\s+)?(?P<what5>[a-z][a-z -]*?)(?=\s*(?:[?.!,]|$))"
                      r"|\b(?P<what3>all)[-\s]time\b", re.I)
 _TIME_WORDS = re.compile(r"\b(?:year|years|date|dates|time|period|month|quarter|week|day|all)\b", re.I)
 _FRAGMENT = re.compile(r"^\s*(?:for|in|with|within|only|just|among|excluding|except|without|from)\b", re.I)
@@ -79,10 +89,13 @@ def markers(question: str) -> Markers:
         dropped = found.group(0) if found else ""
         text, instead = re.subn(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", " ", text, flags=re.I)
     found_removals = list(_REMOVE.finditer(text))
-    removed = tuple((m.group("what") or m.group("what2") or m.group("what3")).strip() for m in found_removals)
-    said_drop = any(m.group("what") for m in found_removals)   # "all time" alone is no sign of a follow-up
+    removed = tuple((m.group("what") or m.group("what2") or m.group("what3") or m.group("what5")).strip()
+                    for m in found_removals)
+    said_drop = any(m.group("what") or m.group("what5") for m in found_removals)   # "all time" alone is no sign
     text = _REMOVE.sub(" ", text)
+    text, totals = _TOTAL_ONLY.subn(" ", text)
     text, count = _MARKERS.subn(" ", text)
+    count += totals
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
     return Markers(" ".join(text.split()) or ("" if removed else question), bool(lead) or count + instead > 0 or said_drop, add,
                    bool(_FRAGMENT.match(text)), dropped, removed,
@@ -114,12 +127,20 @@ class Edit:
 class FollowUp:
     """Applies a follow-up's named parts to the last intent; one public method."""
 
-    def edit(self, previous: Intent, route: Route, marked: Markers, *, earlier: Intent | None = None) -> Edit | None:
+    def edit(self, previous: Intent, route: Route, marked: Markers, *, earlier: Intent | None = None,
+             members: tuple[str, ...] = ()) -> Edit | None:
         u = route.understood
         both = _both(previous, earlier, route, marked)
         if both is not None:                # "put the two side by side" after "California?" "and Texas?"
             return Edit(both, ("filters", "compare"), tuple(k for k in ("metrics", "time") if getattr(previous, k)))
         it, changed = previous, []
+        chosen = _the_one(previous, route, marked, members)
+        if chosen is not None:              # "how many orders did that one have": the member the answer named
+            it, changed = chosen, ["filters", "dimensions"]
+        if _TOTAL_ONLY.search(marked.question) and (it.dimensions or it.grain is not None):
+            total = "total" if it.operation in ("trend", "breakdown", "top_n", "share") else it.operation
+            it = replace(it, dimensions=(), top_n=None, grain=None, operation=total)
+            changed += ["dimensions"]
         named = route.intent if route.intent is not None and not route.defaulted_metric \
             and not _qualifier(route, marked) else None
         metrics = named.metrics if named is not None else (() if _qualifier(route, marked) else u.metrics)
@@ -130,7 +151,7 @@ class FollowUp:
             kept = tuple(f for f in it.filters if not _names_dimension(what, it.dataset, f.dimension))
             if kept != it.filters:
                 it, changed = replace(it, filters=kept), changed + ["filters"]
-        if metrics and previous.operation == "top_n" and _REFERS.search(marked.question) \
+        if metrics and chosen is None and previous.operation == "top_n" and _REFERS.search(marked.question) \
                 and not set(metrics) & set(previous.metrics):
             # "and the sales for those?": the same members, ranked as before, with the new metric beside
             metrics = (*previous.metrics[:1], *metrics)
@@ -160,6 +181,12 @@ class FollowUp:
             changed.append("grain")
         it, shaped = _shape(it, u.numbers, u.order, u.cues)
         changed += shaped
+        if previous.operation == "compare_values" and re.search(r"\bwhich\b", marked.question, re.I) \
+                and {"more", "rank_desc", "rank_asc"} & set(u.cues):
+            # "which of them had more orders": the one of the compared members that leads
+            low = re.search(r"\b(?:less|fewer|lower|smaller|worse|least|lowest|fewest)\b", marked.question, re.I)
+            it = replace(it, operation="top_n", top_n=1, order="asc" if low else "desc")
+            changed.append("top_n")
         if not changed:
             return None
         it = _settle(it)
@@ -250,7 +277,10 @@ def _split(it: Intent, dims: tuple[str, ...], *, add: bool) -> Intent:
 
 def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[str, ...]) -> tuple[Intent, list[str]]:
     changed = []
-    if numbers:
+    if numbers and it.operation == "share" and "share" not in cues:   # the top 3 of the shares, shares kept
+        it = replace(it, top_n=numbers[0], order="asc" if "rank_asc" in cues else "desc")
+        changed.append("top_n")
+    elif numbers:
         rank_order = "asc" if "rank_asc" in cues else "desc"
         it = replace(it, operation="top_n", top_n=numbers[0], order=rank_order,
                      grain=it.grain if it.operation == "top_n" else None, change=False)
@@ -295,3 +325,24 @@ def _names_dimension(text: str, dataset: str, dimension: str) -> bool:
     spec = load_dataset(dataset).semantic.dimensions[dimension]
     words = {dimension.replace("_", " "), *(str(w).lower() for w in spec.synonyms)}
     return any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words)
+
+
+def _the_one(previous: Intent, route: Route, marked: Markers, members: tuple[str, ...]) -> Intent | None:
+    """The last answer's single ranked member as a filter, when the follow-up points at it."""
+    if not members or previous.operation != "top_n" or (previous.top_n or 1) != 1 or len(previous.dimensions) != 1:
+        return None
+    dim = previous.dimensions[0]
+    if route.understood.dimensions or any(f.dimension == dim for f in route.understood.filters):
+        return None
+    member = members[0]
+    if _OTHER_REF.search(marked.question):
+        pair = next((f.values for f in previous.filters if f.dimension == dim and not f.negate), ())
+        others = [v for v in pair if v != member]
+        if len(pair) != 2 or len(others) != 1:
+            return None
+        member = others[0]
+    elif not _ONE_REF.search(marked.question):
+        return None
+    kept = tuple(f for f in previous.filters if f.dimension != dim)
+    return replace(previous, filters=(*kept, Filter(dim, (member,))), dimensions=(), top_n=None, order="desc",
+                   rank_by="value", operation="growth" if previous.compare_time is not None else "total")

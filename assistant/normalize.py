@@ -7,13 +7,16 @@ the slot extractor needs to tell them apart. Every later stage works on offsets 
 from __future__ import annotations
 
 import re
+from typing import Any
 import unicodedata
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
                          "\u2014": "-", "\u00a0": " "})
 _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s?!.;:,]+$")
-_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+_YEAR_WORDS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+               "nineteen", "twenty")
+_REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bv(?:ersu)?s\.?(?=\s)", re.I), "vs"),
     # SQL-ish questions ("where region != 'west'", "count(*)")
     (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
@@ -39,6 +42,22 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(los(?:e|es|ing|t)|cost|costing|costs)\s+(?:us|them|the\s+(?:company|business|firm))\s+"
                 r"(money|cash)\b", re.I), r"\1 \2"),
     (re.compile(r"\s*\bdivided\s+(?:by|over)\s+", re.I), " / "),
+    # "twenty twenty-three" (before "twenty fifteen" below reads "twenty twenty" as 2020)
+    (re.compile(r"\btwenty[\s-]+twenty[\s-]+(one|two|three|four|five|six|seven|eight|nine)\b", re.I),
+     lambda m: str(2021 + ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine").index(m.group(1).lower()))),
+    # "Nov '23": a month with a two-digit year
+    (re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*\.?)\s+'(\d{2})\b", re.I), r"\1\2 20\3"),
+    # "our no. 1 customer", "the number one product": the top one
+    (re.compile(r"\b(?:no\.?|number|#)\s*(?:1|one)\b(?!\s*(?:st|%|percent))", re.I), "top"),
+    # years said as words: "twenty fifteen", "two thousand and sixteen"
+    (re.compile(r"\b(?:twenty|two\s+thousand(?:\s+and)?)[\s-]+(" + "|".join(_YEAR_WORDS) + r")\b", re.I),
+     lambda m: str(2000 + _YEAR_WORDS.index(m.group(1).lower()) + 10)),
+    # "the month prior", "the prior quarter": the one before
+    (re.compile(r"\b(the\s+(?:month|quarter|year|week|day|period))\s+prior\b", re.I), r"\1 before"),
+    (re.compile(r"\bprior\s+(?=(?:month|quarter|year|week|day|period)s?\b)", re.I), "previous "),
+    # "only the top 3": the ranking already says how many
+    (re.compile(r"\bonly\s+(?=(?:the\s+)?(?:top|bottom|first|best|worst|biggest|largest|smallest|highest|lowest)\b)",
+                re.I), ""),
     (re.compile(r"\bmost\s+big\b", re.I), "biggest"),
     (re.compile(r"\bmost\s+small\b", re.I), "smallest"),
     (re.compile(r"\b(last|this|past|per|a|each|every)\s+mo\b", re.I), r"\1 month"),

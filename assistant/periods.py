@@ -124,7 +124,16 @@ def previous_period(window: TimeWindow, *, period: str | None = None) -> TimeWin
     """
     by_months = {"year": 12, "half": 6, "quarter": 3, "month": 1}
     if period in by_months:
-        return shift_months(window, by_months[period])
+        size, months = by_months[period], months_spanned(window.start, window.end)
+        if months is not None and months != size:
+            # whole months of another size: "May", then "the previous quarter" is the quarter before May's
+            # (Q1); "Q1", then "the month before" is the month before it (December)
+            first = date(window.start.year, (window.start.month - 1) // size * size + 1 if months < size
+                         else window.start.month, 1)
+            last = add_months(first, size - 1)
+            end = month_end(last.year, last.month)
+            window = TimeWindow(first, end, label_for(first, end), window.column)
+        return shift_months(window, size)
     if period == "week":
         return shift_days(window, 7)
     start, end = window.start, window.end

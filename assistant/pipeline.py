@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 import uuid
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
+_POINTS_BACK = re.compile(r"\b(?:is|was|are|were|did|does|has|had)\s+(?:that|it|this)\b", re.I)   # "is that up?"
 
 
 class LLMTier(Protocol):
@@ -260,7 +262,8 @@ class Assistant:
         if result.status == "answered":
             earlier = prepared.previous.intent if prepared.previous is not None else None
             self.conversations.put(prepared.base["conversation_id"],
-                                   Turn(prepared.base["dataset"], prepared.base["question"], reading.intent, earlier))
+                                   Turn(prepared.base["dataset"], prepared.base["question"], reading.intent, earlier,
+                                        _members(reading.intent, result)))
         return self._finish(_with_reading(result, reading), prepared.started)
 
     def _warm_version(self, dataset: str, version: int | None) -> None:
@@ -282,7 +285,8 @@ class Assistant:
             marked = markers(text)
             route = self.router.parse(marked.text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
             if reads_as_follow_up(route, marked):
-                edit = self.follow_up.edit(previous.intent, route, marked, earlier=previous.earlier)
+                edit = self.follow_up.edit(previous.intent, route, marked, earlier=previous.earlier,
+                                           members=previous.members)
                 extras = {"follow_up": {"of": previous.question,
                                         "changed": list(edit.changed) if edit else [],
                                         "carried_over": list(edit.carried) if edit else []}}
@@ -293,7 +297,7 @@ class Assistant:
                 own = {k: v for k, v in route.interpretation().items() if k != "assumed"}   # the metric carries over
                 return _Reading(route, edit.intent, extras={**own, **extras})
         route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
-        if route.intent is not None and route.defaulted_metric and markers(text).found:
+        if route.intent is not None and route.defaulted_metric and (markers(text).found or _POINTS_BACK.search(text)):
             # "and for 2017?" with no conversation to follow: say so rather than guess the metric
             route = replace(route, complete=False, intent=None, missing=("conversation",),
                             reason="This reads as a follow-up, but there is no earlier answer to build on; "
@@ -312,6 +316,9 @@ class Assistant:
                           **common)
         interpretation["source_view"] = compiled.source.table
         interpretation["source_kind"] = compiled.source.kind
+        clash = self._members_apart(intent)
+        if clash is not None:
+            return Answer(status="clarify", answer=clash, interpretation=interpretation, **base)
         try:
             result = self.runner_for(intent.dataset).query(compiled.sql, list(compiled.params))
         except RetailError as exc:
@@ -324,6 +331,26 @@ class Assistant:
             rows=tuple(tuple(jsonable(v) for v in r) for r in rows), sql=compiled.sql, params=compiled.params,
             source=compiled.source.table, bytes_read=int(getattr(result, "bytes_read", 0) or 0),
             rows_read=int(getattr(result, "rows_read", 0) or 0), chart=chart_for(intent, columns, rows), **common)
+
+    def _members_apart(self, intent: Intent) -> str | None:
+        """"California revenue in the Northeast region": members of one hierarchy that no row holds together
+        make an empty answer look like a zero; say so instead (one small count, only for such questions)."""
+        levels = load_dataset(intent.dataset).semantic.hierarchies.values()
+        kept = [f for f in intent.filters if not f.negate]
+        related = [(a, b) for i, a in enumerate(kept) for b in kept[i + 1:]
+                   if any(a.dimension in h and b.dimension in h for h in levels)]
+        if not related:
+            return None
+        model = load_dataset(intent.dataset).semantic
+        probe = Intent(dataset=intent.dataset, metrics=(model.language.count_metric,), operation="total",
+                       filters=tuple(kept))
+        compiled = self.compiler.compile(probe)
+        rows = self.runner_for(intent.dataset).query(compiled.sql, list(compiled.params)).rows
+        if rows and rows[0][0]:
+            return None
+        a, b = related[0]
+        return (f"No row is both {a.dimension.replace('_', ' ')} {' or '.join(a.values)} and "
+                f"{b.dimension.replace('_', ' ')} {' or '.join(b.values)}; ask about one of them.")
 
     def _clarify(self, reading: _Reading, base: dict[str, Any]) -> Answer:
         route = reading.route
@@ -382,3 +409,12 @@ def _with_reading(answer: Answer, reading: _Reading) -> Answer:
     notes = reading.extras.get("assumed") or []
     text = answer.answer + "".join(f" ({note})" for note in notes if note not in answer.answer)
     return answer.with_(interpretation=interpretation, answer=text)
+
+
+def _members(intent: Intent, answer: Answer) -> tuple[str, ...]:
+    """The members an answer named, in its order, when it names a few of one dimension ("that one")."""
+    if len(intent.dimensions) != 1 or intent.grain is not None or not answer.rows or len(answer.rows) > 10 \
+            or intent.dimensions[0] not in answer.columns:
+        return ()
+    at = answer.columns.index(intent.dimensions[0])
+    return tuple(str(row[at]) for row in answer.rows if row[at] is not None)

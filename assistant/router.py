@@ -46,6 +46,7 @@ from assistant.spelling import Correction
 from assistant.timewindow import TimeMatch
 from assistant.vocabulary import Vocabulary, closed_vocabulary
 from assistant.wording import Words, sort_words, unexplained
+from warehouse.geo import CITY_SHORTHANDS
 from warehouse.spec import load_dataset
 
 
@@ -276,6 +277,12 @@ class _Parse:
                 raise Problem(f"{slot.text!r} is a {slot.value.dimension.replace('_', ' ')}, not a "
                               f"{str(after.value).replace('_', ' ')}; name a {str(after.value).replace('_', ' ')} "
                               f"or ask about the {slot.value.dimension.replace('_', ' ')}.")
+        for slot in self.value_slots:       # "LA": Louisiana or Los Angeles?
+            city = CITY_SHORTHANDS.get(slot.text.strip())
+            if city and isinstance(slot.value, Filter) and any(
+                    e.phrase == city.lower() for e in self.vocab.values if e.dimension != slot.value.dimension):
+                raise Problem(f"{slot.text!r} could be the state {slot.value.values[0]} or the city {city}; "
+                              f"name it in full.")
         for slot in self.value_slots:       # "revenue per store": per a member is no unit to divide by
             if re.search(r"\bper\s+(?:the\s+|a\s+|each\s+)?$", self.text[: slot.start], re.I):
                 raise Problem(f"'per {slot.text}' is not something I can divide by; ask per order or per "
@@ -338,6 +345,9 @@ class _Parse:
         if dims:
             return Intent(metrics=metrics, operation="breakdown", dimensions=dims, time=time,
                           order=self.found.get("order", "desc"), **base)
+        if "member_versus" in self.found:        # "higher than last year" with nothing to set against it
+            raise Problem(f"{self.found['member_versus']!r} compares, but only one side is named; name both, e.g. "
+                          f"'{self.model.label(metrics[0])} this year vs last year'.")
         return Intent(metrics=metrics, operation="total", time=time, **base)
 
     def average_per_period(self, metrics: tuple[str, ...], time: TimeWindow | None, base: dict[str, Any]) -> Intent:
@@ -440,7 +450,7 @@ class _Parse:
     def divisor(self, kept: list[int]) -> tuple[list[int], str | None, bool]:
         """"<metric> per <entity>": the entity, the metric slots without the entity's word, and
         whether "per" (or "/") said so, rather than "an order" or "customer spend" next to "average"."""
-        lead = r"per|/|an?" if self.cue("average") else r"per|/"
+        lead = r"per|/|an?|each|every" if self.cue("average") else r"per|/"
         per = re.search(r"(?:\b|(?=/))(?:" + lead + r")\s*(?:count\s+(?:distinct\s+|unique\s+)?|sum\s+|number\s+of\s+|the\s+)?"
                         r"(?:single\s+|one\s+)?"
                         r"<(?:metric|dimension)>", self.masked)
@@ -589,8 +599,9 @@ class _Parse:
         return previous_period(window, period=m.period)
 
     def compared_dimension(self) -> str | None:
-        if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found) \
-                or "combine" in self.found:
+        each = re.search(r"<filter_value:\w+>\s+(?:each|respectively|separately|individually)\b", self.masked, re.I)
+        if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
+                or each) or "combine" in self.found:
             return None
         for f in self.filters:
             if not f.negate and len(f.values) >= 2 and self.separate_slots(f.dimension) >= 2:

@@ -166,7 +166,8 @@ class _Writer:
         names = [self.intent.grain if k == "period" and self.intent.grain else k for k in keys]
         by = " and ".join(k.replace("_", " ") for k in names)
         head = f"{word} {n} {' and '.join(plural(k) for k in names)}" if n > 1 else f"{word} {by}"
-        return f"{head} by {self.label}{self.where} {self.when}: {listed}."
+        tied = f" ({len(self.rows)} rows: a tie at the cut)" if len(self.rows) > n else ""
+        return f"{head} by {self.label}{self.where} {self.when}{tied}: {listed}."
 
     def trend(self) -> str:
         m, rows = self.m, self.rows
@@ -197,7 +198,8 @@ class _Writer:
                  f"({self.value(r)})" for r in self.rows[:MAX_LISTED]]
         more = f" (and {len(self.rows) - MAX_LISTED} more)" if len(self.rows) > MAX_LISTED else ""
         by = " and ".join(d.replace("_", " ") for d in intent.dimensions)
-        return f"Share of {self.label} by {by}{self.where} {self.when}: {'; '.join(parts)}{more}."
+        top = f", the {'bottom' if intent.order == 'asc' else 'top'} {intent.top_n}" if intent.top_n else ""
+        return f"Share of {self.label} by {by}{top}{self.where} {self.when}: {'; '.join(parts)}{more}."
 
     def compare_periods(self) -> str:
         intent = self.intent

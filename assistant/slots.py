@@ -99,7 +99,7 @@ _NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bo
                               r"|\bnot\s+including|\bnot|\boutside(?:\s+of)?|\bwithout(?:\s+counting)?|\bapart\s+from"
                               r"|\baside\s+from|\bbesides|\b(?:everything|all|anything|everyone|every\s+\w+)\s+(?:but|except)"
                               r"|\b(?:if\s+(?:you|we)\s+)?(?:leave|leaving|take|taking|strip|stripping|cut|cutting)\s+out"
-                              r"|\bleaving\s+out|\bleave\s+out|\bminus|\bexcl\.?|\bexcl(?:uding)?\.|\bignoring|\bomitting|\bnon)\s+"
+                              r"|\bleaving\s+out|\bleave\s+out|\b(?:drop|dropping|remove|removing)|\bminus|\bexcl\.?|\bexcl(?:uding)?\.|\bignoring|\bomitting|\bnon)\s+"
                               r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
                               r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
 _ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:(?:in|for|from|during|within)\s+)?"

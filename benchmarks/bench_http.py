@@ -40,8 +40,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script from anywhere
 
 from benchmarks.http_load import (  # noqa: E402
-    ROOT, Run, build_warehouse, has_warehouse, open_loop, percentiles, rss_mb, start_server, stop_server,
-    wait_ready, write_big_retail,
+    MALFORMED, ROOT, Run, build_warehouse, has_warehouse, open_loop, percentiles, rss_mb, start_server,
+    stop_server, wait_ready, write_big_retail,
 )
 from retail_insights.services import RedisServer, free_port, redis_server_binary, start_on_free_port  # noqa: E402
 
@@ -171,6 +171,9 @@ def print_cold(report: dict[str, Any], first_s: float) -> None:
 def soak(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer | None) -> dict[str, Any]:
     bodies, weights = zipf_mix(args.seed)
     bodies, weights = [HOT, *bodies], [max(weights), *weights]
+    if args.malformed_share > 0:        # a flood of bad requests mixed in: each must get a 4xx
+        share = args.malformed_share / (1 - args.malformed_share) * sum(weights) / len(MALFORMED)
+        bodies, weights = [*bodies, *MALFORMED], [*weights, *[share] * len(MALFORMED)]
     service = Service(home, scratch, redis, args.workers[0])
     reset_state(service, [])
     startup = service.start()
@@ -187,7 +190,7 @@ def soak(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer
             now = time.perf_counter()
             if now - start >= 60 * len(rss) - 0.5:
                 rss.append((round(now - start), rss_mb(service.process.pid)))
-            if now >= next_refresh:
+            if args.refresh_s > 0 and now >= next_refresh:
                 batch += 1
                 began = time.perf_counter()
                 ok = ingest_new_orders(home, scratch / f"late-{batch}.csv", batch=batch)
@@ -312,7 +315,9 @@ def main() -> None:
     parser.add_argument("--seen-share", type=float, default=0.5, help="share of them already in the query log")
     parser.add_argument("--first-s", type=float, default=10.0, help="the cold start's first seconds, reported apart")
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak")
-    parser.add_argument("--refresh-s", type=float, default=60.0, help="seconds between the soak's ingests")
+    parser.add_argument("--refresh-s", type=float, default=60.0, help="seconds between the soak's ingests (0: none)")
+    parser.add_argument("--malformed-share", type=float, default=0.0,
+                        help="soak: share of malformed requests (huge, invalid JSON, unknown dataset...)")
     parser.add_argument("--start-rate", type=float, default=10.0)
     parser.add_argument("--step-factor", type=float, default=1.5)
     parser.add_argument("--max-rate", type=float, default=1600.0)

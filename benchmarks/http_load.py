@@ -72,13 +72,18 @@ def percentiles(latencies: Sequence[float]) -> dict[str, float]:
 
 async def one(client: httpx.AsyncClient, body: dict[str, Any], scheduled: float, start: float, run: Run) -> None:
     try:
-        response = await client.post("/v1/ask", json=body)
+        if "raw" in body:      # a malformed request: the bytes as they are; a 4xx is its right answer
+            response = await client.post("/v1/ask", content=body["raw"], headers={"Content-Type": "application/json"})
+        else:
+            response = await client.post("/v1/ask", json=body)
         latency = (time.perf_counter() - scheduled) * 1000
-        if response.status_code == 200:
+        if "raw" in body and 400 <= response.status_code < 500:
+            sample = Sample(scheduled - start, latency, 200, "refused_4xx", None, body["question"])
+        elif response.status_code == 200:
             answer = response.json()
             sample = Sample(scheduled - start, latency, 200, answer.get("tier") or answer.get("status", "none"),
                             answer.get("data_version"), body["question"])
-        else:
+        else:   # a 5xx, or a 2xx/3xx for a malformed request, is an error
             sample = Sample(scheduled - start, latency, response.status_code, "error", None, body["question"])
     except httpx.HTTPError as exc:
         sample = Sample(scheduled - start, (time.perf_counter() - scheduled) * 1000, 0, type(exc).__name__, None,
@@ -220,3 +225,13 @@ def rss_mb(pid: int) -> float:
         except psutil.NoSuchProcess:
             continue
     return round(total / 2**20, 1)
+
+
+MALFORMED: tuple[dict[str, Any], ...] = (
+    {"question": "huge body", "raw": b'{"question": "' + b"x" * 200_000 + b'"}'},
+    {"question": "invalid JSON", "raw": b'{"question": "sales by region",'},
+    {"question": "not JSON", "raw": b"\x00\xff\xfe garbage"},
+    {"question": "10k characters", "raw": ('{"question": "' + "sales " * 1700 + '"}').encode()},
+    {"question": "unknown dataset", "raw": b'{"question": "total sales", "dataset": "no_such_dataset"}'},
+    {"question": "wrong type", "raw": b'{"question": 42}'},
+)

@@ -65,3 +65,8 @@ def region_of(code: str) -> str:
 
 def states_in_region(region: str) -> tuple[str, ...]:
     return tuple(s.code for s in STATES.values() if s.region == region)
+
+
+# State codes people also use for a city: "LA sales" is as likely Los Angeles as Louisiana.
+CITY_SHORTHANDS: dict[str, str] = {"LA": "Los Angeles", "SD": "San Diego", "SF": "San Francisco",
+                                   "SA": "San Antonio", "KC": "Kansas City"}

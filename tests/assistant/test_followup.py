@@ -80,3 +80,31 @@ def test_unknown_words_are_never_read_as_an_edit() -> None:
     marked = markers("what about returns?")
     route = Router().parse(marked.text, dataset="superstore", as_of=AS_OF)
     assert not reads_as_follow_up(route, marked)
+
+
+def test_a_named_period_of_another_size_is_the_whole_period_before() -> None:
+    """"May", then "the previous quarter": the quarter before May's own; "Q1", then "the month before": December."""
+    edited = follow("sales in May 2016", "what about the previous quarter")
+    assert (edited.time.start, edited.time.end) == (date(2016, 1, 1), date(2016, 3, 31))
+    edited = follow("sales in Q1 2016", "and the month before")
+    assert (edited.time.start, edited.time.end) == (date(2015, 12, 1), date(2015, 12, 31))
+
+
+def test_just_the_total_folds_a_series_into_one_number() -> None:
+    edited = follow("monthly sales in 2016 excluding Furniture", "just the total")
+    assert same(edited, intent("sales in 2016 excluding Furniture"))
+
+
+def test_the_other_one_is_the_member_the_last_answer_did_not_name() -> None:
+    previous = follow("profit in California vs Texas in 2017", "which of them had more")
+    assert (previous.operation, previous.top_n) == ("top_n", 1)
+    marked = markers("what about the other one, in 2016")
+    route = Router().parse(marked.text, dataset="superstore", as_of=AS_OF)
+    edit = FollowUp().edit(previous, route, marked, members=("California",))
+    assert edit is not None and edit.intent.filters == (Filter("state", ("Texas",)),)
+    assert edit.intent.time.start == date(2016, 1, 1) and not edit.intent.dimensions
+
+
+def test_the_top_three_of_a_share_keeps_the_shares() -> None:
+    edited = follow("share of sales by region in 2016", "only the top 3 of those")
+    assert (edited.operation, edited.top_n, edited.order) == ("share", 3, "desc")

@@ -188,3 +188,15 @@ def test_typos_are_corrected_and_reported() -> None:
     result = Router().parse("revnue by catagory in 2016", dataset=SS, as_of=date(2018, 1, 1))
     assert result.complete and {c.typed: c.read_as for c in result.corrections} == {"revnue": "revenue",
                                                                                     "catagory": "category"}
+
+
+@pytest.mark.parametrize(("question", "means"), [
+    ("revenue by channel for twenty twenty-three", "revenue by channel in 2023"),
+    ("units of Grocery in Nov '23", "units of Grocery in November 2023"),
+    ("who was our no. 1 customer in 2023 by revenue", "top customer by revenue in 2023"),
+    ("revenue in the month prior", "revenue in the previous month"),
+    ("only the top 3 states by revenue in 2023", "top 3 states by revenue in 2023"),
+    ("how much did CA and TX each sell in 2023", "compare revenue of CA and TX in 2023"),
+])
+def test_everyday_spellings_mean_the_plain_question(question: str, means: str) -> None:
+    assert intent(question).canonical_key() == intent(means).canonical_key()
