@@ -30,6 +30,7 @@ from urllib.parse import quote
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException
 
+from assistant.http.auth import Forbidden, Principal
 from assistant.http.schemas import BatchHealth, DatasetHealth, DataHealthOut, QuarantineHealth, StreamHealth
 from dq.results import batch_result_path, data_docs_dir
 from spark_jobs.bronze import Ledger
@@ -107,8 +108,18 @@ def _streams(*, now: datetime) -> list[StreamHealth]:
     return streams
 
 
-def data_docs_page(page: str) -> FileResponse:
-    """One Data Docs file (``index.html`` or ``<dataset>/<batch>.html``); 404 for anything else."""
+def data_docs_page(page: str, who: Principal) -> FileResponse:
+    """One Data Docs file (``index.html`` or ``<dataset>/<batch>.html``); 404 for anything else.
+
+    A batch page needs its dataset in the key's scope; the index, which lists every dataset, a key
+    that may read them all.
+    """
+    parts = Path(page).parts
+    if len(parts) > 1:
+        who.require_dataset(parts[0])
+    elif who.datasets is not None:
+        raise Forbidden(f"API key {who.name!r} may not read the Data Docs index: it lists every dataset.",
+                        hint="Open the batch pages of your datasets from GET /v1/health/data.")
     root = data_docs_dir().resolve()
     target = (root / page).resolve()
     if not page.endswith(".html") or not target.is_relative_to(root) or not target.is_file():
@@ -116,8 +127,3 @@ def data_docs_page(page: str) -> FileResponse:
                                  "of validated batches (see GET /v1/health/data).")
     return FileResponse(target, media_type="text/html", headers={"Content-Security-Policy": DOCS_POLICY})
 
-
-def docs_dataset(page: str) -> str | None:
-    """The dataset a Data Docs page belongs to (None for the index, which lists every dataset)."""
-    parts = Path(page).parts
-    return parts[0] if len(parts) > 1 else None

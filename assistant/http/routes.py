@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from assistant.answer import jsonable
-from assistant.http.auth import Forbidden, Principal
+from assistant.http.auth import Principal
 from assistant.http.coldpool import Overloaded
 from assistant.http.quotas import QuotaExceeded
 from assistant.http.schemas import (
@@ -154,15 +154,9 @@ def data_health(request: Request, last: int = Query(5, ge=1, le=50, description=
 @router.get("/v1/data-docs/{page:path}", response_class=FileResponse, responses={404: {"model": ErrorOut}, **_ERRORS})
 def data_docs(page: str, who: Principal = Depends(caller)) -> Any:
     """A Great Expectations Data Docs page: ``index.html`` (every dataset) or ``<dataset>/<batch_id>.html``."""
-    from assistant.http.datahealth import data_docs_page, docs_dataset
+    from assistant.http.datahealth import data_docs_page
 
-    dataset = docs_dataset(page)
-    if dataset is None and who.datasets is not None:
-        raise Forbidden(f"API key {who.name!r} may not read the Data Docs index: it lists every dataset.",
-                        hint="Open the batch pages of your datasets from GET /v1/health/data.")
-    if dataset is not None:
-        who.require_dataset(dataset)
-    return data_docs_page(page)
+    return data_docs_page(page, who)
 
 
 @router.get("/health", response_model=HealthOut)
