@@ -43,6 +43,7 @@ from assistant.http.feedback import FILE_NAME, FeedbackHook, FeedbackStore, Rece
 from assistant.http.logging import request_id_var
 from assistant.http.metrics import Metrics
 from assistant.http.middleware import BodyLimit, RequestContext
+from assistant.http.pages import install as install_pages
 from assistant.http.quotas import QuotaExceeded, QuotaLimiter
 from assistant.http.schemas import DatasetSummary, HealthOut
 from assistant.http.routes import router
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     app.state.services = services
     app.include_router(router)
+    install_pages(app)   # the web pages and their assets (assistant.http.pages)
     app.add_exception_handler(RetailError, _retail_error)
     app.add_exception_handler(HTTPException, _http_error)
     # Added innermost first: RequestContext wraps everything, so even a 413 has a request id.
