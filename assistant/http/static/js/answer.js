@@ -3,7 +3,8 @@
 // freshness, and the ask/feedback actions.
 
 import { api, el } from "./api.js";
-import { copyText, formatValue, resultTable } from "./table.js";
+import { ago, formatValue, when } from "./format.js";
+import { copyText, resultTable } from "./table.js";
 
 export function renderAnswer(region, answer, ctx) {
   region.dataset.status = answer.status;
@@ -45,6 +46,8 @@ async function drawChart(figure, spec) {
   const arc = chart.mark === "arc" || chart.mark?.type === "arc";
   if (!arc && chart.width === undefined) chart.width = "container";   // as wide as the answer
   chart.background = "transparent";
+  // One x tick per ~90 px rather than Vega's one per 40 px: a wide chart stays readable.
+  chart.config = { ...chart.config, axisX: { tickCount: { expr: "ceil(width / 90)" }, ...chart.config?.axisX } };
   const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
   try {
     // Compiled here, not by vega-embed, to quieten Vega-Lite's logger: it warns "Dropping fit-y"
@@ -99,13 +102,6 @@ export function interpretationChips(reading) {
   return chips;
 }
 
-function ago(seconds) {
-  if (seconds < 90) return `${Math.round(seconds)} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86400)} days ago`;
-}
-
 export function metaLine(answer, fresh) {
   const parts = [
     `tier ${answer.tier || "none"}`,
@@ -116,7 +112,7 @@ export function metaLine(answer, fresh) {
   ];
   if (fresh?.updated_at && fresh.data_version === answer.data_version) {
     const age = (Date.now() - Date.parse(fresh.updated_at)) / 1000;
-    parts.push(`data updated ${ago(Math.max(0, age))} (${fresh.updated_at.slice(0, 16).replace("T", " ")} UTC)`);
+    parts.push(`data updated ${ago(Math.max(0, age))} (${when(fresh.updated_at)})`);
   }
   return parts.join(" · ");
 }

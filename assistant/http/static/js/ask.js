@@ -55,9 +55,10 @@ function startOver(label) {
 async function ask(question) {
   const region = el("section", { class: "answer", role: "region", "aria-label": "Answer", "aria-busy": "true" },
     progress("Answering…"));
-  conversation.append(el("article", { class: "turn" }, el("p", { class: "you" }, question), region));
+  const turn = el("article", { class: "turn" }, el("p", { class: "you" }, question), region);
+  conversation.append(turn);
   examples.hidden = true;
-  region.scrollIntoView({ block: "nearest" });
+  turn.scrollIntoView({ block: "nearest" });
   const body = { question, dataset: datasetPicker.value || undefined };
   if (asOf.value) body.as_of = asOf.value;
   if (conversationId) body.conversation_id = conversationId;

@@ -1,7 +1,8 @@
 // The Data health page: GET /v1/health/data, drawn as one section per dataset and one for streams.
 
 import { api, el, openWithKey, storedKey } from "./api.js";
-import { formatValue, resultTable } from "./table.js";
+import { ago, formatValue, when } from "./format.js";
+import { resultTable } from "./table.js";
 
 const BATCH_COLUMNS = ["batch", "ingested at", "files", "input", "written", "quarantined", "duplicates", "warnings",
                        "accounted", "validation"];
@@ -16,18 +17,6 @@ function docsLink(href, text) {
   } }, text);
 }
 
-function age(seconds) {
-  if (seconds === null || seconds === undefined) return "";
-  if (seconds < 120) return `${Math.round(seconds)} s ago`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86400)} days ago`;
-}
-
-function when(iso) {
-  return iso ? iso.slice(0, 19).replace("T", " ") + " UTC" : "";
-}
-
 // The row accounting of a batch in one line: every input row is written, quarantined or a duplicate.
 function accounting(b) {
   const n = (value) => formatValue(value, "integer");
@@ -38,7 +27,7 @@ function accounting(b) {
 
 function datasetSection(d) {
   const fresh = d.updated_at
-    ? `Data version ${d.data_version}, updated ${age(d.age_s)} (${when(d.updated_at)}).`
+    ? `Data version ${d.data_version}, updated ${ago(d.age_s)} (${when(d.updated_at)}).`
     : "No data loaded yet.";
   const parts = [el("h2", { id: `ds-${d.name}` }, d.name), el("p", {}, fresh), el("h3", {}, "Last batches")];
   if (d.batches.length) {
@@ -65,7 +54,7 @@ function datasetSection(d) {
 
 function streamsPart(streams) {
   if (!streams.length) return el("p", { class: "muted" }, "No stream consumer has run here (no consumer metrics).");
-  const rows = streams.map((s) => [s.name, when(s.last_batch_at), age(s.last_batch_age_s), s.lag_p95_s, s.events,
+  const rows = streams.map((s) => [s.name, when(s.last_batch_at), ago(s.last_batch_age_s), s.lag_p95_s, s.events,
     s.written, s.dlq]);
   return resultTable(["consumer", "last micro-batch", "age", "lag p95 (s)", "events", "written", "dead letters"], rows,
     { metricFormats: { events: "integer", written: "integer", "dead letters": "integer" }, caption: "stream consumers" });

@@ -1,7 +1,8 @@
 // The SQL page: one read-only query through POST /v1/sql; the table, or the guard's reason, inline.
 
 import { api, el } from "./api.js";
-import { formatValue, resultTable } from "./table.js";
+import { formatValue } from "./format.js";
+import { resultTable } from "./table.js";
 
 const form = document.getElementById("sql-form");
 const editor = document.getElementById("sql");

@@ -1,31 +1,9 @@
-// A result table: numbers formatted like the answers' sentences, columns sortable, copy as CSV.
+// A result table: numbers formatted like the answers' sentences (format.js), columns sortable, copy as CSV.
 
 import { el } from "./api.js";
+import { columnKinds, formatValue } from "./format.js";
 
 const MAX_SHOWN = 500;
-const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-
-// The format of each column: a metric's own (from /v1/datasets), its _compare/_change the same,
-// shares and percentage changes in %, other numbers with separators.
-export function columnKinds(columns, metricFormats = {}) {
-  return columns.map((name) => {
-    if (name === "share" || name.endsWith("_pct_change")) return "percent";
-    const base = name.replace(/_(compare|change)$/, "");
-    return metricFormats[name] || metricFormats[base] || "number";
-  });
-}
-
-export function formatValue(value, kind) {
-  if (value === null || value === undefined) return "";
-  if (typeof value !== "number") return String(value);
-  if (kind === "currency") return money.format(value);
-  if (kind === "integer") return whole.format(value);
-  if (kind === "percent") return `${(value * 100).toFixed(2)}%`;
-  return Number.isInteger(value) ? String(value) : decimal.format(value);
-}
-
 export function toCsv(columns, rows) {
   const cell = (value) => {
     if (value === null || value === undefined) return "";
