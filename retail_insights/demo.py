@@ -1,11 +1,13 @@
 """`make demo`: the whole chain on embedded defaults (local files, DuckDB, no servers).
 
-generate -> ingest (retail_sales and the real Superstore file) -> views -> ask example questions.
+generate -> ingest (retail_sales and the real Superstore file) -> views -> ask example questions,
+then how to open the web app over what was built.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from pathlib import Path
 import time
 
 from rich.console import Console
@@ -58,3 +60,11 @@ def run(*, rows: int = 200_000, seed: int = 7) -> None:
             text, _ = ask_command(question, dataset=dataset, as_of=when, as_json=False)
             console.print(f"[bold]Q:[/bold] {question}\n{text}\n")
     console.rule(f"demo finished in {time.perf_counter() - started:.1f}s; state under {settings.home}")
+    console.print(web_app_hint(settings.home.resolve()), soft_wrap=True)
+
+
+def web_app_hint(home: Path, *, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """How to serve the web app (Ask, Data health, SQL pages) over ``home``, and its address."""
+    return (f"Web app: serve it with `RETAIL_HOME={home} .venv/bin/retail-insights serve --host {host} --port {port}`,\n"
+            f"then open http://{host}:{port}/ (Ask), http://{host}:{port}/data (Data health), "
+            f"http://{host}:{port}/sql (SQL).")

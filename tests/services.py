@@ -1,6 +1,6 @@
 """Test-only service helpers: install what a fixture needs through mk/services.mk.
 
-A fresh CI machine has no redis-server and no emulator venv; installing from the fixture keeps
+A fresh CI machine has no redis-server, chromium or emulator venv; installing from the fixture keeps
 plain `pytest` working, and going through the make targets keeps one list of pinned versions.
 """
 
@@ -42,6 +42,17 @@ def ensure_redis_server(*, log_dir: Path) -> str:
     if shutil.which("redis-server") is None:
         run_make_target("redis-server", log_path=log_dir / "install.log")
     return redis_server_binary()
+
+
+def ensure_chromium(*, log_dir: Path) -> str:
+    """Path of Debian's chromium (for Playwright), installing the package first when it is missing."""
+    if shutil.which("chromium") is None:
+        run_make_target("chromium", log_path=log_dir / "install.log")
+    found = shutil.which("chromium")
+    if found is None:
+        raise ConfigError("chromium is not on PATH after `make -f mk/services.mk chromium`.",
+                          hint="Install it with `apt-get install -y chromium` (as root).")
+    return found
 
 
 def ensure_bq_emulator(*, log_dir: Path) -> None:

@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException
 from assistant.http.auth import Forbidden, Unauthorized
 from assistant.http.logging import request_id_var
 from assistant.http.middleware import BodyLimit, RequestContext
+from assistant.http.pages import install as install_pages
 from assistant.http.quotas import QuotaExceeded
 from assistant.http.routes import router
 from assistant.http.services import Services
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     app.state.services = services
     app.include_router(router)
+    install_pages(app)   # the web pages and their assets (assistant.http.pages)
     app.add_exception_handler(RetailError, _retail_error)
     app.add_exception_handler(HTTPException, _http_error)
     # Added innermost first: RequestContext wraps everything, so even a 413 has a request id.

@@ -6,12 +6,13 @@ Every ``/v1`` route goes through ``caller`` (API key when auth is on, then the q
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import math
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Security
+from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -21,7 +22,7 @@ from assistant.http.auth import Principal
 from assistant.http.coldpool import Overloaded
 from assistant.http.quotas import QuotaExceeded
 from assistant.http.schemas import (
-    AnswerOut, AskRequest, DatasetsOut, ErrorOut, FeedbackOut, FeedbackRequest, HealthOut,
+    AnswerOut, AskRequest, DataHealthOut, DatasetsOut, ErrorOut, FeedbackOut, FeedbackRequest, HealthOut,
     ReadyOut, SqlOut, SqlRequest, TaskAccepted, TaskOut,
 )
 from assistant.llm.budget import caller_scope
@@ -138,6 +139,25 @@ def feedback(body: FeedbackRequest, request: Request, who: Principal = Depends(c
 def datasets(request: Request, who: Principal = Depends(caller)) -> Any:
     """What can be asked: each dataset's metrics, dimensions, time grains and example questions."""
     return DatasetsOut(datasets=[d for d in services(request).dataset_summaries if who.can_read(d.name)])
+
+
+@router.get("/v1/health/data", response_model=DataHealthOut, responses=_ERRORS)
+def data_health(request: Request, last: int = Query(5, ge=1, le=50, description="batches per dataset"),
+                who: Principal = Depends(caller)) -> Any:
+    """Freshness per dataset, the last batches with their row accounting, quarantine by reason code,
+    each stream consumer's lag, and where the Data Docs are (read-only; ``assistant.http.datahealth``)."""
+    from assistant.http.datahealth import report
+
+    names = [d.name for d in services(request).dataset_summaries if who.can_read(d.name)]
+    return report(datasets=names, last=last, now=datetime.now(UTC))
+
+
+@router.get("/v1/data-docs/{page:path}", response_class=FileResponse, responses={404: {"model": ErrorOut}, **_ERRORS})
+def data_docs(page: str, who: Principal = Depends(caller)) -> Any:
+    """A Great Expectations Data Docs page: ``index.html`` (every dataset) or ``<dataset>/<batch_id>.html``."""
+    from assistant.http.datahealth import data_docs_page
+
+    return data_docs_page(page, who)
 
 
 @router.get("/health", response_model=HealthOut)

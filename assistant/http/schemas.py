@@ -156,3 +156,50 @@ class ErrorOut(BaseModel):
     detail: str
     code: str
     request_id: str | None = None
+
+
+class BatchHealth(BaseModel):
+    batch_id: str
+    at: str | None = Field(description="when the batch was ingested (ISO-8601 UTC)")
+    files: list[str] = Field(description="the file names the batch read (names only, no server paths)")
+    input_rows: int
+    written_rows: int
+    quarantined_rows: int
+    duplicate_rows: int
+    warning_rows: int
+    quarantined_by_code: dict[str, int]
+    accounted: bool = Field(description="input_rows = written_rows + quarantined_rows + duplicate_rows")
+    delta_version: int | None
+    dq_passed: bool | None = Field(None, description="whether every validation rule passed; None without a result")
+    data_docs_url: str | None = Field(None, description="the batch's Great Expectations Data Docs page")
+
+
+class QuarantineHealth(BaseModel):
+    total_rows: int
+    by_code: dict[str, int] = Field(description="rows per reason code (a row with several codes counts under each)")
+
+
+class DatasetHealth(BaseModel):
+    name: str
+    data_version: int | None = Field(description="the silver table's newest data commit, as answers report it")
+    updated_at: str | None = Field(description="when that commit was written (ISO-8601 UTC)")
+    age_s: float | None = Field(description="seconds since updated_at")
+    batches: list[BatchHealth] = Field(description="the last file batches, newest first")
+    quarantine: QuarantineHealth
+
+
+class StreamHealth(BaseModel):
+    name: str = Field(description="topic.group of the consumer")
+    last_batch_at: str
+    last_batch_age_s: float
+    lag_p95_s: float | None = Field(description="event to queryable, p95 of the last micro-batch")
+    events: int = Field(description="events in the last micro-batch")
+    written: int
+    dlq: int
+    batches: int = Field(description="micro-batches in the metrics read")
+
+
+class DataHealthOut(BaseModel):
+    datasets: list[DatasetHealth]
+    streams: list[StreamHealth] = Field(description="consumers that have written metrics; empty when none ran")
+    data_docs_url: str | None = Field(description="the Data Docs index, once a batch was validated")

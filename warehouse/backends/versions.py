@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 import json
 import os
 from pathlib import Path
@@ -65,6 +66,22 @@ def changes_data(table_path: Path, version: int) -> bool | None:
             if kind in action and action[kind].get("dataChange", True):
                 return True
     return False
+
+
+def commit_time(table_path: Path, version: int) -> datetime | None:
+    """When commit ``version`` was written: its ``commitInfo.timestamp``, else the commit file's
+    modification time; None when the file is gone."""
+    log_file = table_path / "_delta_log" / f"{version:020d}.json"
+    try:
+        text = log_file.read_text(encoding="utf-8")
+        modified = log_file.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        stamp = json.loads(line).get("commitInfo", {}).get("timestamp") if line.strip() else None
+        if isinstance(stamp, int):
+            return datetime.fromtimestamp(stamp / 1000, UTC)
+    return datetime.fromtimestamp(modified, UTC)
 
 
 class VersionReader:

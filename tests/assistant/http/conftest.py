@@ -13,9 +13,11 @@ build their own with ``build_assistant``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import shutil
 import subprocess
 import sys
 import time
@@ -31,14 +33,51 @@ from assistant.http.app import create_app
 from assistant.pipeline import Assistant
 from retail_insights.services import free_port
 from retail_insights.settings import Settings, get_settings
+from tests.assistant.warehouse_builder import SUPERSTORE_FILE
 
 SUPERSTORE_2016_SALES = 609_205.598   # SUM(Sales) of 2016 order lines in the real CSV
+ROOT = Path(__file__).resolve().parents[3]
+# Two order lines that break critical rules of the superstore suite: a month 13, a ship before the order.
+BAD_LINES = (
+    '90001,"CA-2016-999001",2016-13-45,2016-11-11,"Second Class","CG-12520","Claire Gute","Consumer",'
+    '"United States","Henderson","Kentucky",42420,"South","FUR-BO-10001798","Furniture","Bookcases",'
+    '"Bush Somerset Collection Bookcase",261.96,2,0,41.9136',
+    '90002,"CA-2016-999002",2016-11-08,2016-11-01,"Second Class","CG-12520","Claire Gute","Consumer",'
+    '"United States","Henderson","Kentucky",42420,"South","FUR-BO-10001798","Furniture","Bookcases",'
+    '"Bush Somerset Collection Bookcase",261.96,2,0,41.9136',
+)
 
 
 @pytest.fixture(scope="session")
 def http_warehouse(built_warehouse: Path) -> Path:
     """A folder holding ``warehouse/`` with both datasets' silver tables and views (the session's one)."""
     return built_warehouse
+
+
+@dataclass(frozen=True)
+class Ingested:
+    home: Path
+    summary: dict   # what `retail-insights ingest --json` printed
+
+
+@pytest.fixture(scope="session")
+def ingested_home(http_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    """A copy of the session warehouse plus one real batch, so the ingest ledger, DQ results, Data
+    Docs and quarantine each hold something: `retail-insights ingest` of a five-line CSV (three lines
+    of the real file, which the warehouse already holds with the same values, and ``BAD_LINES``).
+    """
+    home = tmp_path_factory.mktemp("ingested-home")
+    shutil.copytree(http_warehouse / "warehouse", home / "warehouse")
+    batch = home / "superstore_batch.csv"
+    with open(get_settings().superstore_dir / SUPERSTORE_FILE, encoding="utf-8-sig") as real:
+        head = [next(real).rstrip("\r\n") for _ in range(4)]
+    batch.write_text("\n".join([*head, *BAD_LINES]) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "retail_insights.cli", "ingest", "--dataset", "superstore", str(batch), "--json",
+         "--workers", "1"], cwd=ROOT, env={**os.environ, "RETAIL_HOME": str(home)}, capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return Ingested(home, json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 @pytest.fixture
@@ -92,7 +131,6 @@ def client(make_client: MakeClient) -> TestClient:
 
 # --- the real server (``retail-insights serve``) -------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[3]
 STARTUP_S = 300.0   # warm-up answers one question per dataset and loads the embedding model; slow on a busy box
 
 
