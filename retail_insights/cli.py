@@ -212,7 +212,9 @@ def serve(
 
     from assistant.http.server import run
 
-    run(host=host, port=port, workers=workers if workers is not None else os.cpu_count() or 1)
+    # monitoring.serving: the API, whose /metrics also exports data health, the LLM budget and Redis.
+    run(host=host, port=port, workers=workers if workers is not None else os.cpu_count() or 1,
+        factory="monitoring.serving:create_app")
 
 
 @stream_app.command("produce")
