@@ -48,6 +48,7 @@ def test_no_ledger_means_no_batches() -> None:
     assert (health.committed, health.failed, health.open_since, health.last_rows) == (0, 0, None, {})
 
 
+@pytest.mark.airflow
 def test_the_real_daily_batch_reads_back_from_its_ledger(loaded_home: Path, batch_run) -> None:
     health = batch_health(get_settings(), "retail_sales")
     summary = batch_run.result.xcoms["ingest"]
@@ -57,6 +58,7 @@ def test_the_real_daily_batch_reads_back_from_its_ledger(loaded_home: Path, batc
     assert health.last_quarantined == summary["quarantined_by_code"]
 
 
+@pytest.mark.airflow
 def test_freshness_is_the_silver_tables_last_commit(loaded_home: Path, batch_run) -> None:
     from warehouse.delta.table import read_version
 

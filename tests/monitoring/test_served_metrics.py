@@ -13,11 +13,15 @@ import shutil
 
 import httpx
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from retail_insights.settings import get_settings
 from tests.monitoring.promql import DASHBOARDS, dashboard_queries, metric_names, promtool, rules
 
+pytestmark = [pytest.mark.airflow, pytest.mark.redis]   # the ledger comes from the session's batch DAG run
+
+OWN_REDIS_DB = 11
 PROMETHEUS_OWN = {"up"}   # made by Prometheus for every scrape target
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count"),
             "gauge": ("",), "unknown": ("",)}
@@ -54,8 +58,18 @@ def pipeline_records(warehouse_home: Path, batch_run) -> Path:
 
 
 @pytest.fixture
-def scraped(serve, pipeline_records: Path, redis_url: str) -> str:
-    server = serve(workers=2, env={"RETAIL_REDIS__URL": redis_url})
+def own_redis(redis_url: str) -> str:
+    """A database of the session's Redis that only this module uses, emptied: answers other tests left in
+    the shared L2 cache would turn the questions below into cache hits and run no query."""
+    url = f"{redis_url.rsplit('/', 1)[0]}/{OWN_REDIS_DB}"
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+    return url
+
+
+@pytest.fixture
+def scraped(serve, pipeline_records: Path, own_redis: str) -> str:
+    server = serve(workers=2, env={"RETAIL_REDIS__URL": own_redis})
     with httpx.Client(base_url=server.url, timeout=120) as http:
         for question, dataset in (("total sales in 2016", "superstore"), ("total sales in 2016", "superstore"),
                                   ("revenue by region in 2023", "retail_sales"), ("what about the weather", "superstore")):
