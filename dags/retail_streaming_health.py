@@ -5,7 +5,8 @@ Every 15 minutes, checks the Kafka consumer that merges point-of-sale events int
 (`streaming.health`): consumer lag, event freshness (p95 seconds from event to table) and the number
 of events in the dead-letter topic. The run **fails** when a service-level objective is breached
 (the freshness SLO is `RETAIL_KAFKA__FRESHNESS_SLO_S`), so the breach shows up as a failed run and
-alerts like any other failure; a broker that cannot be reached is retried first.
+alerts like any other failure; a broker that cannot be reached is retried first. Every report is also
+kept under `<RETAIL_HOME>/state/streaming/`, where the service's `/metrics` exports it to Prometheus.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ def retail_streaming_health() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
         from retail_insights.settings import get_settings
-        from streaming.health import check
+        from streaming.health import check, record
 
         kafka = get_settings().kafka
         report = check(bootstrap=kafka.bootstrap, topic=kafka.topic, group=kafka.group)
+        record(report, topic=kafka.topic, group=kafka.group)
         summary = report.to_json()
         log.info("stream %s / group %s: %s", kafka.topic, kafka.group, summary)
         if not report.slo_ok:

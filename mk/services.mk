@@ -3,6 +3,8 @@
 #   redis-server      Debian's redis-server, installed only when it is missing (needs root).
 #   chromium          Debian's chromium for the web page's browser tests (driven by Playwright, which
 #                     cannot download its own browsers here), installed only when it is missing.
+#   promtool          Debian's prometheus package, for promtool (it checks and unit-tests the alert
+#                     rules in monitoring/prometheus), installed only when it is missing (needs root).
 #   bq-emulator-venv  the BigQuery emulator in its own venv: bqemulator pins DuckDB 1.5.5 and
 #                     needs DuckDB's spatial extension, which cannot be downloaded here, so the
 #                     extension comes from PyPI wheels and is installed into ~/.duckdb from them.
@@ -13,9 +15,9 @@ BQ_PYTHON ?= python3
 BQ_EMULATOR_PINS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extensions==1.5.5 \
 	duckdb-extension-spatial==1.5.5 duckdb-extension-avro==1.5.5 numpy==2.4.6
 
-.PHONY: services redis-server chromium bq-emulator-venv
+.PHONY: services redis-server chromium promtool bq-emulator-venv
 
-services: redis-server chromium bq-emulator-venv
+services: redis-server chromium promtool bq-emulator-venv
 
 redis-server:
 	@command -v redis-server >/dev/null 2>&1 || { \
@@ -26,6 +28,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@chromium --version 2>/dev/null   # its wrapper script warns on stderr about nothing
+
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+	@promtool --version | head -1
 
 # The stamp makes a second run cheap; the extension step always runs because ~/.duckdb may be
 # fresh while the venv is not (it is idempotent and takes well under a second).

@@ -29,9 +29,11 @@ app = typer.Typer(
 views_app = typer.Typer(help="Materialized views (hourly, daily, monthly, yearly aggregates).", no_args_is_help=True)
 stream_app = typer.Typer(help="Kafka point-of-sale events: produce and consume.", no_args_is_help=True)
 dq_app = typer.Typer(help="Data-quality results.", no_args_is_help=True)
+report_app = typer.Typer(help="Operational reports from the query log.", no_args_is_help=True)
 app.add_typer(views_app, name="views")
 app.add_typer(stream_app, name="stream")
 app.add_typer(dq_app, name="dq")
+app.add_typer(report_app, name="report")
 
 _state: dict[str, bool] = {"debug": False}
 
@@ -212,7 +214,9 @@ def serve(
 
     from assistant.http.server import run
 
-    run(host=host, port=port, workers=workers if workers is not None else os.cpu_count() or 1)
+    # monitoring.serving: the API, whose /metrics also exports data health, the LLM budget and Redis.
+    run(host=host, port=port, workers=workers if workers is not None else os.cpu_count() or 1,
+        factory="monitoring.serving:create_app")
 
 
 @stream_app.command("produce")
@@ -257,6 +261,22 @@ def dq_report(dataset: DatasetOpt = None, last: int = 10, as_json: JsonOpt = Fal
     emit({"batches": batches}, as_json=as_json, text="\n".join(
         f"{b['batch_id']}  input {b['input_rows']:,}  quarantined {b['quarantined_rows']:,}  "
         f"warnings {b['warning_rows']:,}  {b.get('quarantined_by_code', {})}" for b in batches) or "no batches yet")
+
+
+@report_app.command("cost")
+def report_cost(
+    since: Annotated[Optional[str], typer.Option(help="only questions since an age (24h, 7d) or ISO date/time")] = None,
+    project: Annotated[Optional[float], typer.Option(
+        "--project", help="project the monthly cost at this many questions per day, with tipping points")] = None,
+    llm_model: Annotated[Optional[str], typer.Option(
+        "--llm-model", help="price the naive one-LLM-call-per-question baseline with this litellm model")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Questions, tiers, cache hit rate, LLM calls and cost, bytes read and their BigQuery price, savings."""
+    from monitoring.cost_command import run
+
+    payload, text = run(since=since, qpd=project, llm_model=llm_model)
+    emit(payload, as_json=as_json, text=text)
 
 
 @app.command()

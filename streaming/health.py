@@ -6,13 +6,17 @@ the last five minutes of batches (else the latest batch) from the consumer's met
 top, ``oldest_pending_s`` is the age of the oldest event the table does not hold yet, which
 catches a consumer that stopped (its last batches may have looked fine).
 
-The SLO holds when both are within ``settings.kafka.freshness_slo_s``.
+The SLO holds when both are within ``settings.kafka.freshness_slo_s``. ``record`` keeps the latest
+report beside the consumer's metrics file, where ``monitoring.exporter`` reads it for Prometheus.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+import json
+import os
+from pathlib import Path
 import time
 from typing import Any
 
@@ -63,7 +67,7 @@ def check(*, bootstrap: str, topic: str, group: str, dataset: str = "retail_sale
         oldest = _oldest_pending(reader, {tp: pending[tp] for tp in parts if lag[tp.partition]})
     finally:
         reader.close(autocommit=False)
-    p95, recent_p95, last_at = _freshness(metrics.recent(metrics.metrics_path(topic, group),
+    p95, recent_p95, last_at = freshness(metrics.recent(metrics.metrics_path(topic, group),
                                                          limit=200))
     slo = settings.kafka.freshness_slo_s
     # An old slow batch (a backlog caught up hours ago) says nothing about now: judge recent ones.
@@ -93,7 +97,32 @@ def _oldest_pending(reader: Any, positions: dict[Any, int], *, timeout_s: float 
     return round(max(0.0, time.time() - min(first.values()) / 1000.0), 3)
 
 
-def _freshness(batches: list[dict[str, Any]]) -> tuple[float | None, float | None, str | None]:
+def report_path(topic: str, group: str) -> Path:
+    """Where ``record`` keeps the latest report of one consumer group."""
+    return metrics.metrics_path(topic, group).with_suffix(".health.json")
+
+
+def record(report: HealthReport, *, topic: str, group: str, at: datetime | None = None) -> Path:
+    """Keep ``report`` (and when it was taken) as the group's latest; readers never see half a file."""
+    path = report_path(topic, group)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = report.to_json() | {"topic": topic, "group": group,
+                               "checked_at": (at or datetime.now(UTC)).isoformat()}
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(json.dumps(body, sort_keys=True), encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def latest(topic: str, group: str) -> dict[str, Any] | None:
+    """The report ``record`` kept last for the group, or None before the first check."""
+    try:
+        return json.loads(report_path(topic, group).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def freshness(batches: list[dict[str, Any]]) -> tuple[float | None, float | None, str | None]:
     """(reported p95, p95 of the last five minutes or None, when the latest batch finished).
 
     The reported p95 is the worst of the recent batches, else the latest batch's.

@@ -58,3 +58,14 @@ def ensure_chromium(*, log_dir: Path) -> str:
 def ensure_bq_emulator(*, log_dir: Path) -> None:
     """Create .venv-bq when missing; always (cheaply) install DuckDB's extensions into ~/.duckdb."""
     run_make_target("bq-emulator-venv", log_path=log_dir / "install.log")
+
+
+def ensure_promtool(*, log_dir: Path) -> str:
+    """Path of promtool, installing Debian's prometheus package first when it is missing."""
+    if shutil.which("promtool") is None:
+        run_make_target("promtool", log_path=log_dir / "install.log")
+    found = shutil.which("promtool")
+    if found is None:
+        raise ConfigError("promtool is still missing after `make -f mk/services.mk promtool`.",
+                          hint="Install it with `apt-get install -y prometheus`.")
+    return found

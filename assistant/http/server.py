@@ -26,8 +26,9 @@ LOG_CONFIG = {
 }
 
 
-def run(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve until interrupted."""
+def run(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+        factory: str = "assistant.http.app:create_app") -> None:
+    """Serve the app ``factory`` (``module:function``) builds until interrupted."""
     import uvicorn
 
     if workers < 1:
@@ -40,5 +41,5 @@ def run(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         metrics_dir.mkdir(parents=True)
         # prometheus_client's own switch, read by every worker process when it imports the client.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    uvicorn.run("assistant.http.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers,
                 log_config=LOG_CONFIG, access_log=False, timeout_graceful_shutdown=10)

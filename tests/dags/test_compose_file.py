@@ -14,7 +14,8 @@ from tests.dags.airflow_support import PROJECT_ROOT
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.airflow.yml"
 AIRFLOW = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
-LONG_RUNNING = (*AIRFLOW, "postgres", "redis", "kafka", "assistant-api", "assistant-worker")
+MONITORING = ("statsd-exporter", "prometheus", "grafana")
+LONG_RUNNING = (*AIRFLOW, "postgres", "redis", "kafka", "assistant-api", "assistant-worker", *MONITORING)
 ONE_SHOT = ("retail-install", "airflow-init")
 
 
@@ -129,6 +130,34 @@ def test_the_assistant_api_and_its_worker_run_the_project_commands(config: dict)
 def test_published_ports_listen_on_loopback_only(config: dict) -> None:
     published = {name: s.get("ports", []) for name, s in config["services"].items()}
     exposed = {name for name, ports in published.items() if ports}
-    assert exposed == {"airflow-apiserver", "assistant-api"}
+    assert exposed == {"airflow-apiserver", "assistant-api", "grafana", "prometheus"}
     for ports in published.values():
         assert all(str(p).startswith("127.0.0.1:") for p in ports)
+
+
+def test_prometheus_loads_the_repository_rules_and_scrapes_the_api_and_the_statsd_exporter(config: dict) -> None:
+    prometheus = config["services"]["prometheus"]
+    assert f"{PROJECT_ROOT / 'monitoring' / 'prometheus'}:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    scraped = yaml.safe_load((PROJECT_ROOT / "monitoring" / "prometheus" / "prometheus.yml").read_text())
+    targets = {t for job in scraped["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    assert {"assistant-api:8000", "statsd-exporter:9102"} <= targets
+    assert scraped["rule_files"] == ["alerts.yml"]
+
+
+def test_grafana_is_provisioned_from_the_repository_dashboards(config: dict) -> None:
+    grafana = config["services"]["grafana"]
+    assert f"{PROJECT_ROOT / 'monitoring' / 'grafana' / 'provisioning'}:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert f"{PROJECT_ROOT / 'monitoring' / 'grafana' / 'dashboards'}:/etc/grafana/dashboards:ro" in grafana["volumes"]
+    assert grafana["depends_on"]["prometheus"] == {"condition": "service_healthy"}
+
+
+def test_airflow_sends_statsd_to_the_exporter_with_the_repository_mapping(config: dict) -> None:
+    services = config["services"]
+    for name in AIRFLOW:
+        env = services[name]["environment"]
+        assert (env["AIRFLOW__METRICS__STATSD_ON"], env["AIRFLOW__METRICS__STATSD_HOST"]) == ("True", "statsd-exporter")
+        assert env["AIRFLOW__METRICS__STATSD_PORT"] == "9125"
+    exporter = services["statsd-exporter"]
+    assert "--statsd.mapping-config=/etc/statsd/airflow_mapping.yml" in exporter["command"]
+    assert f"{PROJECT_ROOT / 'monitoring' / 'statsd'}:/etc/statsd:ro" in exporter["volumes"]

@@ -37,6 +37,10 @@ def test_a_caught_up_stream_passes_the_health_check(airflow_home, stream: str,
     assert result.state == "success"
     report = result.xcoms["check_slo"]
     assert (report["lag"], report["dlq_count"], report["slo_ok"]) == (0, 0, True)
+    from streaming.health import latest
+
+    kept = latest(stream, f"{stream}-group")   # for Prometheus (monitoring.exporter)
+    assert (kept["lag"], kept["slo_ok"]) == (0, True)
 
 
 def test_events_waiting_longer_than_the_slo_fail_the_run(
@@ -53,3 +57,7 @@ def test_events_waiting_longer_than_the_slo_fail_the_run(
     assert "check_slo" not in result.xcoms
     logged = "".join(capfd.readouterr())
     assert "streaming SLO (0.001s) breached" in logged and "lag 20 events" in logged
+    from streaming.health import latest
+
+    kept = latest(stream, f"{stream}-group")   # kept before the run failed, so the breach reaches Prometheus
+    assert (kept["lag"], kept["slo_ok"]) == (20, False)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import time
 
 from retail_insights.settings import get_settings
 from streaming.consumer import consume
-from streaming.health import check
+from streaming.health import HealthReport, check, latest, record, report_path
 from streaming.producer import produce
 
 from tests.streaming.stream_support import GARBAGE, send_raw
@@ -37,3 +38,16 @@ def test_events_the_table_lacks_are_lag_and_break_the_slo_once_older_than_it(
     assert report.oldest_pending_s >= 0.5
     assert report.freshness_p95_s is None and report.dlq_count == 0
     assert report.slo_ok is False
+
+
+def test_the_latest_recorded_report_is_kept_beside_the_consumers_metrics() -> None:
+    assert latest("pos-events", "ingest") is None
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    record(HealthReport(lag=3, freshness_p95_s=1.2, dlq_count=1, slo_ok=True), topic="pos-events", group="ingest", at=at)
+    record(HealthReport(lag=9, freshness_p95_s=None, dlq_count=2, slo_ok=False), topic="pos-events", group="ingest",
+           at=at)
+    kept = latest("pos-events", "ingest")
+    assert (kept["lag"], kept["dlq_count"], kept["slo_ok"]) == (9, 2, False)
+    assert (kept["topic"], kept["group"], kept["checked_at"]) == ("pos-events", "ingest", at.isoformat())
+    assert report_path("pos-events", "ingest").parent == get_settings().state_dir / "streaming"
+    assert latest("pos-events", "another-group") is None

@@ -44,3 +44,21 @@ def test_llm_counters_and_both_cache_tiers_are_exposed_from_the_start(client) ->
         assert (name, ()) in found
     assert ("retail_cache_hits_total", (("tier", "cache_l2"),)) in found
     assert client.get("/metrics").headers["content-type"].startswith("text/plain")
+
+
+def test_a_query_an_answer_runs_is_counted_by_table_and_its_bytes_observed_but_a_cache_hit_is_not(client) -> None:
+    question = {"question": "average discount by ship mode in 2015", "dataset": "superstore"}   # asked nowhere else
+    first = client.post("/v1/ask", json=question).json()
+    assert client.post("/v1/ask", json=question).json()["tier"] == "cache_l1"
+    found = samples(client)
+    assert first["tier"] == "metadata"
+    kind = first["interpretation"]["source_kind"]
+    assert value(found, "retail_source_queries_total", dataset="superstore", table=first["source"], kind=kind) == 1
+    assert value(found, "retail_query_bytes_read_count", dataset="superstore", kind=kind) == 1
+    assert value(found, "retail_query_bytes_read_sum", dataset="superstore", kind=kind) == first["bytes_read"]
+
+
+def test_quota_rejection_reasons_are_exposed_from_the_start(client) -> None:
+    found = samples(client)
+    for reason in ("rate_limit", "daily_quota", "unavailable"):
+        assert ("retail_quota_rejections_total", (("reason", reason),)) in found
