@@ -20,7 +20,8 @@ from tests.assistant.http.conftest import MakeClient
 
 MAX_EXAMPLES = 30
 OPERATIONS = [("POST", "/v1/ask"), ("GET", "/v1/tasks/{task_id}"), ("POST", "/v1/sql"), ("POST", "/v1/feedback"),
-              ("GET", "/v1/datasets"), ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics")]
+              ("GET", "/v1/datasets"), ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics"),
+              ("GET", "/v1/health/data"), ("GET", "/v1/data-docs/{page}")]
 
 
 @pytest.fixture
