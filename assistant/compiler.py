@@ -98,17 +98,19 @@ class _Builder:
         # filter goes to WHERE: fewer rows scanned, and no empty "Cancelled" group in a breakdown.
         names = {m.filter for m in self.measures.values()}
         self.hoisted = names.pop() if len(names) == 1 else None
-        self.joins = [] if self.view else _tables_needed(model, intent, [measure(intent.dataset, c.metric)
-                                                                          for c in intent.conditions])
+        dims = [*intent.dimensions, *(f.dimension for f in intent.filters)]
+        self.joins = [] if self.view else _tables_needed(
+            model, dims, [*self.measures.values(), *(measure(intent.dataset, c.metric) for c in intent.conditions)])
 
-    def from_(self, select: exp.Select) -> exp.Select:
-        """``select`` FROM the source, LEFT JOINed to just the dimension tables the intent reads.
+    def from_(self, select: exp.Select, *, joins: Sequence[str] | None = None) -> exp.Select:
+        """``select`` FROM the source, LEFT JOINed to just the dimension tables the intent reads
+        (or to ``joins``, for a subquery that reads fewer).
 
         Every relationship is many-to-one, so a join keeps the fact's rows: totals do not change,
         and a fact row whose key has no match counts under a NULL member.
         """
         select = select.from_(self.table.copy())
-        for name in self.joins:
+        for name in self.joins if joins is None else joins:
             logical, rel = self.model.tables[name], self.model.relationship(name)
             on = exp.EQ(this=exp.column(rel.column), expression=exp.column(logical.key, table=name))
             select = select.join(exp.table_(logical.table, db=self.intent.dataset, alias=name), on=on,
@@ -184,7 +186,9 @@ class _Builder:
         entity = self.model.language.entities[c.level]
         m = measure(self.intent.dataset, c.metric)
         own = _with_filter(m.tree(view=False), _parse(self.model.filters[m.filter])) if m.filter else m.tree(view=False)
-        inner = self.from_(exp.select(exp.column(entity.key)))
+        # The entities' own totals: only the filters' and the metric's tables, never the split's.
+        joins = [] if self.view else _tables_needed(self.model, [f.dimension for f in self.intent.filters], [m])
+        inner = self.from_(exp.select(exp.column(entity.key)), joins=joins)
         where = self.where(entities=False)
         if where is not None:
             inner = inner.where(where)
@@ -368,12 +372,11 @@ class _Builder:
         return select.order_by(exp.column("bucket_start")), ["bucket_start", "bucket_end", count]
 
 
-def _tables_needed(model: SemanticModel, intent: Intent, extra: Sequence[Measure]) -> list[str]:
-    """The logical tables holding the dimensions the intent groups or filters by and the columns
-    its metrics read ("how many brands"), in first-use order."""
-    dims = [*intent.dimensions, *(f.dimension for f in intent.filters)]
-    tables = [model.column_of(d)[0] for d in dims if d in model.dimensions]
-    for m in (*(measure(intent.dataset, name) for name in intent.metrics), *extra):
+def _tables_needed(model: SemanticModel, dimensions: Sequence[str], measures: Sequence[Measure]) -> list[str]:
+    """The logical tables holding ``dimensions`` and the columns ``measures`` read ("how many
+    brands"), in first-use order."""
+    tables = [model.column_of(d)[0] for d in dimensions if d in model.dimensions]
+    for m in measures:
         tables += [c.table for c in _parse(m.base).find_all(exp.Column) if c.table in model.tables]
     return list(dict.fromkeys(t for t in tables if t))
 
