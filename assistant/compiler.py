@@ -34,7 +34,7 @@ from assistant.errors import UnsupportedIntent
 from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.measures import Measure, measure
 from assistant.periods import periods_in
-from assistant.sources import Source, choose_source, exclusive_end
+from assistant.sources import Source, choose_source, date_column, exclusive_end
 from warehouse.spec import Bucketing, SemanticModel, load_dataset
 
 DIALECT = "duckdb"
@@ -101,12 +101,31 @@ class _Builder:
         # filter goes to WHERE: fewer rows scanned, and no empty "Cancelled" group in a breakdown.
         names = {m.filter for m in self.measures.values()}
         self.hoisted = names.pop() if len(names) == 1 else None
+        dims = [*intent.dimensions, *(f.dimension for f in intent.filters)]
+        self.joins = [] if self.view else _tables_needed(
+            model, dims, [*self.measures.values(), *(measure(intent.dataset, c.metric) for c in intent.conditions)])
+
+    def from_(self, select: exp.Select, *, joins: Sequence[str] | None = None) -> exp.Select:
+        """``select`` FROM the source, LEFT JOINed to just the dimension tables the intent reads
+        (or to ``joins``, for a subquery that reads fewer).
+
+        Every relationship is many-to-one, so a join keeps the fact's rows: totals do not change,
+        and a fact row whose key has no match counts under a NULL member.
+        """
+        select = select.from_(self.table.copy())
+        for name in self.joins if joins is None else joins:
+            logical, rel = self.model.tables[name], self.model.relationship(name)
+            on = exp.EQ(this=exp.column(rel.column), expression=exp.column(logical.key, table=name))
+            select = select.join(exp.table_(logical.table, db=self.intent.dataset, alias=name), on=on,
+                                 join_type="left")
+        return select
 
     # --- columns and conditions ---------------------------------------------------------------------
     def dim_column(self, dimension: str) -> exp.Column:
         if self.view:
             return exp.column(dimension)
-        return exp.column(self.model.dimension(dimension).column)
+        table, column = self.model.column_of(dimension)
+        return exp.column(column, table=table) if table else exp.column(column)
 
     def filter_condition(self, f: Filter) -> exp.Expression:
         column = self.dim_column(f.dimension)
@@ -119,7 +138,7 @@ class _Builder:
     def time_column(self, window: TimeWindow) -> exp.Column:
         if self.view:
             return exp.column("period_start")
-        return exp.column(window.column)
+        return exp.column(date_column(self.model, window))
 
     def window_condition(self, window: TimeWindow) -> exp.Expression:
         col = self.time_column(window)
@@ -170,7 +189,9 @@ class _Builder:
         entity = self.model.language.entities[c.level]
         m = measure(self.intent.dataset, c.metric)
         own = _with_filter(m.tree(view=False), _parse(self.model.filters[m.filter])) if m.filter else m.tree(view=False)
-        inner = exp.select(exp.column(entity.key)).from_(self.table.copy())
+        # The entities' own totals: only the filters' and the metric's tables, never the split's.
+        joins = [] if self.view else _tables_needed(self.model, [f.dimension for f in self.intent.filters], [m])
+        inner = self.from_(exp.select(exp.column(entity.key)), joins=joins)
         where = self.where(entities=False)
         if where is not None:
             inner = inner.where(where)
@@ -185,7 +206,8 @@ class _Builder:
         elif grain == "hour":
             col = exp.column(self.model.time_dimension.column)
         else:
-            col = exp.column(self.intent.time.column if self.intent.time else self.model.time_dimension.date_column)
+            col = exp.column(date_column(self.model, self.intent.time) if self.intent.time
+                             else self.model.time_dimension.date_column)
         if grain == "day_of_week":
             return exp.DayOfWeekIso(this=col), "day_of_week"
         if grain == "day":
@@ -207,7 +229,7 @@ class _Builder:
             keys.append(self.period())
         keys += [(self.dim_column(d), d) for d in self.intent.dimensions]
         metrics = [(self.per_period(self.metric(m)), m) for m in self.intent.metrics]
-        select = exp.select(*(e.as_(a) for e, a in keys), *(e.as_(a) for e, a in metrics)).from_(self.table)
+        select = self.from_(exp.select(*(e.as_(a) for e, a in keys), *(e.as_(a) for e, a in metrics)))
         where = self.where()
         if where is not None:
             select = select.where(where)
@@ -264,8 +286,7 @@ class _Builder:
     def share(self) -> tuple[exp.Expression, list[str]]:
         dims = list(self.intent.dimensions)
         metric = self.intent.metrics[0]
-        inner = exp.select(*(self.dim_column(d).as_(d) for d in dims), self.metric(metric).as_(metric))
-        inner = inner.from_(self.table)
+        inner = self.from_(exp.select(*(self.dim_column(d).as_(d) for d in dims), self.metric(metric).as_(metric)))
         where = self.where(skip_dims=dims)
         if where is not None:
             inner = inner.where(where)
@@ -304,7 +325,7 @@ class _Builder:
         for m in self.intent.metrics:
             items.append(self.metric(m, self.window_condition(current)).as_(m))
             items.append(self.metric(m, self.window_condition(other)).as_(f"{m}_compare"))
-        inner = exp.select(*items).from_(self.table)
+        inner = self.from_(exp.select(*items))
         both = exp.or_(exp.paren(self.window_condition(current)), exp.paren(self.window_condition(other)))
         inner = inner.where(_and([self.where(time=False), exp.paren(both)]))
         if dims:
@@ -337,7 +358,7 @@ class _Builder:
         bucketing = buckets[name]
         count = self.intent.metrics[0]
         where = self.where()
-        source: exp.Expression = self.table
+        source: exp.Expression | None = None     # None: the table with its joins
         row_column = _row_column(self.model, bucketing)
         if row_column is not None:
             value: exp.Expression = exp.column(row_column)
@@ -348,7 +369,7 @@ class _Builder:
             # Bucket each entity's own total (an order's value is the sum of its lines).
             entity = self.model.language.entities[bucketing.entity or self.model.language.row_entity]
             total = self.aggregate(measure(self.intent.dataset, bucketing.metric))
-            grouped = exp.select(exp.column(entity.key), total.as_("value")).from_(self.table)
+            grouped = self.from_(exp.select(exp.column(entity.key), total.as_("value")))
             if where is not None:
                 grouped = grouped.where(where)
             source = exp.alias_(exp.paren(grouped.group_by(exp.column(entity.key))), "o")
@@ -357,13 +378,23 @@ class _Builder:
         edges = self.intent.buckets if self.intent.buckets is not None else bucketing.edges
         start = _bucket_start(value, edges)
         # Rows are grouped by the bucket's start only; its end is looked up on the few result rows.
-        counts = exp.select(start.as_("bucket_start"), exp.Count(this=exp.Star()).as_(count)).from_(source)
+        counts = exp.select(start.as_("bucket_start"), exp.Count(this=exp.Star()).as_(count))
+        counts = self.from_(counts) if source is None else counts.from_(source)
         if where is not None:
             counts = counts.where(where)
         counts = counts.group_by(start.copy())
         select = exp.select(exp.column("bucket_start"), _bucket_end(exp.column("bucket_start"), edges).as_("bucket_end"),
                             exp.column(count)).from_(exp.alias_(exp.paren(counts), "b"))
         return select.order_by(exp.column("bucket_start")), ["bucket_start", "bucket_end", count]
+
+
+def _tables_needed(model: SemanticModel, dimensions: Sequence[str], measures: Sequence[Measure]) -> list[str]:
+    """The logical tables holding ``dimensions`` and the columns ``measures`` read ("how many
+    brands"), in first-use order."""
+    tables = [model.column_of(d)[0] for d in dimensions if d in model.dimensions]
+    for m in measures:
+        tables += [c.table for c in _parse(m.base).find_all(exp.Column) if c.table in model.tables]
+    return list(dict.fromkeys(t for t in tables if t))
 
 
 def _row_column(model: SemanticModel, bucketing: Bucketing) -> str | None:

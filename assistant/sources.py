@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from assistant.errors import UnsupportedIntent
 from assistant.intent import Intent, TimeWindow
 from assistant.periods import is_month_end, is_month_start
 from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel
 
+DEFAULT_DATE = "order_date"   # a TimeWindow's column when the question names no other date
 # The finest view grain each question grain needs.
 _NEEDS = {"year": "year", "quarter": "month", "month": "month", "week": "day", "day": "day",
           "day_of_week": "day", "hour": "hour"}
@@ -28,6 +30,19 @@ class Source:
     table: str                # physical table name in the dataset's schema
     kind: str                 # "view" or "base"
     grain: str | None         # the view's grain; None for the base table
+
+
+def date_column(model: SemanticModel, window: TimeWindow) -> str:
+    """The column a window filters: the one its date names (``other_dates``: the ship date), else the
+    model's date column. A window's default column, ``order_date``, means "the default date" whatever
+    the dataset calls it (tpcds_store: ``sold_date``)."""
+    dates = model.time_dimension
+    if window.column in dates.other_dates.values():
+        return window.column
+    if window.column not in (DEFAULT_DATE, dates.date_column):
+        raise UnsupportedIntent(f"this dataset has no {window.column.replace('_', ' ')}.",
+                                hint=f"Dates it has: {', '.join([dates.date_column, *dates.other_dates.values()])}.")
+    return dates.date_column
 
 
 def _window_grain(window: TimeWindow) -> str:
@@ -48,7 +63,7 @@ def choose_source(intent: Intent, model: SemanticModel) -> Source:
         return base
     used = set(intent.dimensions) | {f.dimension for f in intent.filters}
     windows = [w for w in (intent.time, intent.compare_time) if w is not None]
-    if any(w.column != model.time_dimension.date_column for w in windows):
+    if any(date_column(model, w) != model.time_dimension.date_column for w in windows):
         return base
     needed = [_window_grain(w) for w in windows]
     if intent.grain is not None:

@@ -1,7 +1,7 @@
 """Known values of open dimensions (``open: true`` in the model), looked up from the data.
 
 One ``SELECT DISTINCT`` per open dimension over the smallest table holding its column (a view when
-the dimension is a view column, else the base table), cached per (dataset, data version), so a new
+the dimension is a view column, else the base table or the dimension table it lives in), cached per (dataset, data version), so a new
 load brings new cities and products without a restart and an unchanged one costs nothing.
 """
 
@@ -25,8 +25,8 @@ MAX_VALUES = 50_000
 
 def _distinct(dataset: str, dimension: str) -> exp.Select:
     model = load_dataset(dataset).semantic
-    column = model.dimension(dimension).column
-    table, name = model.table, column
+    logical, column = model.column_of(dimension)
+    table, name = (model.tables[logical].table if logical else model.table), column
     if dimension in model.view_columns.dimensions:
         table, name = model.views_by_grain()[0][1].table, dimension
     return (exp.select(exp.Literal.string(dimension).as_("dimension"), exp.cast(exp.column(name), "VARCHAR").as_("value"))

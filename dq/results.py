@@ -42,7 +42,9 @@ def batch_result_path(dataset: str, batch_id: str) -> Path:
 
 def merge_validations(dataset: str, batch_id: str, validations: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One batch summary from its partitions' summaries: counts add up, samples are kept up to a limit."""
-    suite = load_suite(load_dataset(dataset).spec.validation_suite)
+    # A dimension table's batch ran its own suite: each partition's summary names it.
+    names = {v["suite"] for v in validations if v.get("suite")}
+    suite = load_suite(names.pop() if len(names) == 1 else load_dataset(dataset).spec.validation_suite)
     for v in validations:
         if (v.get("dataset"), v.get("batch_id")) != (dataset, batch_id):
             raise UsageError(f"a partition of dataset {v.get('dataset')!r} batch {v.get('batch_id')!r} was "

@@ -31,7 +31,7 @@ def finish(
 
     clock = clock or Stopwatch()
     partitions = set(outcome.touched_partitions)
-    if partitions and table_exists(tables.silver):
+    if partitions and tables.spec.clustering and table_exists(tables.silver):
         with clock.lap("zorder"):
             zorder(tables.silver, columns=tables.spec.clustering, partitions=partitions)
     if refresh_views and partitions:

@@ -15,7 +15,8 @@ Steps, each bound to the batch and safe to repeat:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+import fnmatch
 from datetime import UTC, datetime
 from pathlib import Path
 import shutil
@@ -31,7 +32,7 @@ from spark_jobs.load import Outcome, Tables, commit_batch
 from spark_jobs.readers import EXTENSIONS, Chunk, file_format, plan_file
 from spark_jobs.stage import ChunkStats, StageJob
 from spark_jobs.stopwatch import Stopwatch
-from warehouse.spec import load_dataset
+from warehouse.spec import DatasetSpec, load_dataset
 
 Engine = Literal["dask", "spark"]
 
@@ -56,10 +57,13 @@ class IngestSummary:
     phases_s: dict[str, float] = field(
         default_factory=dict
     )  # seconds per phase (land, stage, merge, ...)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # dimension table -> its summary
+    ignored_files: tuple[str, ...] = ()  # files of a folder that no table of the dataset reads
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["files"], data["skipped_files"] = list(self.files), list(self.skipped_files)
+        data["ignored_files"] = list(self.ignored_files)
         data["touched_partitions"] = [list(p) for p in self.touched_partitions]
         return data
 
@@ -77,19 +81,88 @@ def ingest(
 ) -> IngestSummary:
     """Ingest raw files (or folders of them) into ``dataset``'s tables as one batch.
 
+    A dataset with dimension tables (a star schema) routes each file to the table whose ``files``
+    glob matches its name and ingests the dimension tables first, each as its own batch, then the
+    fact, whose suite checks its references against their keys. Files no table reads are
+    listed as ``ignored_files``; the dimension tables' summaries are in ``tables``.
+
     ``refresh_views=False`` leaves the views to a later ``retail-insights views refresh``
     (which picks up every partition changed since; bulk backfills of many batches use it).
     """
-    started = time.perf_counter()
     if engine not in get_args(Engine):
         raise UsageError(f"unknown engine {engine!r}.", hint=did_you_mean(engine, get_args(Engine)))
     spec = load_dataset(dataset).spec
-    settings = get_settings()
     files = expand_paths(paths)
-    # One clock reading per batch: every chunk judges FUTURE_ORDER/OLD_ORDER against it.
-    ingested_at = _utc(now or datetime.now(UTC))
-    ledger = Ledger(settings.state_dir, dataset)
-    tables = Tables.of(dataset, spec)
+    options = {"engine": engine, "spark_master": spark_master, "workers": workers, "progress": progress,
+               "ingested_at": _utc(now or datetime.now(UTC))}
+    if not spec.dimension_tables:
+        return _ingest_table(files, dataset=dataset, table=None, refresh_views=refresh_views, **options)
+    routed, ignored = route_files(spec, files)
+    dims = {table: _ingest_table(routed[table], dataset=dataset, table=table, refresh_views=False, **options)
+            for table in spec.dimension_tables if routed[table]}
+    # Views group by dimension columns: new dimension rows change every partition's rollups.
+    dims_changed = any(d.written_rows for d in dims.values())
+    fact = _ingest_table(routed[None], dataset=dataset, table=None, keys=reference_keys(dataset),
+                         refresh_views=refresh_views and not dims_changed, **options)
+    if refresh_views and dims_changed and fact.delta_version is not None:
+        from warehouse.views import refresh
+
+        refresh(dataset, full=True)
+    return replace(fact, tables={t: d.to_json() for t, d in dims.items()},
+                   ignored_files=tuple(str(f) for f in ignored))
+
+
+def route_files(spec: DatasetSpec, files: list[Path]) -> tuple[dict[str | None, list[Path]], list[Path]]:
+    """Files by the table that reads them (by the tables' ``files`` globs; None = the fact), and the
+    files no table reads (other tables of the same export)."""
+    routed: dict[str | None, list[Path]] = {None: [], **{t: [] for t in spec.dimension_tables}}
+    ignored = []
+    patterns = [(t, d.files) for t, d in spec.dimension_tables.items()] + [(None, spec.files or "*")]
+    for file in files:
+        table = next((t for t, pattern in patterns if fnmatch.fnmatch(file.name, pattern)), "")
+        if table == "":
+            ignored.append(file)
+        else:
+            routed[table].append(file)
+    return routed, ignored
+
+
+def reference_keys(dataset: str) -> dict[str, list[Any]]:
+    """The key values of each dimension table written so far, by table (for the fact's references)."""
+    from warehouse.delta import table_exists
+
+    spec = load_dataset(dataset).spec
+    out: dict[str, list[Any]] = {}
+    for table in spec.dimension_tables:
+        path = get_settings().table_path(dataset, table)
+        if table_exists(path):
+            from deltalake import DeltaTable
+
+            key = spec.table_spec(table).key[0]
+            values = DeltaTable(str(path)).to_pyarrow_dataset().to_table(columns=[key])[key]
+            out[table] = values.unique().drop_null().to_pylist()
+    return out
+
+
+def _ingest_table(
+    files: list[Path],
+    *,
+    dataset: str,
+    table: str | None,
+    engine: Engine,
+    spark_master: str | None,
+    workers: int | None,
+    progress: bool,
+    ingested_at: datetime,
+    refresh_views: bool,
+    keys: dict[str, list[Any]] | None = None,
+) -> IngestSummary:
+    """One table's batch: the fact's (``table=None``) or a dimension table's, with its own ledger."""
+    started = time.perf_counter()
+    spec = load_dataset(dataset).spec.table_spec(table)
+    settings = get_settings()
+    ledger = Ledger(settings.state_dir, dataset if table is None else f"{dataset}.{table}")
+    tables = Tables.of(dataset, spec, table=table)
     clock = Stopwatch()
     with ledger.locked():
         with clock.lap("land"):
@@ -98,15 +171,15 @@ def ingest(
         if not new:
             nothing = Outcome(0, 0, 0, 0, frozenset())
             return _summary(None, engine, nothing, [], tables, new, skipped, started, clock)
-        batch_id = batch_id_for(dataset, [f.sha256 for f in new])
+        batch_id = batch_id_for(dataset if table is None else f"{dataset}.{table}", [f.sha256 for f in new])
         seq = ledger.sequence_for(batch_id, at_least=tables.last_batch())
         ledger.started(batch_id=batch_id, seq=seq, files=new, at=ingested_at)
         staging = settings.staging_dir / batch_id
         shutil.rmtree(staging, ignore_errors=True)  # leftovers of a crashed attempt
         job = StageJob(dataset=dataset, batch_id=batch_id, ingested_at=ingested_at,
-                       staging=str(staging))
+                       staging=str(staging), table=table, keys=keys)
         chunks = _plan(new, spec=spec, chunk_rows=settings.pipeline.chunk_rows)
-        bar = _progress_bar(f"{dataset} [{engine}]", enabled=progress)
+        bar = _progress_bar(f"{dataset}{'' if table is None else '.' + table} [{engine}]", enabled=progress)
         with bar as on_progress, clock.lap("stage"):
             master = spark_master or settings.spark.master
             stats = _run(engine, chunks, job, spark_master=master,

@@ -36,15 +36,16 @@ class Tables:
     quarantine_app_id: str
 
     @classmethod
-    def of(cls, dataset: str, spec: DatasetSpec) -> Tables:
+    def of(cls, dataset: str, spec: DatasetSpec, *, table: str | None = None) -> Tables:
+        """The fact's tables, or with ``table`` a dimension table's (its own app ids)."""
         settings = get_settings()
-        quarantine = next(name for name, t in spec.tables.items() if t.kind == "quarantine")
+        app = f"batch:{dataset}" if table is None else f"batch:{dataset}:{table}"
         return cls(
             spec,
             settings.table_path(dataset, spec.silver_table),
-            settings.table_path(dataset, quarantine),
-            f"batch:{dataset}",
-            f"batch:{dataset}:quarantine",
+            settings.table_path(dataset, spec.quarantine_table),
+            app,
+            f"{app}:quarantine",
         )
 
     def silver_version(self) -> int | None:
@@ -178,6 +179,7 @@ def _merge(
         key=spec.key,
         # Without a version column every row ties and the later arrival wins.
         order_by=spec.dedupe_order or "ingested_at",
+        partition_by=spec.partitioning,
         app_id=tables.app_id,
         app_version=seq,
         mode="merge",

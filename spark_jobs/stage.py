@@ -42,6 +42,8 @@ class StageJob:
     batch_id: str
     ingested_at: datetime
     staging: str  # the batch's staging folder
+    table: str | None = None  # a dimension table of the dataset; None = its fact
+    keys: dict[str, list[Any]] | None = None  # key values of the dimension tables the fact refers to
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def stage_chunk(chunk: Chunk, job: StageJob) -> ChunkStats:
     from warehouse.schema import quarantine_schema, silver_schema
     from warehouse.spec import load_dataset
 
-    spec = load_dataset(job.dataset).spec
+    spec = load_dataset(job.dataset).spec.table_spec(job.table)
     raw = read_chunk(chunk)
     try:
         frame = conform(raw.rows, spec=spec, chunk=chunk)
@@ -88,6 +90,8 @@ def stage_chunk(chunk: Chunk, job: StageJob) -> ChunkStats:
         batch_id=job.batch_id,
         source_file=chunk.source_file,
         ingested_at=job.ingested_at,
+        table=job.table,
+        keys=job.keys,
     )
     rows_out = result.clean.num_rows + result.quarantine.num_rows
     if result.input_rows != len(frame) or rows_out != len(frame):
@@ -122,7 +126,8 @@ def stage_chunk(chunk: Chunk, job: StageJob) -> ChunkStats:
         quarantined_by_code=by_code,
         validation=validation,
         clean_files=write_by_partition(
-            result.clean.cast(silver_schema(spec)), folder / "clean", stem=stem
+            result.clean.cast(silver_schema(spec)), folder / "clean", stem=stem,
+            partition_by=spec.partitioning,
         ),
         quarantine_files=write_by_partition(quarantine, folder / "quarantine", stem=stem),
         transform_input_rows=len(frame),
@@ -180,11 +185,19 @@ def malformed_table(malformed: list[Malformed], *, spec, chunk: Chunk, job: Stag
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def write_by_partition(table: pa.Table, folder: Path, *, stem: str) -> tuple[str, ...]:
-    """One Parquet file per (year, month), rows in line order; returns the paths written."""
+def write_by_partition(table: pa.Table, folder: Path, *, stem: str,
+                       partition_by: tuple[str, ...] = ("year", "month")) -> tuple[str, ...]:
+    """One Parquet file per (year, month), rows in line order; returns the paths written.
+
+    An unpartitioned table (a dimension table, ``partition_by=()``) gets one file.
+    """
     if table.num_rows == 0:
         return ()
     folder.mkdir(parents=True, exist_ok=True)
+    if not partition_by:
+        path = folder / f"{stem}.parquet"
+        pq.write_table(table.take(pc.sort_indices(table, sort_keys=[("source_line", "ascending")])), path)
+        return (str(path),)
     order = pc.sort_indices(
         table,
         sort_keys=[("year", "ascending"), ("month", "ascending"), ("source_line", "ascending")],

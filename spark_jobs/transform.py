@@ -5,7 +5,8 @@ re-run of a batch gives the same output. Both engines (Dask, Spark) call ``trans
 each partition and deduplicate the clean rows themselves.
 
 Steps: trim every raw value; parse it by its spec type (``spark_jobs.parse``); apply the dataset's
-fixes and derived columns (``spark_jobs.datasets``); let Great Expectations run the suite
+fixes and derived columns, declared as SQL expressions in its ``dataset.yaml``
+(``spark_jobs.derive``); let Great Expectations run the suite
 (``dq.runner``); rows that broke a critical rule go to quarantine with their raw text and every
 code that applies, the others become clean rows carrying their warning codes.
 
@@ -27,14 +28,20 @@ Choices where SPEC is silent (SPEC 1.2 / 1.3 / 4):
   ``reasons`` reads ``CODE: what was wrong; ...`` with one part per broken rule.
 - A source column missing from ``raw`` is read as all-empty (JSON records may omit keys); a
   missing required one then quarantines every row with its code, so nothing is lost silently.
+- A fact column the spec's ``references`` name (a foreign key) gets ``<column>__unknown``: its value
+  where it is no key of the dimension table (NULL keys are not unknown), for the suite to check.
 - ``quarantined_by_code`` and ``validation["warnings_by_code"]`` only list codes that occurred and
   count output rows; ``validation["rules"]`` holds GE's own counts per rule, over all input rows.
-- Superstore: see ``spark_jobs/datasets/superstore.py`` (postal codes regain leading zeros) and
+- Superstore: see its ``dataset.yaml`` (postal codes regain leading zeros) and
   ``dq/suites/superstore.yaml`` (every measure required and numeric; SHIP_BEFORE_ORDER checked).
+- A declared expression that gives no value on a row the suite keeps, although every column it
+  reads was given (an overflow the suite's bounds did not rule out), fails the partition with
+  ``DataError``: storing NULL would lose the value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +53,8 @@ import pyarrow.compute as pc
 
 from dq import runner
 from retail_insights.errors import DataError, UsageError
-from spark_jobs.datasets import rules_for
+from dq.parameters import suite_parameters
+from spark_jobs.derive import apply_expressions
 from spark_jobs.headers import normalize_headers, raw_columns
 from spark_jobs.parse import parse_source, text_array, trim
 from warehouse.schema import quarantine_schema, silver_schema
@@ -68,9 +76,14 @@ class PartitionResult:
 
 
 def transform_partition(raw: pd.DataFrame, *, dataset: str, batch_id: str, source_file: str,
-                        ingested_at: datetime) -> PartitionResult:
-    """Validate and shape one partition of raw text rows (see the module docstring for every rule)."""
-    spec = load_dataset(dataset).spec
+                        ingested_at: datetime, table: str | None = None,
+                        keys: Mapping[str, Sequence[Any]] | None = None) -> PartitionResult:
+    """Validate and shape one partition of raw text rows (see the module docstring for every rule).
+
+    ``table`` names a dimension table of the dataset (None: its fact); ``keys`` holds the key values
+    of the dimension tables the spec's ``references`` point to (by table name).
+    """
+    spec = load_dataset(dataset).spec.table_spec(table)
     if "source_line" not in raw.columns:
         raise UsageError("raw rows have no 'source_line' column.",
                          hint="Fix: add the line number in the file (or the Kafka offset) as 'source_line'.")
@@ -80,15 +93,17 @@ def transform_partition(raw: pd.DataFrame, *, dataset: str, batch_id: str, sourc
                 for c in raw_columns(spec)}
     text = {c: trim(v) for c, v in raw_text.items()}
     values = parse_source(spec, text)
-    dataset_rules = rules_for(dataset)
-    dataset_rules.prepare(values, text)
+    failed = apply_expressions(spec, values)
 
     suite = runner.load_suite(spec.validation_suite)
+    _unknown_keys(spec, values, keys or {})
     frame = pd.DataFrame({c: _for_validation(values[c]) for c in suite.columns if c in values})
-    checked = runner.validate(frame, suite=suite.name, parameters=dataset_rules.suite_parameters(ingested_at))
+    checked = runner.validate(frame, suite=suite.name,
+                              parameters=suite_parameters(suite.parameters, ingested_at=ingested_at))
     critical = [i for i, r in enumerate(suite.rules) if r.severity == "critical"]
     bad = checked.failed[:, critical].any(axis=1)
     keep = ~bad
+    _refuse_lost_values(failed, keep, raw, source_file)
 
     source_line = pa.array(pd.to_numeric(raw["source_line"]).to_numpy(dtype=np.int64), pa.int64())
     lineage = {"batch_id": batch_id, "source_file": source_file, "ingested_at": ingested_at}
@@ -105,6 +120,29 @@ def transform_partition(raw: pd.DataFrame, *, dataset: str, batch_id: str, sourc
                           warnings_by_code=warnings_by_code, dataset=dataset)
     return PartitionResult(clean=clean, quarantine=quarantine, input_rows=n, warning_rows=warning_rows,
                            quarantined_by_code=quarantined_by_code, validation=validation)
+
+
+def _unknown_keys(spec: Any, values: dict[str, pa.Array], keys: Mapping[str, Sequence[Any]]) -> None:
+    """``<column>__unknown``: a reference's value where it is no key of its table (null elsewhere)."""
+    for column, table in spec.references.items():
+        if table not in keys:
+            raise UsageError(f"{spec.name}: the keys of table {table!r} were not given, so {column!r} cannot be "
+                             "checked.", hint=f"Fix: ingest the {table!r} files first, or with the fact.")
+        known = pc.is_in(values[column], value_set=pa.array(keys[table], values[column].type))
+        unknown = pc.and_(pc.invert(known), pc.is_valid(values[column]))
+        values[f"{column}__unknown"] = pc.if_else(unknown, values[column], pa.scalar(None, values[column].type))
+
+
+def _refuse_lost_values(failed: dict[str, np.ndarray], keep: np.ndarray, raw: pd.DataFrame,
+                        source_file: str) -> None:
+    for column, rows in failed.items():
+        kept = np.flatnonzero(rows & keep)
+        if kept.size:
+            line = raw["source_line"].iloc[int(kept[0])]
+            raise DataError(f"{source_file!r} line {line}: the declared expression of {column!r} gave no value "
+                            f"although its inputs were given ({kept.size} kept rows).",
+                            hint="Fix: the suite must reject such values (see dq/suites), or the expression "
+                                 "must handle them.")
 
 
 def _for_validation(values: pa.Array) -> pd.Series:

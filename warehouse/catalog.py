@@ -43,7 +43,7 @@ from warehouse.view_definitions import view_query
 if TYPE_CHECKING:
     import pyarrow.dataset as pads
 
-TableKind = Literal["silver", "quarantine", "view"]
+TableKind = Literal["silver", "quarantine", "view", "dimension"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,24 @@ class TableInfo:
     kind: TableKind
     path: Path
     view: str | None = None  # the semantic model's view name, for views
+    spec_table: str | None = None  # the dimension table whose spec it follows (None: the fact's)
 
 
 def dataset_tables(dataset: str) -> list[TableInfo]:
-    """Every table of a dataset: silver and quarantine, then the views (coarsest first)."""
+    """Every table of a dataset: silver and quarantine, the dimension tables and their quarantines,
+    then the views (coarsest first)."""
     ds = load_dataset(dataset)
     settings = get_settings()
     tables = [
         TableInfo(dataset, name, t.kind, settings.table_path(dataset, name))
         for name, t in ds.spec.tables.items()
     ]
+    for dim in ds.spec.dimension_tables:
+        tables += [
+            TableInfo(dataset, name, "dimension" if t.kind == "silver" else t.kind,
+                      settings.table_path(dataset, name), spec_table=dim)
+            for name, t in ds.spec.table_spec(dim).tables.items()
+        ]
     tables += [
         TableInfo(dataset, v.table, "view", settings.table_path(dataset, v.table), view=name)
         for name, v in ds.semantic.views_by_grain()
@@ -98,8 +106,8 @@ def arrow_dataset(table: DeltaTable, *, partitions: pads.Expression | None = Non
 
 def empty_schema(info: TableInfo) -> pa.Schema:
     """Schema of a silver or quarantine table that was not written yet."""
-    spec = load_dataset(info.dataset).spec
-    return silver_schema(spec) if info.kind == "silver" else quarantine_schema(spec)
+    spec = load_dataset(info.dataset).spec.table_spec(info.spec_table)
+    return quarantine_schema(spec) if info.kind == "quarantine" else silver_schema(spec)
 
 
 @dataclass

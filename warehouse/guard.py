@@ -250,7 +250,8 @@ def _rendered_name(node: exp.Expression) -> str:
     return name if paren and _NAME.fullmatch(name) else ""
 
 
-def _check_functions(root: exp.Expression) -> None:
+def check_functions(root: exp.Expression) -> None:
+    """Refuse functions that read files, settings or system state (also used for declared expressions)."""
     for node in root.find_all(exp.Func):
         denied = [
             n
@@ -322,7 +323,7 @@ def check(sql: str, catalog: TableCatalog, *, max_rows: int) -> SafeQuery:
     root = _parse(sql)
     _check_shape(root, sql)
     tables = _check_tables(root, catalog)
-    _check_functions(root)
+    check_functions(root)
     _check_columns(root, catalog, tables)
     for node in root.walk():
         node.comments = None

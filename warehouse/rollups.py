@@ -24,7 +24,8 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from retail_insights.errors import ConfigError
+from retail_insights.errors import ConfigError, DataError
+from retail_insights.settings import get_settings
 from warehouse import parquet_scan, sqlfiles
 from warehouse.spec import GRAIN_RANK, Dataset
 
@@ -78,14 +79,23 @@ def rollup_query(
     dimensions: Sequence[str],
     partition_by: Sequence[str],
     silver: exp.Table,
+    tables: Mapping[str, exp.Table] | None = None,
 ) -> exp.Select:
-    """Silver summed per ``grain`` bucket, partition and dimension (``view_rollup.sql``)."""
+    """Silver summed per ``grain`` bucket, partition and dimension (``view_rollup.sql``).
+
+    A dimension of a joined table (``item.i_category``) LEFT JOINs that table (``tables`` maps a
+    logical table to the relation to read; default: its table beside ``silver``): the relationships
+    are many-to-one, so every silver row is summed once.
+    """
     sem = ds.semantic
-    items, keys = [], []
+    items, keys, joined = [], [], []
     for name in dimensions:
-        column = exp.column(sem.dimensions[name].column)
+        table, column_name = sem.column_of(name)
+        column = exp.column(column_name, table=table) if table else exp.column(column_name)
         keys.append(column)
-        items.append(column if column.name == name else exp.alias_(column, name))
+        items.append(column if column.name == name and not table else exp.alias_(column, name))
+        if table and table not in joined:
+            joined.append(table)
     query = sqlfiles.render(
         "view_rollup",
         {
@@ -103,7 +113,18 @@ def rollup_query(
             f"{sqlfiles.SQL_DIR / 'view_rollup.sql'} must hold one SELECT.",
             hint="Fix: restore the file; views are rendered from it.",
         )
+    for name in joined:
+        logical, rel = sem.tables[name], sem.relationship(name)
+        relation = (tables or {}).get(name) or exp.table_(logical.table, db=silver.db or None)
+        query = query.join(exp.alias_(relation.copy(), name, table=True), join_type="left",
+                           on=exp.EQ(this=exp.column(rel.column, table=silver.name),
+                                     expression=exp.column(logical.key, table=name)))
     return query
+
+
+def joined_tables(ds: Dataset, dimensions: Iterable[str]) -> list[str]:
+    """The logical tables the given dimensions live in (none for the fact's own columns)."""
+    return list(dict.fromkeys(t for d in dimensions if (t := ds.semantic.column_of(d)[0])))
 
 
 def partition_condition(partitions: Iterable[Partition], columns: Sequence[str]) -> exp.Expression:
@@ -155,9 +176,22 @@ def _stage(
     files = parquet_scan.files_query(con, silver, lambda key: wanted(tuple(int(v) for v in key)))
     con.execute(sqlfiles.to_sql(exp.Create(this=source, kind="VIEW", expression=files), pretty=False))
     query = rollup_query(
-        ds, grain=grain, dimensions=dimensions, partition_by=partition_by, silver=source
+        ds, grain=grain, dimensions=dimensions, partition_by=partition_by, silver=source,
+        tables={name: _dimension_view(con, ds, name) for name in joined_tables(ds, dimensions)},
     )
     return _materialize(con, query, grain, dimensions, partition_by, covers)
+
+
+def _dimension_view(con: duckdb.DuckDBPyConnection, ds: Dataset, name: str) -> exp.Table:
+    """A view in ``con`` over the current files of a logical table's Delta table."""
+    path = get_settings().table_path(ds.spec.name, ds.semantic.tables[name].table)
+    if not (path / "_delta_log").is_dir():
+        raise DataError(f"dataset {ds.spec.name!r} has no {ds.semantic.tables[name].table!r} table yet at {path}.",
+                        hint="Fix: ingest the dimension tables with the fact (one folder holding both).")
+    view = exp.to_table(f"__dimension_{next(_names)}")
+    files = parquet_scan.files_query(con, DeltaTable(str(path)))
+    con.execute(sqlfiles.to_sql(exp.Create(this=view, kind="VIEW", expression=files), pretty=False))
+    return view
 
 
 def _materialize(

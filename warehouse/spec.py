@@ -7,7 +7,7 @@ message that names the key, the file and the fix, instead of surfacing as a wron
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 import re
 from typing import Any, Literal
@@ -18,6 +18,7 @@ from sqlglot import exp
 import yaml
 
 from retail_insights.errors import ConfigError, UsageError, did_you_mean
+from warehouse.expressions import CompiledColumn, Step, compile_columns
 
 DATASETS_DIR = Path(__file__).parent / "datasets"
 
@@ -53,10 +54,27 @@ class Source(_Strict):
     columns: tuple[SourceColumn, ...]
 
 
+class Fix(_Strict):
+    """A source column replaced by an expression over the row (``state`` -> its USPS code)."""
+
+    column: str
+    expr: str = Field(description="DuckDB SQL over the typed source columns (warehouse.expressions)")
+    rule: str | None = None
+
+
 class Derived(_Strict):
     name: str
     type: ColumnType
     rule: str
+    expr: str | None = Field(None, description="DuckDB SQL over the source columns and earlier ones")
+    filled_by: Literal["validation"] | None = Field(None, description="'validation': the warning codes")
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> Derived:
+        if (self.expr is None) == (self.filled_by is None):
+            raise ValueError(f"derived column {self.name!r} needs exactly one of expr (an SQL expression) "
+                             "and filled_by: validation (the warning codes)")
+        return self
 
 
 class TableSpec(_Strict):
@@ -64,9 +82,22 @@ class TableSpec(_Strict):
     description: str
 
 
+class DimensionTable(_Strict):
+    """A table the fact refers to by key (item, store...): ingested from its own files, unpartitioned."""
+
+    description: str
+    files: str = Field(description="glob of the file names it is read from ('item*.csv')")
+    source: Source
+    key: tuple[str, ...]
+    validation_suite: str
+    fixes: tuple[Fix, ...] = ()
+    derived: tuple[Derived, ...] = ()
+
+
 class DatasetSpec(_Strict):
     name: str
     description: str
+    files: str | None = Field(None, description="glob of the fact's file names when a folder holds several tables")
     source: Source
     key: tuple[str, ...]
     dedupe_order: str | None
@@ -74,9 +105,35 @@ class DatasetSpec(_Strict):
     partitioning: tuple[str, ...]
     clustering: tuple[str, ...]
     validation_suite: str
+    fixes: tuple[Fix, ...] = ()
     derived: tuple[Derived, ...]
     lineage: tuple[str, ...]
     tables: dict[str, TableSpec]
+    dimension_tables: dict[str, DimensionTable] = {}
+    references: dict[str, str] = Field({}, description="fact column -> the dimension table whose key it holds; "
+                                       "the transform fills <column>__unknown for the suite to check")
+
+    def table_spec(self, table: str | None) -> DatasetSpec:
+        """The spec one ingest of ``table`` follows: the fact's own (None), or a dimension table's
+        (unpartitioned, deduplicated by its key, with its own quarantine ``<table>_quarantine``)."""
+        if table is None or table == self.silver_table:
+            return self
+        if table not in self.dimension_tables:
+            raise UsageError(f"dataset {self.name!r} has no table {table!r}.",
+                             hint=did_you_mean(table, [self.silver_table, *self.dimension_tables]))
+        dim = self.dimension_tables[table]
+        return DatasetSpec(
+            name=self.name, description=dim.description, files=dim.files, source=dim.source, key=dim.key,
+            dedupe_order=None, time_column=dim.key[0], partitioning=(), clustering=(),
+            validation_suite=dim.validation_suite, fixes=dim.fixes, derived=dim.derived, lineage=self.lineage,
+            tables={table: TableSpec(kind="silver", description=dim.description),
+                    f"{table}_quarantine": TableSpec(kind="quarantine", description=f"Rows of {table} that "
+                                                     "broke a critical rule.")},
+        )
+
+    @property
+    def quarantine_table(self) -> str:
+        return next(name for name, t in self.tables.items() if t.kind == "quarantine")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -85,6 +142,17 @@ class DatasetSpec(_Strict):
     @property
     def silver_table(self) -> str:
         return next(name for name, t in self.tables.items() if t.kind == "silver")
+
+    def expression_steps(self, where: Path | str = "dataset.yaml") -> tuple[Step, ...]:
+        """Fixes, then derived columns with an expression, in declared order."""
+        types = {c.name: c.type for c in self.source.columns}
+        steps = [Step(f.column, types.get(f.column, "string"), f.expr, str(where)) for f in self.fixes]
+        return (*steps, *(Step(d.name, d.type, d.expr, str(where)) for d in self.derived if d.expr is not None))
+
+    @cached_property
+    def compiled_columns(self) -> tuple[CompiledColumn, ...]:
+        """Every fixed or derived column as an expression over the source columns (once per spec)."""
+        return compile_columns({c.name: c.type for c in self.source.columns}, self.expression_steps())
 
     def column(self, name: str) -> SourceColumn:
         for col in self.source.columns:
@@ -223,8 +291,24 @@ class ViewColumns(_Strict):
     measures: dict[str, str]
 
 
+class LogicalTable(_Strict):
+    """A dimension table questions may join to the fact (Cortex Analyst's logical table)."""
+
+    table: str = Field(description="one of dataset.yaml's dimension_tables")
+    key: str = Field(description="its key column; every relationship to it ends there")
+
+
+class Relationship(_Strict):
+    """Many-to-one: each fact row's ``column`` names at most one row of ``table`` (by its key)."""
+
+    column: str = Field(description="the fact's foreign-key column")
+    table: str = Field(description="the logical table it refers to")
+
+
 class SemanticModel(_Strict):
     table: str
+    tables: dict[str, LogicalTable] = Field({}, description="dimension tables, joined when a question needs them")
+    relationships: tuple[Relationship, ...] = ()
     time_dimension: TimeDimension
     filters: dict[str, str]
     metrics: dict[str, Metric]
@@ -238,6 +322,19 @@ class SemanticModel(_Strict):
     def label(self, metric: str) -> str:
         known = self.metrics.get(metric)
         return (known.label if known is not None and known.label else None) or metric.replace("_", " ")
+
+    def column_of(self, dimension: str) -> tuple[str | None, str]:
+        """(logical table or None for the fact, column) of a dimension: ``item.i_brand`` -> (item, i_brand)."""
+        table, _, column = self.dimension(dimension).column.rpartition(".")
+        return table or None, column
+
+    def relationship(self, table: str) -> Relationship:
+        """How the fact joins ``table`` (exactly one relationship per logical table)."""
+        found = [r for r in self.relationships if r.table == table]
+        if len(found) != 1:
+            raise ConfigError(f"the semantic model has {len(found)} relationships to table {table!r}.",
+                              hint="Fix: declare exactly one relationship per logical table.")
+        return found[0]
 
     def metric(self, name: str) -> Metric:
         if name not in self.metrics:
@@ -329,9 +426,14 @@ def _check_references(spec: DatasetSpec, sem: SemanticModel, folder: Path) -> No
     for name, metric in sem.metrics.items():
         if metric.filter is not None and metric.filter not in sem.filters:
             raise bad("metric", name, metric.filter, sem.filters)
+    joined = _check_tables(spec, sem, bad)
     for name, dim in sem.dimensions.items():
-        if dim.column not in columns:
-            raise bad("dimension", name, dim.column, columns)
+        table, _, column = dim.column.rpartition(".")
+        allowed = joined[table] if table in joined else columns
+        if table and table not in joined:
+            raise bad("dimension", name, table, sem.tables)
+        if column not in allowed:
+            raise bad("dimension", name, dim.column, [f"{table}.{c}" if table else c for c in allowed])
     for name, levels in sem.hierarchies.items():
         for level in levels:
             if level not in sem.dimensions and level not in sem.time_dimension.grains:
@@ -346,6 +448,50 @@ def _check_references(spec: DatasetSpec, sem: SemanticModel, folder: Path) -> No
                               "source or derived column.", hint=did_you_mean(col, columns))
     if sem.table not in spec.tables:
         raise bad("semantic model", "table", sem.table, spec.tables)
+    _check_expressions(spec, folder / "dataset.yaml")
+    _check_dimension_tables(spec, folder / "dataset.yaml")
+
+
+def _check_dimension_tables(spec: DatasetSpec, where: Path) -> None:
+    for column, table in spec.references.items():
+        if column not in spec.column_names:
+            raise ConfigError(f"{where}: reference of unknown column {column!r}.",
+                              hint=did_you_mean(column, spec.column_names) + " Fix: use a fact column.")
+        if table not in spec.dimension_tables:
+            raise ConfigError(f"{where}: column {column!r} refers to unknown table {table!r}.",
+                              hint=did_you_mean(table, spec.dimension_tables) + " Fix: use a dimension table.")
+    for table in spec.dimension_tables:
+        _check_expressions(spec.table_spec(table), where)
+
+
+def _check_expressions(spec: DatasetSpec, where: Path) -> None:
+    sources = {c.name for c in spec.source.columns}
+    for fix in spec.fixes:
+        if fix.column not in sources:
+            raise ConfigError(f"{where}: fix of unknown source column {fix.column!r}.",
+                              hint=did_you_mean(fix.column, sources) + " Fix: fix a source column, or derive a new one.")
+    compile_columns({c.name: c.type for c in spec.source.columns}, spec.expression_steps(where))
+
+
+def _check_tables(spec: DatasetSpec, sem: SemanticModel, bad: Any) -> dict[str, set[str]]:
+    """Logical tables and relationships; returns each logical table's columns."""
+    joined: dict[str, set[str]] = {}
+    fact = set(spec.column_names)
+    for name, logical in sem.tables.items():
+        if logical.table not in spec.dimension_tables:
+            raise bad("logical table", name, logical.table, spec.dimension_tables)
+        columns = set(spec.table_spec(logical.table).column_names)
+        if logical.key not in columns:
+            raise bad("logical table", name, logical.key, columns)
+        joined[name] = columns
+    for rel in sem.relationships:
+        if rel.table not in sem.tables:
+            raise bad("relationship of", rel.column, rel.table, sem.tables)
+        if rel.column not in fact:
+            raise bad("relationship to", rel.table, rel.column, fact)
+    for name in sem.tables:
+        sem.relationship(name)
+    return joined
 
 
 def _check_language(sem: SemanticModel, columns: set[str], bad: Any) -> None:

@@ -7,6 +7,8 @@ backend creates its materialized views from it (transpiled at the edge).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlglot import exp
 
 from retail_insights.errors import UsageError, did_you_mean
@@ -31,8 +33,10 @@ def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
     return ("year",) if grain == "year" else tuple(load_dataset(dataset).spec.partitioning)
 
 
-def view_query(dataset: str, view: str, *, silver: exp.Table | None = None) -> exp.Select:
-    """The view's defining query (DuckDB) over ``silver`` (default: the unqualified silver)."""
+def view_query(dataset: str, view: str, *, silver: exp.Table | None = None,
+               tables: Mapping[str, exp.Table] | None = None) -> exp.Select:
+    """The view's defining query (DuckDB) over ``silver`` (default: the unqualified silver) and,
+    for dimensions of joined tables, ``tables`` (default: each beside ``silver``)."""
     ds = load_dataset(dataset)
     view_shape(ds, view)
     spec = ds.semantic.views[view]
@@ -42,11 +46,13 @@ def view_query(dataset: str, view: str, *, silver: exp.Table | None = None) -> e
         dimensions=spec.dims,
         partition_by=partition_columns(dataset, view),
         silver=silver if silver is not None else exp.to_table(ds.spec.silver_table),
+        tables=tables,
     )
 
 
 def view_sql(
-    dataset: str, view: str, *, dialect: str = "duckdb", silver: exp.Table | None = None
+    dataset: str, view: str, *, dialect: str = "duckdb", silver: exp.Table | None = None,
+    tables: Mapping[str, exp.Table] | None = None,
 ) -> str:
     """The view's defining query as text in ``dialect`` (``duckdb`` or ``bigquery``)."""
-    return sqlfiles.to_sql(view_query(dataset, view, silver=silver), dialect=dialect)
+    return sqlfiles.to_sql(view_query(dataset, view, silver=silver, tables=tables), dialect=dialect)

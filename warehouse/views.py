@@ -121,13 +121,21 @@ def view_status(dataset: str) -> list[ViewStatus]:
 
 def _expected_schema(con: duckdb.DuckDBPyConnection, dataset: str, view: str) -> pa.Schema:
     """Columns and types the view's defining query yields (run over no rows)."""
-    empty = f"__empty_{dataset}"
-    con.register(empty, silver_schema(load_dataset(dataset).spec).empty_table())
+    ds = load_dataset(dataset)
+    empty = {f"__empty_{dataset}": silver_schema(ds.spec)}
+    tables = {}
+    for name in rollups.joined_tables(ds, ds.semantic.views[view].dims):
+        table = ds.semantic.tables[name].table
+        empty[f"__empty_{dataset}_{table}"] = silver_schema(ds.spec.table_spec(table))
+        tables[name] = exp.to_table(f"__empty_{dataset}_{table}")
+    for name, schema in empty.items():
+        con.register(name, schema.empty_table())
     try:
-        sql = view_sql(dataset, view, silver=exp.to_table(empty))
+        sql = view_sql(dataset, view, silver=exp.to_table(f"__empty_{dataset}"), tables=tables)
         return con.sql(sql).to_arrow_table().schema
     finally:
-        con.unregister(empty)
+        for name in empty:
+            con.unregister(name)
 
 
 def _same_columns(table: DeltaTable, schema: pa.Schema) -> bool:

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from assistant.compiler import Compiler
 from assistant.errors import UnknownMetric, UnsupportedIntent
@@ -157,6 +159,45 @@ def test_compare_periods_filters_each_aggregate_by_its_window() -> None:
 def test_unknown_metric_names_the_allowed_ones() -> None:
     with pytest.raises(UnknownMetric, match="unknown metric 'sales'. Allowed: .*'revenue'"):
         Compiler().compile(Intent("retail_sales", ("sales",), "total"))
+
+
+def _joined(sql: str) -> set[str]:
+    return {j.this.name for j in sqlglot.parse_one(sql, dialect="duckdb").find_all(exp.Join)}
+
+
+@pytest.mark.parametrize(("question", "tables"), [
+    ("total sales in 2002", set()),
+    ("monthly units in 2002", set()),
+    ("sales by brand in 2002", {"item"}),
+    ("top 5 stores by net profit in 2002", {"store"}),
+    ("sales by brand and state in 2002", {"item", "customer_address"}),
+    ("how many customers bought Electronics in 2002", {"item"}),
+    ("sales by class in Texas in 2002", {"item", "customer_address"}),
+    ("sales by promotion in 2002", {"promotion"}),
+    ("how many brands sold in 2002", {"item"}),
+    ("share of sales by category in 2002", {"item"}),
+    ("sales in Q4 2002 vs Q4 2001 by store", {"store"}),
+])
+def test_a_star_schema_question_joins_only_the_dimension_tables_it_reads(question: str, tables: set[str]) -> None:
+    route = Router().parse(question, dataset="tpcds_store", as_of=date(2003, 6, 1))
+    assert route.complete, route.reason
+    query = Compiler().compile(route.intent, source=Source("store_sales", "base", None))
+    assert _joined(query.sql) == tables
+    assert all(f"tpcds_store.{t} AS " in query.sql for t in tables)
+
+
+def test_the_entities_of_a_condition_are_found_without_the_tables_of_the_split() -> None:
+    route = Router().parse("unprofitable tickets by store in Texas in 2002", dataset="tpcds_store", as_of=date(2003, 6, 1))
+    assert route.complete, route.reason
+    root = sqlglot.parse_one(Compiler().compile(route.intent).sql, dialect="duckdb")
+    inner = next(root.find_all(exp.In)).args["query"]
+    assert _joined(root.sql()) == {"store", "customer_address"} and _joined(inner.sql()) == {"customer_address"}
+
+
+def test_a_star_schema_rollup_reads_its_own_columns_and_joins_nothing() -> None:
+    route = Router().parse("sales by category in 2002", dataset="tpcds_store", as_of=date(2003, 6, 1))
+    query = Compiler().compile(route.intent)
+    assert query.source.table == "tpcds_monthly_item" and _joined(query.sql) == set()
 
 
 def test_distribution_needs_a_known_bucketed_measure() -> None:

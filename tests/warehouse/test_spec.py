@@ -12,8 +12,8 @@ from retail_insights.errors import ConfigError, UsageError
 from warehouse.spec import DATASETS_DIR, dataset_names, load_dataset, load_dataset_from
 
 
-def test_both_datasets_are_registered():
-    assert dataset_names() == ["retail_sales", "superstore"]
+def test_the_project_datasets_are_registered():
+    assert dataset_names() == ["retail_sales", "superstore", "tpcds_store"]
 
 
 def test_retail_sales_spec_matches_the_spec_document():

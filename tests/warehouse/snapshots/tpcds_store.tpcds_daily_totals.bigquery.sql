@@ -1,0 +1,13 @@
+SELECT
+  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), DAY) AS period_start,
+  year,
+  month,
+  SUM(ss_ext_sales_price) AS sales,
+  SUM(ss_net_profit) AS net_profit,
+  CAST(SUM(ss_quantity) AS INT64) AS units,
+  COUNT(*) AS lines
+FROM store_sales
+GROUP BY
+  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), DAY),
+  year,
+  month

@@ -1,0 +1,21 @@
+SELECT
+  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  year,
+  month,
+  item.i_category AS category,
+  store.s_store_name AS store,
+  SUM(ss_ext_sales_price) AS sales,
+  SUM(ss_net_profit) AS net_profit,
+  CAST(SUM(ss_quantity) AS BIGINT) AS units,
+  COUNT(*) AS lines
+FROM store_sales
+LEFT JOIN item AS item
+  ON store_sales.ss_item_sk = item.i_item_sk
+LEFT JOIN store AS store
+  ON store_sales.ss_store_sk = store.s_store_sk
+GROUP BY
+  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  year,
+  month,
+  item.i_category,
+  store.s_store_name

@@ -1,0 +1,19 @@
+SELECT
+  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  year,
+  month,
+  item.i_category AS category,
+  item.i_class AS class,
+  SUM(ss_ext_sales_price) AS sales,
+  SUM(ss_net_profit) AS net_profit,
+  CAST(SUM(ss_quantity) AS BIGINT) AS units,
+  COUNT(*) AS lines
+FROM store_sales
+LEFT JOIN item AS item
+  ON store_sales.ss_item_sk = item.i_item_sk
+GROUP BY
+  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  year,
+  month,
+  item.i_category,
+  item.i_class
