@@ -34,14 +34,35 @@ _MARKERS = re.compile(
     r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+(?:side\s+by\s+side|together|combined|added\s+up|in\s+total)\b)"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
     r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
-    r"|\b(?:of|from|among)\s+(?:those|them|these)\b|\b(?:those|them|these)\b"
+    r"|\b(?:of|from|among)\s+(?:those|them|these)(?:\s+(?:two|three|four|five))?\b"
+    r"|\b(?:those|them|these|all)\s+(?:two|three|four|five)\b(?!\s+(?:years|months|quarters|weeks|days))"
+    r"|\b(?:those|them|these)\b"
     r"|\b(?:swap|switch|change)\s+(?:the\s+)?(?:metric|measure|number)\s+(?:to|for|with)\b"
-    r"|\b(?:that|this)\s+one\b|\bthe\s+other(?:\s+one)?\b|\bon\s+(?:them|him|her|it)\b|\bthat\s+year\b", re.I)
+    r"|\b(?:that|this)\s+one\b|\bthe\s+(?:former|latter)\b|\bthe\s+other(?:\s+one)?\b|\bon\s+(?:them|him|her|it)\b|\bthat\s+year\b", re.I)
+# "the second one", "the runner-up": a member of the last answer by its place in it
+_ORDINAL = re.compile(r"\bthe\s+(?P<nth>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\s+one\b"
+                      r"|\b(?:the\s+)?(?P<runner>runner[\s-]?up)\b", re.I)
+_NTH = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
+        "last": -1}
+# "those two together": the members the last answer named, added up
+_TOGETHER = re.compile(r"\b(?:together|combined|added\s+up|in\s+total|summed|altogether)\b", re.I)
+# "flip it to ascending", "reverse the order"
+_REVERSE = re.compile(r"\b(?:flip|reverse|invert|switch)\s+(?:it|that|this|them|the\s+(?:order|sort(?:ing)?|list|"
+                      r"ranking))(?:\s+(?:to|into|around)(?:\s+(?P<dir>ascending|descending))?)?\b", re.I)
+# "exclude the biggest one", "drop the smallest": the last answer's first or last member, left out
+_LEAVE_OUT = re.compile(r"\b(?:exclude|excluding|drop|remove|without|leave\s+out|leaving\s+out|minus|except)\s+"
+                        r"(?:the\s+)?(?P<end>biggest|largest|top|highest|smallest|lowest|bottom)(?:\s+one)?\b", re.I)
 # "just the total", "no breakdown": the last answer as one number
 _TOTAL_ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?(?:grand\s+|overall\s+)?total\b|\btotal\s+only\b"
                          r"|\b(?:no|without\s+the|drop\s+the)\s+(?:split|breakdown)\b|\bone\s+number\b", re.I)
 # "that one", "them", "it": the one member the last answer named
 _ONE_REF = re.compile(r"\b(?:that|this)\s+one\b|\b(?:it|its|them|they|him|her|he|she)\b", re.I)
+# "those two", "all three": a count of members the last answer must hold
+_COUNTED = re.compile(r"\b(?:those|these|them|the|all|both\s+of\s+those)\s+(two|three|four|five)\b"
+                      r"(?!\s+(?:years|months|quarters|weeks|days|metrics|numbers|figures|values|periods))", re.I)
+_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5}
+# "the former", "the latter": one of two members named together
+_PAIR_REF = re.compile(r"\bthe\s+(?:former|latter)\b", re.I)
 # "the other one": of two members compared, the one the last answer did not name
 _OTHER_REF = re.compile(r"\bthe\s+other(?:\s+one)?\b", re.I)
 _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\s+(?:the\s+|by\s+)?[^,;?.!]*$", re.I)
@@ -94,10 +115,15 @@ def markers(question: str) -> Markers:
     said_drop = any(m.group("what") or m.group("what5") for m in found_removals)   # "all time" alone is no sign
     text = _REMOVE.sub(" ", text)
     text, totals = _TOTAL_ONLY.subn(" ", text)
+    placed = 0
+    for pattern in (_ORDINAL, _REVERSE, _LEAVE_OUT):
+        text, more = pattern.subn(" ", text)
+        placed += more
     text, count = _MARKERS.subn(" ", text)
-    count += totals
+    count += totals + placed
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
-    return Markers(" ".join(text.split()) or ("" if removed else question), bool(lead) or count + instead > 0 or said_drop, add,
+    placed += len(_OTHER_REF.findall(question)) + len(_PAIR_REF.findall(question))
+    return Markers(" ".join(text.split()) or ("" if removed or placed else question), bool(lead) or count + instead > 0 or said_drop, add,
                    bool(_FRAGMENT.match(text)), dropped, removed,
                    bool(instead) or bool(re.search(r"\binstead\b", question, re.I)), question)
 
@@ -134,9 +160,32 @@ class FollowUp:
         if both is not None:                # "put the two side by side" after "California?" "and Texas?"
             return Edit(both, ("filters", "compare"), tuple(k for k in ("metrics", "time") if getattr(previous, k)))
         it, changed = previous, []
-        chosen = _the_one(previous, route, marked, members)
+        counted = _COUNTED.search(marked.question)
+        if counted is not None:             # "those two" must be two things the last answer holds
+            have = {len(f.values) for f in previous.filters if not f.negate}
+            if len(members) != _COUNT[counted.group(1).lower()] and _COUNT[counted.group(1).lower()] not in have:
+                return None
+        chosen = _the_one(previous, route, marked, members) or _one_of_pair(previous, earlier, route, marked)
         if chosen is not None:              # "how many orders did that one have": the member the answer named
             it, changed = chosen, ["filters", "dimensions"]
+        listed = _listed(previous, members)
+        placed = any(p.search(marked.question) for p in (_ORDINAL, _LEAVE_OUT, _REVERSE)) or (
+            _TOGETHER.search(marked.question) is not None and listed is not None
+            and re.search(r"\b(?:those|these|them|they|both)\b", marked.question, re.I) is not None)
+        flip = _REVERSE.search(marked.question)
+        if placed and chosen is None:
+            before = len(changed)
+            if flip is not None and it.operation in ("breakdown", "top_n", "share"):
+                way = (flip.group("dir") or "").lower()
+                order = "asc" if way == "ascending" else "desc" if way == "descending" else \
+                    ("asc" if (it.order or "desc") == "desc" else "desc")
+                it, changed = replace(it, order=order), changed + ["order"]
+            elif listed is not None:
+                it, changed = _by_members(it, listed, route, marked, changed)
+            else:
+                it, changed = _next_ranked(it, members, marked, changed)
+            if len(changed) == before:
+                return None                 # "the second one" with no second one: ask rather than drop the words
         if _TOTAL_ONLY.search(marked.question) and (it.dimensions or it.grain is not None):
             total = "total" if it.operation in ("trend", "breakdown", "top_n", "share") else it.operation
             it = replace(it, dimensions=(), top_n=None, grain=None, operation=total)
@@ -153,8 +202,15 @@ class FollowUp:
                 it, changed = replace(it, filters=kept), changed + ["filters"]
         if metrics and chosen is None and previous.operation == "top_n" and _REFERS.search(marked.question) \
                 and not set(metrics) & set(previous.metrics):
-            # "and the sales for those?": the same members, ranked as before, with the new metric beside
+            # "and the sales for those?": the same members (fixed, so a later period keeps them), ranked as
+            # before, with the new metric beside
             metrics = (*previous.metrics[:1], *metrics)
+            if listed is not None and it.operation == "top_n":
+                dim, names = listed
+                kept = tuple(f for f in it.filters if f.dimension != dim)
+                it = replace(it, filters=(*kept, Filter(dim, names)), operation="breakdown", top_n=None,
+                             order=it.order or "desc")
+                changed.append("filters")
         if metrics:
             it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:
@@ -168,7 +224,7 @@ class FollowUp:
         if dimensions:
             it = _split(it, dimensions, add=marked.add)
             changed.append("dimensions")
-        if u.grain is not None and previous.operation == "top_n":
+        if u.grain is not None and it.operation == "top_n":
             return None        # "show its monthly trend": a series of only the ranked members is not expressible
         if u.grain is not None:
             kept = tuple(d for d in it.dimensions if not _names_dimension(marked.dropped, it.dataset, d))
@@ -281,7 +337,7 @@ def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[
         it = replace(it, top_n=numbers[0], order="asc" if "rank_asc" in cues else "desc")
         changed.append("top_n")
     elif numbers:
-        rank_order = "asc" if "rank_asc" in cues else "desc"
+        rank_order = "asc" if "rank_asc" in cues else "desc" if "rank_desc" in cues else (it.order or "desc")
         it = replace(it, operation="top_n", top_n=numbers[0], order=rank_order,
                      grain=it.grain if it.operation == "top_n" else None, change=False)
         changed.append("top_n")
@@ -325,6 +381,86 @@ def _names_dimension(text: str, dataset: str, dimension: str) -> bool:
     spec = load_dataset(dataset).semantic.dimensions[dimension]
     words = {dimension.replace("_", " "), *(str(w).lower() for w in spec.synonyms)}
     return any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words)
+
+
+def _listed(previous: Intent, members: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """The dimension and members the last answer listed, when it listed a few of one dimension."""
+    if len(members) < 2 or len(previous.dimensions) != 1 or previous.grain is not None \
+            or previous.operation not in ("top_n", "breakdown", "share", "compare_values"):
+        return None
+    return previous.dimensions[0], members
+
+
+def _next_ranked(it: Intent, members: tuple[str, ...], marked: Markers, changed: list[str]) -> tuple[Intent, list[str]]:
+    """"and the runner-up?" after a top 1: the best of the rest."""
+    place = _ORDINAL.search(marked.question)
+    if place is None or it.operation != "top_n" or len(it.dimensions) != 1 or len(members) != (it.top_n or 1):
+        return it, changed
+    nth = 1 if place.group("runner") else _NTH[place.group("nth").lower()]
+    dim = it.dimensions[0]
+    ahead = sum(len(f.values) for f in it.filters if f.dimension == dim and f.negate)   # the runners-up before
+    if nth == ahead and len(members) == 1:      # "the second one" is the runner-up just shown
+        kept = tuple(f for f in it.filters if f.dimension != dim)
+        return replace(it, filters=(*kept, Filter(dim, members)), dimensions=(), top_n=None, order="desc",
+                       operation="total"), changed + ["filters", "dimensions"]
+    if nth != ahead + len(members):
+        return it, changed
+    return replace(it, filters=(*it.filters, Filter(dim, members, negate=True)), top_n=1), changed + ["filters"]
+
+
+def _by_members(it: Intent, listed: tuple[str, tuple[str, ...]], route: Route, marked: Markers,
+                changed: list[str]) -> tuple[Intent, list[str]]:
+    """Edits that name the last answer's members by their place: "those two together", "the second one",
+    "exclude the biggest one", "flip it to ascending"."""
+    dim, names = listed
+    kept = tuple(f for f in it.filters if f.dimension != dim)
+    place = _ORDINAL.search(marked.question)
+    leave = _LEAVE_OUT.search(marked.question)
+    if place and not route.understood.dimensions:
+        nth = 1 if place.group("runner") else _NTH[place.group("nth").lower()]
+        if nth < len(names):
+            it = replace(it, filters=(*kept, Filter(dim, (names[nth],))), dimensions=(), top_n=None, order="desc",
+                         operation="growth" if it.compare_time is not None else "total")
+            return it, changed + ["filters", "dimensions"]
+    if _TOGETHER.search(marked.question) and (_REFERS.search(marked.question) or re.search(r"\bboth\b", marked.question, re.I)):
+        it = replace(it, filters=(*kept, Filter(dim, names)), dimensions=(), top_n=None, order="desc",
+                     operation="total")
+        return it, changed + ["filters", "dimensions"]
+    if leave and it.operation in ("top_n", "breakdown", "share"):
+        high = leave.group("end").lower() in ("biggest", "largest", "top", "highest")
+        first = (it.order or "desc") == "desc"
+        name = names[0] if high == first else names[-1]
+        if it.operation == "top_n" and high != first:
+            return it, changed                # the ranked list does not hold the other end
+        top = max(1, (it.top_n or len(names)) - 1) if it.operation == "top_n" else it.top_n
+        return replace(it, filters=(*it.filters, Filter(dim, (name,), negate=True)), top_n=top), changed + ["filters"]
+    return it, changed
+
+
+def _one_of_pair(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
+    """"the latter" of two members named together; "the other one" after one of two was picked out."""
+    if route.understood.filters:
+        return None
+    said = _PAIR_REF.search(marked.question)
+    other = _OTHER_REF.search(marked.question)
+    for f in previous.filters:
+        if f.negate:
+            continue
+        if said and len(f.values) == 2:
+            pick = f.values[0] if said.group(0).lower().endswith("former") else f.values[1]
+        elif other and len(f.values) == 1 and earlier is not None:
+            pair = next((g.values for g in earlier.filters if g.dimension == f.dimension and not g.negate
+                         and len(g.values) == 2 and f.values[0] in g.values), None)
+            if pair is None:
+                continue
+            pick = pair[1] if pair[0] == f.values[0] else pair[0]
+        else:
+            continue
+        kept = tuple(g for g in previous.filters if g.dimension != f.dimension)
+        op = previous.operation if previous.operation not in ("compare_values", "top_n", "breakdown", "share") else "total"
+        return replace(previous, filters=(*kept, Filter(f.dimension, (pick,))), top_n=None,
+                       dimensions=tuple(d for d in previous.dimensions if d != f.dimension), operation=op)
+    return None
 
 
 def _the_one(previous: Intent, route: Route, marked: Markers, members: tuple[str, ...]) -> Intent | None:

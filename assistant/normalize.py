@@ -55,8 +55,12 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "the month prior", "the prior quarter": the one before
     (re.compile(r"\b(the\s+(?:month|quarter|year|week|day|period))\s+prior\b", re.I), r"\1 before"),
     (re.compile(r"\bprior\s+(?=(?:month|quarter|year|week|day|period)s?\b)", re.I), "previous "),
+    # "Texas aside, the rest of the states": the others taken together, not split by state
+    (re.compile(r"\b(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+|our\s+)?(?!(?:years|months|quarters|weeks|days|"
+                r"periods|times)\b)[a-z]+s\b", re.I), "the rest"),
     # "only the top 3": the ranking already says how many
-    (re.compile(r"\bonly\s+(?=(?:the\s+)?(?:top|bottom|first|best|worst|biggest|largest|smallest|highest|lowest)\b)",
+    (re.compile(r"\bonly\s+(?=(?:the\s+)?(?:top|bottom|first|best|worst|biggest|largest|smallest|highest|lowest|"
+                r"(?:\d{1,2}|two|three|four|five|ten)\s+of\s+(?:those|them|these))\b)",
                 re.I), ""),
     (re.compile(r"\bmost\s+big\b", re.I), "biggest"),
     (re.compile(r"\bmost\s+small\b", re.I), "smallest"),

@@ -295,7 +295,7 @@ class Assistant:
                                     "ask it in full.", complete=False, intent=None)
                     return _Reading(route, None, extras=extras)
                 own = {k: v for k, v in route.interpretation().items() if k != "assumed"}   # the metric carries over
-                return _Reading(route, edit.intent, extras={**own, **extras})
+                return _Reading(route, _by_speed(edit.intent, text), extras={**own, **extras})
         route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
         if route.intent is not None and route.defaulted_metric and (markers(text).found or _POINTS_BACK.search(text)):
             # "and for 2017?" with no conversation to follow: say so rather than guess the metric
@@ -303,7 +303,7 @@ class Assistant:
                             reason="This reads as a follow-up, but there is no earlier answer to build on; "
                                    "ask the whole question or send the conversation_id of the last answer.")
             return _Reading(route, None, extras=route.interpretation())
-        return _Reading(route, route.intent, extras=route.interpretation())
+        return _Reading(route, _by_speed(route.intent, text), extras=route.interpretation())
 
     def _run(self, intent: Intent, base: dict[str, Any], *, tier: Tier, version: int | None,
              neighbour: str | None) -> Answer:
@@ -316,7 +316,7 @@ class Assistant:
                           **common)
         interpretation["source_view"] = compiled.source.table
         interpretation["source_kind"] = compiled.source.kind
-        clash = self._members_apart(intent)
+        clash = self._members_apart(intent) or self._member_in_several(intent)
         if clash is not None:
             return Answer(status="clarify", answer=clash, interpretation=interpretation, **base)
         try:
@@ -326,11 +326,45 @@ class Assistant:
                           sql=compiled.sql, params=compiled.params, source=compiled.source.table, **common)
         columns = tuple(result.columns)
         rows = tuple(tuple(r) for r in result.rows)
+        if intent.operation == "total" and all(v is None for r in rows[:1] or [()] for v in r or (None,)):
+            # "sales in Alaska" where no row is Alaska's: an empty sum is no number, so say what matched nothing
+            where = "; ".join(f"{f.dimension.replace('_', ' ')} {'not ' if f.negate else ''}{' or '.join(f.values)}"
+                              for f in intent.filters)
+            when = f" between {intent.time.start} and {intent.time.end}" if intent.time is not None else ""
+            return Answer(status="clarify", answer=f"No row of {intent.dataset} matches {where or 'this question'}"
+                          f"{when}, so there is no number to give; check the names and the period.",
+                          interpretation=interpretation, **base)
         return Answer(
             status="answered", answer=sentence(intent, columns, rows), columns=columns,
             rows=tuple(tuple(jsonable(v) for v in r) for r in rows), sql=compiled.sql, params=compiled.params,
             source=compiled.source.table, bytes_read=int(getattr(result, "bytes_read", 0) or 0),
             rows_read=int(getattr(result, "rows_read", 0) or 0), chart=chart_for(intent, columns, rows), **common)
+
+    def _member_in_several(self, intent: Intent) -> str | None:
+        """"Springfield" with no state named, where four states have a Springfield: adding them up would answer
+        a question nobody asked; name the places instead (one small breakdown, only for such questions)."""
+        model = load_dataset(intent.dataset).semantic
+        named = {f.dimension for f in intent.filters if not f.negate} | set(intent.dimensions)
+        for levels in model.hierarchies.values():
+            if not all(level in model.dimensions for level in levels):
+                continue                    # a time hierarchy: its levels are grains, not members
+            for up, down in zip(levels, levels[1:]):
+                asked = next((f for f in intent.filters if f.dimension == down and not f.negate), None)
+                if asked is None or named & set(levels[: levels.index(down)]):
+                    continue
+                probe = Intent(dataset=intent.dataset, metrics=(model.language.count_metric,), operation="breakdown",
+                               dimensions=(down, up), filters=(asked,))
+                compiled = self.compiler.compile(probe)
+                result = self.runner_for(intent.dataset).query(compiled.sql, list(compiled.params))
+                at, above = list(result.columns).index(down), list(result.columns).index(up)
+                places: dict[str, list[str]] = {}
+                for row in result.rows:
+                    places.setdefault(str(row[at]), []).append(str(row[above]))
+                for value, ups in places.items():
+                    if len(ups) > 1:
+                        return (f"{value} is a {down.replace('_', ' ')} in more than one {up.replace('_', ' ')} "
+                                f"({', '.join(sorted(ups))}); say which, e.g. '{value}, {sorted(ups)[0]}'.")
+        return None
 
     def _members_apart(self, intent: Intent) -> str | None:
         """"California revenue in the Northeast region": members of one hierarchy that no row holds together
@@ -409,6 +443,19 @@ def _with_reading(answer: Answer, reading: _Reading) -> Answer:
     notes = reading.extras.get("assumed") or []
     text = answer.answer + "".join(f" ({note})" for note in notes if note not in answer.answer)
     return answer.with_(interpretation=interpretation, answer=text)
+
+
+_SPEED = re.compile(r"\b(?P<slow>slow(?:est|er)?|longest|longer)\b|\b(?:fast(?:est|er)?|quick(?:est|er)?|shortest|shorter)\b",
+                    re.I)
+
+
+def _by_speed(intent: Intent | None, text: str) -> Intent | None:
+    """"which ship mode is the slowest": over a span of time the slowest is the largest, not the smallest."""
+    said = _SPEED.search(text)
+    if intent is None or said is None or intent.operation != "top_n" or not intent.metrics \
+            or not load_dataset(intent.dataset).semantic.metrics[intent.metrics[0]].duration:
+        return intent
+    return replace(intent, order="desc" if said.group("slow") else "asc")
 
 
 def _members(intent: Intent, answer: Answer) -> tuple[str, ...]:

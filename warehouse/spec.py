@@ -173,6 +173,7 @@ class Metric(_Strict):
     additive: str | None = Field(None, description="aggregate over view measures; None = base table only")
     filter: str | None = None
     format: Literal["currency", "integer", "percent", "number"] = "number"
+    duration: bool = Field(False, description="a span of time: the slowest is the largest, the fastest the smallest")
 
     @property
     def summable(self) -> bool:

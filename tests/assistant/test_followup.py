@@ -108,3 +108,39 @@ def test_the_other_one_is_the_member_the_last_answer_did_not_name() -> None:
 def test_the_top_three_of_a_share_keeps_the_shares() -> None:
     edited = follow("share of sales by region in 2016", "only the top 3 of those")
     assert (edited.operation, edited.top_n, edited.order) == ("share", 3, "desc")
+
+
+def edit_with(previous: Intent, question: str, members: tuple[str, ...]) -> Intent | None:
+    marked = markers(question)
+    route = Router().parse(marked.text, dataset="superstore", as_of=AS_OF)
+    edit = FollowUp().edit(previous, route, marked, members=members)
+    return edit.intent if edit is not None else None
+
+
+TOP3 = ("California", "New York", "Washington")
+
+
+@pytest.mark.parametrize(("question", "filters", "operation"), [
+    ("those three together", (Filter("state", TOP3),), "total"),
+    ("the second one", (Filter("state", ("New York",)),), "total"),
+    ("exclude the biggest one", (Filter("state", ("California",), negate=True),), "top_n"),
+])
+def test_the_members_an_answer_listed_can_be_named_by_their_place(question: str, filters: tuple, operation: str) -> None:
+    edited = edit_with(intent("top 3 states by sales in 2017"), question, TOP3)
+    assert edited is not None and edited.filters == filters and edited.operation == operation
+
+
+def test_the_runner_up_after_a_top_one_is_the_best_of_the_rest() -> None:
+    edited = edit_with(intent("top state by sales in 2017"), "and the runner-up?", ("California",))
+    assert edited.filters == (Filter("state", ("California",), negate=True),) and edited.top_n == 1
+
+
+def test_a_place_with_nothing_there_is_not_dropped() -> None:
+    """"the fifth one" after three members: ask, never answer as if the words were not there."""
+    assert edit_with(intent("top 3 states by sales in 2017"), "the fifth one", TOP3) is None
+
+
+def test_flip_it_reverses_the_order() -> None:
+    edited = edit_with(intent("sales by region in 2017, largest first"), "flip it to ascending",
+                       ("West", "East", "Central", "South"))
+    assert edited.order == "asc"
