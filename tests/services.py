@@ -44,15 +44,21 @@ def ensure_redis_server(*, log_dir: Path) -> str:
     return redis_server_binary()
 
 
+def ensure_binary(name: str, *, target: str, package: str, log_dir: Path) -> str:
+    """Path of the program ``name``, running the services target that apt-installs ``package`` when it is
+    missing (chromium for Playwright, promtool from prometheus)."""
+    if shutil.which(name) is None:
+        run_make_target(target, log_path=log_dir / "install.log")
+    found = shutil.which(name)
+    if found is None:
+        raise ConfigError(f"{name} is still missing after `make -f mk/services.mk {target}`.",
+                          hint=f"Install it with `apt-get install -y {package}` (as root).")
+    return found
+
+
 def ensure_chromium(*, log_dir: Path) -> str:
     """Path of Debian's chromium (for Playwright), installing the package first when it is missing."""
-    if shutil.which("chromium") is None:
-        run_make_target("chromium", log_path=log_dir / "install.log")
-    found = shutil.which("chromium")
-    if found is None:
-        raise ConfigError("chromium is not on PATH after `make -f mk/services.mk chromium`.",
-                          hint="Install it with `apt-get install -y chromium` (as root).")
-    return found
+    return ensure_binary("chromium", target="chromium", package="chromium", log_dir=log_dir)
 
 
 def ensure_bq_emulator(*, log_dir: Path) -> None:
@@ -62,10 +68,4 @@ def ensure_bq_emulator(*, log_dir: Path) -> None:
 
 def ensure_promtool(*, log_dir: Path) -> str:
     """Path of promtool, installing Debian's prometheus package first when it is missing."""
-    if shutil.which("promtool") is None:
-        run_make_target("promtool", log_path=log_dir / "install.log")
-    found = shutil.which("promtool")
-    if found is None:
-        raise ConfigError("promtool is still missing after `make -f mk/services.mk promtool`.",
-                          hint="Install it with `apt-get install -y prometheus`.")
-    return found
+    return ensure_binary("promtool", target="promtool", package="prometheus", log_dir=log_dir)
