@@ -52,6 +52,11 @@ _REVERSE = re.compile(r"\b(?:flip|reverse|invert|switch)\s+(?:it|that|this|them|
 # "exclude the biggest one", "drop the smallest": the last answer's first or last member, left out
 _LEAVE_OUT = re.compile(r"\b(?:exclude|excluding|drop|remove|without|leave\s+out|leaving\s+out|minus|except)\s+"
                         r"(?:the\s+)?(?P<end>biggest|largest|top|highest|smallest|lowest|bottom)(?:\s+one)?\b", re.I)
+# a growth ranking by its rate or by its amount: "in percentage terms instead", "in dollars"
+_BY_RATE = re.compile(r"\b(?:in|by)\s+(?:percentage|percent|%|relative)\s+terms\b|\bas\s+a\s+(?:percentage|percent|rate)\b"
+                      r"|\bpercent(?:age)?[\s-]wise\b", re.I)
+_BY_AMOUNT = re.compile(r"\bin\s+(?:dollars?|dollar\s+terms|absolute\s+(?:terms|numbers|dollars)|raw\s+numbers)\b", re.I)
+_HOW_MUCH = re.compile(r"\bby\s+how\s+much\b", re.I)
 # "just the total", "no breakdown": the last answer as one number
 _TOTAL_ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?(?:grand\s+|overall\s+)?total\b|\btotal\s+only\b"
                          r"|\b(?:no|without\s+the|drop\s+the)\s+(?:split|breakdown)\b|\bone\s+number\b", re.I)
@@ -119,11 +124,15 @@ def markers(question: str) -> Markers:
     for pattern in (_ORDINAL, _REVERSE, _LEAVE_OUT):
         text, more = pattern.subn(" ", text)
         placed += more
+    quiet = 0                               # "in dollars": read by the edit, no sign of a follow-up alone
+    for pattern in (_BY_RATE, _BY_AMOUNT, _HOW_MUCH):
+        text, more = pattern.subn(" ", text)
+        quiet += more
     text, count = _MARKERS.subn(" ", text)
     count += totals + placed
     add = bool(_ADD.search(question)) and not _REPLACE.search(question) and not instead
     placed += len(_OTHER_REF.findall(question)) + len(_PAIR_REF.findall(question))
-    return Markers(" ".join(text.split()) or ("" if removed or placed else question), bool(lead) or count + instead > 0 or said_drop, add,
+    return Markers(" ".join(text.split()) or ("" if removed or placed or quiet else question), bool(lead) or count + instead > 0 or said_drop, add,
                    bool(_FRAGMENT.match(text)), dropped, removed,
                    bool(instead) or bool(re.search(r"\binstead\b", question, re.I)), question)
 
@@ -140,7 +149,8 @@ def _qualifier(route: Route, marked: Markers) -> bool:
     if not marked.fragment or route.intent is None:
         return False
     counts = {e.count for e in load_dataset(route.intent.dataset).semantic.language.entities.values()}
-    return set(route.intent.metrics) <= counts
+    # "for Marketplace orders only" says whose rows; "same for orders" names the metric
+    return set(route.intent.metrics) <= counts and not re.match(r"\W*(?:the\s+)?same\s+for\b", marked.question, re.I)
 
 
 @dataclass(frozen=True)
@@ -237,6 +247,15 @@ class FollowUp:
             changed.append("grain")
         it, shaped = _shape(it, u.numbers, u.order, u.cues)
         changed += shaped
+        if it.operation == "top_n" and it.compare_time is not None:
+            if _BY_RATE.search(marked.question):          # "in percentage terms instead"
+                it, changed = replace(it, rank_by="pct_change"), changed + ["rank_by"]
+            elif _BY_AMOUNT.search(marked.question) and not _HOW_MUCH.search(marked.question):
+                it, changed = replace(it, rank_by="change"), changed + ["rank_by"]
+        if not changed and _HOW_MUCH.search(marked.question) and previous.compare_time is not None:
+            # "and by how much in dollars?": the change is in the answer already; the same answer again
+            return Edit(previous, ("change",), tuple(k for k in ("metrics", "time", "filters", "dimensions")
+                                                     if getattr(previous, k)))
         if previous.operation == "compare_values" and re.search(r"\bwhich\b", marked.question, re.I) \
                 and {"more", "rank_desc", "rank_asc"} & set(u.cues):
             # "which of them had more orders": the one of the compared members that leads
@@ -317,6 +336,14 @@ def _period(it: Intent, previous: Intent, route: Route) -> Intent:
             ("growth" if "growth" in route.understood.cues else "compare_periods")
         return replace(it, time=later, compare_time=earlier, operation=op)
     window = windows[0]
+    said = route.extraction.times[0] if route.extraction.times else None
+    if said is not None and said.period == "year" and re.fullmatch(r"(?:19|20)\d\d", said.text.strip()) \
+            and previous.time is not None and previous.compare_time is not None \
+            and previous.time.start.year == previous.time.end.year and previous.time.days < 365:
+        # "Q4 vs Q3 2017", then "and for 2016?": the same quarters of 2016
+        months = 12 * (previous.time.start.year - window.start.year)
+        return replace(it, time=shift_months(previous.time, months),
+                       compare_time=shift_months(previous.compare_time, months) if previous.compare_time else None)
     if previous.compare_time is not None and previous.time is not None:
         shift = derived_shift(previous, [])
         return replace(it, time=window, compare_time=shift(window) if shift else None)

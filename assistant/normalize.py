@@ -58,6 +58,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "Texas aside, the rest of the states": the others taken together, not split by state
     (re.compile(r"\b(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+|our\s+)?(?!(?:years|months|quarters|weeks|days|"
                 r"periods|times)\b)[a-z]+s\b", re.I), "the rest"),
+    # "only states in the west region": the filter says "only" already
+    (re.compile(r"\bonly\s+(?=(?:the\s+)?[a-z]+s\s+(?:in|from|within)\s)", re.I), ""),
     # "only the top 3": the ranking already says how many
     (re.compile(r"\bonly\s+(?=(?:the\s+)?(?:top|bottom|first|best|worst|biggest|largest|smallest|highest|lowest|"
                 r"(?:\d{1,2}|two|three|four|five|ten)\s+of\s+(?:those|them|these))\b)",

@@ -283,7 +283,8 @@ class Assistant:
     def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:
         if previous is not None:
             marked = markers(text)
-            route = self.router.parse(marked.text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+            two = False if previous.intent.compare_time is not None else None   # "and from 2015 to 2016"
+            route = self.router.parse(marked.text, dataset=dataset, as_of=as_of, vocabulary=vocabulary, ranges=two)
             if reads_as_follow_up(route, marked):
                 edit = self.follow_up.edit(previous.intent, route, marked, earlier=previous.earlier,
                                            members=previous.members)

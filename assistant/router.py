@@ -134,12 +134,18 @@ _LEAD_WHO = re.compile(r"^(?P<lead>(?:\s*(?:<[^>]+>|[A-Za-z']+)[,;:]?\s+)*?)\s*(
 class Router:
     """Turns a question into an ``Intent`` with rules over the semantic model; about a millisecond."""
 
-    def parse(self, question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary | None = None) -> Route:
-        text, shown = _without_presentation(normalize(question))
+    def parse(self, question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary | None = None,
+              ranges: bool | None = None) -> Route:
+        """``ranges=False`` keeps "from X to Y" as two periods (a follow-up of a growth question)."""
+        normalized = normalize(question)
+        text, shown = _without_presentation(normalized)
         vocab = vocabulary or closed_vocabulary(dataset)
         text, fixes = vocab.speller.correct(text)
-        ex = extract(text, dataset=dataset, as_of=as_of, vocabulary=vocab)
-        route = _Parse(text, dataset, ex, vocab, as_of, fixes).route()
+        ex = extract(text, dataset=dataset, as_of=as_of, vocabulary=vocab, ranges=ranges)
+        parse = _Parse(text, dataset, ex, vocab, as_of, fixes)
+        # "grew the most in dollars": read before "in dollars" goes as a presentation word
+        parse.absolute = any(p.search(normalized) for p in lexicon().phrases["absolute"])
+        route = parse.route()
         return replace(route, ignored=(*shown, *route.ignored)) if shown else route
 
 
@@ -154,6 +160,7 @@ class _Parse:
                  corrections: tuple[Correction, ...]) -> None:
         self.text, self.dataset, self.ex, self.vocab, self.as_of = text, dataset, ex, vocab, as_of
         self.corrections = corrections
+        self.absolute = False              # growth ranked by the change, not its rate
         self.model = load_dataset(dataset).semantic
         self.lang = self.model.language
         self.slots = list(ex.slots)
@@ -556,10 +563,13 @@ class _Parse:
             dims = self.group_dims(1)
             if not dims:
                 raise _Incomplete(("dimension",), "Fastest growth among what? e.g. 'which region grew fastest'.")
-            n = self.numbers[0] if self.numbers else self.default_n()
+            one = re.search(r"\b(?:gainer|grower|winner|loser)\b", self.found.get("fastest", "") + " "
+                            + self.found.get("slowest", ""), re.I)       # "the top gainer": one
+            n = self.numbers[0] if self.numbers else 1 if one else self.default_n()
             order = "asc" if "slowest" in self.found else "desc"
+            absolute = self.absolute or any(p.search(self.text) for p in lexicon().phrases["absolute"])
             return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
-                          top_n=n, order=order, rank_by="pct_change", **base)
+                          top_n=n, order=order, rank_by="change" if absolute else "pct_change", **base)
         if self.grain is not None and self.grain != "day_of_week" and not (growth or self.cue("growth")):
             # "sales per month in 2016 and 2017": one series over both, not two totals
             first, second = self.ex.times[0], self.ex.times[-1]

@@ -66,6 +66,10 @@ def _growth_re() -> re.Pattern[str]:
     lex = lexicon()
     words = [w for w, kind in lex.cues.items() if kind == "growth"]
     phrases = [p.pattern for p, kind in lex.cue_phrases if kind == "growth"]
+    # "which category added the most from Q3 to Q4", "expanded most": the ranking-by-growth phrases too,
+    # read on the unmasked text (a metric name stands where the lexicon writes <metric>)
+    phrases += [p.pattern.replace("<metric>", r"[a-z]+(?:\s[a-z]+)?") for name in ("fastest", "slowest")
+                for p in lex.phrases[name]]
     return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b|" + "|".join(phrases), re.I)
 
 

@@ -144,3 +144,13 @@ def test_flip_it_reverses_the_order() -> None:
     edited = edit_with(intent("sales by region in 2017, largest first"), "flip it to ascending",
                        ("West", "East", "Central", "South"))
     assert edited.order == "asc"
+
+
+def test_a_growth_ranking_can_switch_between_rate_and_amount() -> None:
+    edited = follow("which region grew the most in dollars from 2015 to 2016", "in percentage terms instead")
+    assert edited.rank_by == "pct_change"
+
+
+def test_a_year_after_a_quarter_over_quarter_growth_moves_both_quarters() -> None:
+    edited = follow("which region grew fastest from Q3 to Q4 2017", "and for 2016?")
+    assert (edited.time.start, edited.compare_time.start) == (date(2016, 10, 1), date(2016, 7, 1))

@@ -200,3 +200,17 @@ def test_typos_are_corrected_and_reported() -> None:
 ])
 def test_everyday_spellings_mean_the_plain_question(question: str, means: str) -> None:
     assert intent(question).canonical_key() == intent(means).canonical_key()
+
+
+@pytest.mark.parametrize(("question", "rank_by", "later", "earlier"), [
+    ("which channel grew fastest from q3 to q4 2023", "pct_change", date(2023, 10, 1), date(2023, 7, 1)),
+    ("which channel grew the most in dollars from q3 to q4 2023", "change", date(2023, 10, 1), date(2023, 7, 1)),
+    ("which category added the most revenue from Q3 2023 to Q4 2023", "change", date(2023, 10, 1), date(2023, 7, 1)),
+    ("which region had the biggest dollar increase in revenue from Q1 2023 to Q1 2024", "change",
+     date(2024, 1, 1), date(2023, 1, 1)),
+    ("what category expanded most between 2022 and 2023", "pct_change", date(2023, 1, 1), date(2022, 1, 1)),
+])
+def test_growth_rankings_keep_two_periods_and_say_rate_or_amount(question: str, rank_by: str, later: date,
+                                                                   earlier: date) -> None:
+    it = intent(question)
+    assert (it.operation, it.rank_by, it.time.start, it.compare_time.start) == ("top_n", rank_by, later, earlier)
