@@ -97,6 +97,10 @@ class PipelineSettings(BaseModel):
     engine: Literal["dask", "spark"] = "dask"
     workers: PositiveInt = 2
     chunk_rows: PositiveInt = 500_000
+    in_process_max_bytes: NonNegativeInt = Field(
+        32 * 1024**2, description="a Dask batch whose new files add up to at most this many bytes is staged "
+        "in the ingesting process, one chunk after another, without starting a cluster (worker start-up and "
+        "each worker's Great Expectations import cost more than such a batch's work); 0 = always a cluster")
     vacuum_retention_hours: PositiveInt = 168
 
 

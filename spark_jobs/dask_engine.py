@@ -1,4 +1,4 @@
-"""The Dask engine (default): chunks run as tasks on a local process cluster.
+"""The Dask engine (default): chunks run as tasks on a local process cluster, or in-process.
 
 Memory stays bounded by construction: the driver plans chunks lazily and keeps at most two
 tasks per worker in flight, each task reads its own byte range and writes its own staged
@@ -8,6 +8,11 @@ transform is pandas/Python work that holds the GIL.
 The cluster outlives one batch: a process that ingests again (a test session, a long-running
 service) reuses warm workers instead of paying process start-up and the validation suite's
 first build again. It is shut down when the process exits, or by ``shutdown()``.
+
+A small batch (``settings.pipeline.in_process_max_bytes``) runs ``where="in-process"``: the
+chunks are staged one after another in the calling process, which is what Dask's synchronous
+scheduler would do, minus the graph. Starting worker processes and importing Great Expectations
+in each costs far more than such a batch's work; the staged files and numbers are the same.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import atexit
 from collections.abc import Callable, Iterable
 import logging
 import threading
-from typing import Any
+from typing import Any, Literal
 import uuid
 
 from spark_jobs.readers import Chunk
 from spark_jobs.stage import ChunkStats, StageJob, stage_chunk
 
+Where = Literal["local", "in-process"]
 _IN_FLIGHT_PER_WORKER = 2
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -32,18 +38,22 @@ def run(
     job: StageJob,
     *,
     workers: int | None = None,
+    where: Where = "local",
     on_progress: Callable[[int, int | None], None] = lambda done, total: None,
 ) -> list[ChunkStats]:
-    """Stage every chunk on the process's ``LocalCluster``; results in completion order.
+    """Stage every chunk on the process's ``LocalCluster`` (or ``where="in-process"``: in this
+    process, in order); results in completion order.
 
     ``on_progress(done, total)`` hears finished chunks; ``total`` is None while chunks are still
     being planned. The first failing chunk's exception is raised; the batch's other tasks are
     cancelled.
     """
+    if where == "in-process":
+        return _run_in_process(chunks, job, on_progress=on_progress)
     from distributed import as_completed
 
     n_workers = workers or 2
-    client = _client(n_workers)
+    client = connect(n_workers)
     pending = as_completed()
     submitted: list[Any] = []
     results: list[ChunkStats] = []
@@ -71,7 +81,17 @@ def run(
     return results
 
 
-def _client(n_workers: int) -> Any:
+def _run_in_process(chunks: Iterable[Chunk], job: StageJob, *,
+                    on_progress: Callable[[int, int | None], None]) -> list[ChunkStats]:
+    results = []
+    for chunk in chunks:
+        results.append(stage_chunk(chunk, job))
+        on_progress(len(results), None)
+    on_progress(len(results), len(results))
+    return results
+
+
+def connect(n_workers: int) -> Any:
     """The process's client on a LocalCluster of ``n_workers`` (started on first use)."""
     from distributed import Client, LocalCluster
 

@@ -59,6 +59,9 @@ class IngestSummary:
     )  # seconds per phase (land, stage, merge, ...)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # dimension table -> its summary
     ignored_files: tuple[str, ...] = ()  # files of a folder that no table of the dataset reads
+    # where the chunks were staged: "in-process", "local" (the process's Dask LocalCluster) or the
+    # Spark master; None when nothing was staged
+    scheduler: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -179,15 +182,21 @@ def _ingest_table(
         job = StageJob(dataset=dataset, batch_id=batch_id, ingested_at=ingested_at,
                        staging=str(staging), table=table, keys=keys)
         chunks = _plan(new, spec=spec, chunk_rows=settings.pipeline.chunk_rows)
+        where = _where(engine, new, spark_master=spark_master or settings.spark.master)
+        n_workers = workers or settings.pipeline.workers
+        if where == "local":
+            from spark_jobs import dask_engine
+
+            with clock.lap("engine_start"):  # once per process: a warm cluster costs nothing here
+                dask_engine.connect(n_workers)
         bar = _progress_bar(f"{dataset}{'' if table is None else '.' + table} [{engine}]", enabled=progress)
         with bar as on_progress, clock.lap("stage"):
-            master = spark_master or settings.spark.master
-            stats = _run(engine, chunks, job, spark_master=master,
-                         workers=workers or settings.pipeline.workers, on_progress=on_progress)
+            stats = _run(engine, chunks, job, where=where, workers=n_workers, on_progress=on_progress)
         outcome = commit_batch(stats, tables=tables, seq=seq, staging=staging, clock=clock)
         finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock,
                refresh_views=refresh_views)
-        summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock)
+        summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock,
+                           scheduler=where)
         ledger.committed(batch_id=batch_id, seq=seq, files=new, summary=summary.to_json())
         shutil.rmtree(staging, ignore_errors=True)
         return summary
@@ -195,7 +204,8 @@ def _ingest_table(
 
 def _summary(batch_id: str | None, engine: str, outcome: Outcome,
              stats: list[ChunkStats], tables: Tables, new: list[Landed],
-             skipped: list[Landed], started: float, clock: Stopwatch) -> IngestSummary:
+             skipped: list[Landed], started: float, clock: Stopwatch, *,
+             scheduler: str | None = None) -> IngestSummary:
     return IngestSummary(
         dataset=tables.spec.name,
         batch_id=batch_id,
@@ -213,6 +223,7 @@ def _summary(batch_id: str | None, engine: str, outcome: Outcome,
         skipped_files=tuple(str(f.source) for f in skipped),
         touched_partitions=tuple(sorted(outcome.touched_partitions)),
         phases_s=dict(clock.laps),
+        scheduler=scheduler,
     )
 
 
@@ -266,22 +277,31 @@ def _plan(files: list[Landed], *, spec: Any, chunk_rows: int) -> Iterator[Chunk]
             yield chunk
 
 
+def _where(engine: Engine, files: list[Landed], *, spark_master: str) -> str:
+    """Where the batch's chunks are staged: a small Dask batch in this process (no cluster start,
+    ``settings.pipeline.in_process_max_bytes``), a larger one on the LocalCluster; Spark on its master."""
+    if engine == "spark":
+        return spark_master
+    limit = get_settings().pipeline.in_process_max_bytes
+    return "in-process" if limit and sum(f.size for f in files) <= limit else "local"
+
+
 def _run(
     engine: Engine,
     chunks: Iterator[Chunk],
     job: StageJob,
     *,
-    spark_master: str,
+    where: str,
     workers: int,
     on_progress: Any,
 ) -> list[ChunkStats]:
     if engine == "spark":
         from spark_jobs import spark_engine
 
-        return spark_engine.run(chunks, job, master=spark_master, on_progress=on_progress)
+        return spark_engine.run(chunks, job, master=where, on_progress=on_progress)
     from spark_jobs import dask_engine
 
-    return dask_engine.run(chunks, job, workers=workers, on_progress=on_progress)
+    return dask_engine.run(chunks, job, workers=workers, where=where, on_progress=on_progress)  # type: ignore[arg-type]
 
 
 def _sum_codes(stats: list[ChunkStats]) -> dict[str, int]:
