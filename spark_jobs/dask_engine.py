@@ -9,6 +9,11 @@ The cluster outlives one batch: a process that ingests again (a test session, a 
 service) reuses warm workers instead of paying process start-up and the validation suite's
 first build again. It is shut down when the process exits, or by ``shutdown()``.
 
+``where`` may also be the address of an existing Dask scheduler (``tcp://host:port``): the
+chunks run on its workers, which must see the batch's files and staging folder at the same
+paths (one machine, or a shared file system). The client is kept per address; this module never
+stops a cluster it did not start.
+
 A small batch (``settings.pipeline.in_process_max_bytes``) runs ``where="in-process"``: the
 chunks are staged one after another in the calling process, which is what Dask's synchronous
 scheduler would do, minus the graph. Starting worker processes and importing Great Expectations
@@ -20,14 +25,17 @@ from __future__ import annotations
 import atexit
 from collections.abc import Callable, Iterable
 import logging
+import re
 import threading
-from typing import Any, Literal
+from typing import Any
 import uuid
 
+from retail_insights.errors import RetryableError, UsageError
+from retail_insights.settings import DASK_SCHEDULER_ADDRESS
 from spark_jobs.readers import Chunk
 from spark_jobs.stage import ChunkStats, StageJob, stage_chunk
 
-Where = Literal["local", "in-process"]
+Where = str  # "local" (the process's LocalCluster), "in-process", or a scheduler's address
 _IN_FLIGHT_PER_WORKER = 2
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -53,8 +61,10 @@ def run(
     from distributed import as_completed
 
     n_workers = workers or 2
-    client = connect(n_workers)
-    pending = as_completed()
+    client = connect(n_workers) if where == "local" else connect_to(where)
+    if where != "local":
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
+    pending = as_completed(loop=client.loop)  # a scheduler's client is not the default one
     submitted: list[Any] = []
     results: list[ChunkStats] = []
     total: int | None = None
@@ -113,6 +123,33 @@ def connect(n_workers: int) -> Any:
         return _state["client"]
 
 
+def check_address(address: str) -> None:
+    """Refuse what cannot be a scheduler's address before a batch starts."""
+    if not re.match(DASK_SCHEDULER_ADDRESS, address):
+        raise UsageError(f"{address!r} is not a Dask scheduler address.",
+                         hint="Fix: pass tcp://host:port, as `dask scheduler` prints it.")
+
+
+def connect_to(address: str) -> Any:
+    """A client of the existing Dask scheduler at ``address`` (kept for the next batch)."""
+    from distributed import Client
+
+    check_address(address)
+    with _lock:
+        clients: dict[str, Any] = _state.setdefault("remote", {})
+        if address not in clients or clients[address].status != "running":
+            try:
+                clients[address] = Client(address, timeout=10, set_as_default=False)
+            except OSError as exc:
+                raise RetryableError(f"no Dask scheduler answers at {address!r} ({exc}).",
+                                     hint="Fix: start one (`dask scheduler`, then `dask worker "
+                                     f"{address}`), or drop --dask-scheduler to run locally.") from None
+            if not _state.get("atexit"):
+                atexit.register(shutdown)
+                _state["atexit"] = True
+        return clients[address]
+
+
 def worker_peak_rss() -> list[int]:
     """Peak resident memory (bytes) of each worker process of the running cluster ([] if none).
 
@@ -132,8 +169,13 @@ def _peak_rss() -> int:
 
 
 def shutdown() -> None:
-    """Stop the cluster this module started (workers exit); the next run starts a fresh one."""
+    """Stop the cluster this module started (workers exit); the next run starts a fresh one.
+
+    Clients of existing schedulers (``connect_to``) are closed; their clusters keep running.
+    """
     with _lock:
+        for remote in _state.pop("remote", {}).values():
+            remote.close()
         _shutdown_locked()
 
 

@@ -59,8 +59,8 @@ class IngestSummary:
     )  # seconds per phase (land, stage, merge, ...)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # dimension table -> its summary
     ignored_files: tuple[str, ...] = ()  # files of a folder that no table of the dataset reads
-    # where the chunks were staged: "in-process", "local" (the process's Dask LocalCluster) or the
-    # Spark master; None when nothing was staged
+    # where the chunks were staged: "in-process", "local" (the process's Dask LocalCluster), the
+    # Dask scheduler's address or the Spark master; None when nothing was staged
     scheduler: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +77,7 @@ def ingest(
     dataset: str,
     engine: Engine = "dask",
     spark_master: str | None = None,
+    dask_scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = True,
     now: datetime | None = None,
@@ -89,14 +90,23 @@ def ingest(
     fact, whose suite checks its references against their keys. Files no table reads are
     listed as ``ignored_files``; the dimension tables' summaries are in ``tables``.
 
+    ``dask_scheduler`` (or ``settings.pipeline.dask_scheduler``), ``tcp://host:port``, runs the Dask
+    work on that existing cluster, whatever the batch's size; without it a small batch is staged
+    in this process and a larger one on a LocalCluster this process starts.
+
     ``refresh_views=False`` leaves the views to a later ``retail-insights views refresh``
     (which picks up every partition changed since; bulk backfills of many batches use it).
     """
     if engine not in get_args(Engine):
         raise UsageError(f"unknown engine {engine!r}.", hint=did_you_mean(engine, get_args(Engine)))
+    if dask_scheduler:
+        from spark_jobs.dask_engine import check_address
+
+        check_address(dask_scheduler)
     spec = load_dataset(dataset).spec
     files = expand_paths(paths)
-    options = {"engine": engine, "spark_master": spark_master, "workers": workers, "progress": progress,
+    options = {"engine": engine, "spark_master": spark_master, "dask_scheduler": dask_scheduler,
+               "workers": workers, "progress": progress,
                "ingested_at": _utc(now or datetime.now(UTC))}
     if not spec.dimension_tables:
         return _ingest_table(files, dataset=dataset, table=None, refresh_views=refresh_views, **options)
@@ -154,6 +164,7 @@ def _ingest_table(
     table: str | None,
     engine: Engine,
     spark_master: str | None,
+    dask_scheduler: str | None,
     workers: int | None,
     progress: bool,
     ingested_at: datetime,
@@ -182,13 +193,17 @@ def _ingest_table(
         job = StageJob(dataset=dataset, batch_id=batch_id, ingested_at=ingested_at,
                        staging=str(staging), table=table, keys=keys)
         chunks = _plan(new, spec=spec, chunk_rows=settings.pipeline.chunk_rows)
-        where = _where(engine, new, spark_master=spark_master or settings.spark.master)
+        where = _where(engine, new, spark_master=spark_master or settings.spark.master,
+                       dask_scheduler=dask_scheduler or settings.pipeline.dask_scheduler)
         n_workers = workers or settings.pipeline.workers
-        if where == "local":
+        if engine == "dask" and where != "in-process":
             from spark_jobs import dask_engine
 
             with clock.lap("engine_start"):  # once per process: a warm cluster costs nothing here
-                dask_engine.connect(n_workers)
+                if where == "local":
+                    dask_engine.connect(n_workers)
+                else:
+                    dask_engine.connect_to(where)
         bar = _progress_bar(f"{dataset}{'' if table is None else '.' + table} [{engine}]", enabled=progress)
         with bar as on_progress, clock.lap("stage"):
             stats = _run(engine, chunks, job, where=where, workers=n_workers, on_progress=on_progress)
@@ -277,11 +292,14 @@ def _plan(files: list[Landed], *, spec: Any, chunk_rows: int) -> Iterator[Chunk]
             yield chunk
 
 
-def _where(engine: Engine, files: list[Landed], *, spark_master: str) -> str:
-    """Where the batch's chunks are staged: a small Dask batch in this process (no cluster start,
-    ``settings.pipeline.in_process_max_bytes``), a larger one on the LocalCluster; Spark on its master."""
+def _where(engine: Engine, files: list[Landed], *, spark_master: str, dask_scheduler: str | None) -> str:
+    """Where the batch's chunks are staged: Spark on its master; Dask on the given scheduler, else a
+    small batch in this process (no cluster start, ``settings.pipeline.in_process_max_bytes``) and a
+    larger one on the LocalCluster."""
     if engine == "spark":
         return spark_master
+    if dask_scheduler:
+        return dask_scheduler
     limit = get_settings().pipeline.in_process_max_bytes
     return "in-process" if limit and sum(f.size for f in files) <= limit else "local"
 
@@ -301,7 +319,7 @@ def _run(
         return spark_engine.run(chunks, job, master=where, on_progress=on_progress)
     from spark_jobs import dask_engine
 
-    return dask_engine.run(chunks, job, workers=workers, where=where, on_progress=on_progress)  # type: ignore[arg-type]
+    return dask_engine.run(chunks, job, workers=workers, where=where, on_progress=on_progress)
 
 
 def _sum_codes(stats: list[ChunkStats]) -> dict[str, int]:
