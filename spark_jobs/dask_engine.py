@@ -49,8 +49,9 @@ def run(
     where: Where = "local",
     on_progress: Callable[[int, int | None], None] = lambda done, total: None,
 ) -> list[ChunkStats]:
-    """Stage every chunk on the process's ``LocalCluster`` (or ``where="in-process"``: in this
-    process, in order); results in completion order.
+    """Stage every chunk on the process's ``LocalCluster``, or ``where="in-process"`` in this
+    process in order, or ``where="tcp://host:port"`` on that scheduler's workers; results in
+    completion order.
 
     ``on_progress(done, total)`` hears finished chunks; ``total`` is None while chunks are still
     being planned. The first failing chunk's exception is raised; the batch's other tasks are
