@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ingest.py                      # 1M generated rows
     .venv/bin/python benchmarks/bench_ingest.py --rows 10000000      # the 10M target (<= 5 min)
+    .venv/bin/python benchmarks/bench_ingest.py --versus-duckdb --rows 10000 1000000
 
 Three contenders over the same generated CSV files (2% dirty, corrections and re-sends):
 
@@ -11,9 +12,15 @@ Three contenders over the same generated CSV files (2% dirty, corrections and re
   phase is the part comparable to the two baselines; both numbers are printed.
 - pandas: one process, ``pandas.read_csv`` in chunks (all text) and the same
   ``transform_partition`` (same validation, same fixes); no staging, no dedupe, no commit.
-- duckdb: the transform written as one SQL statement (trim, parse, the SPEC 1.2 critical rules,
-  fixes, derived columns, dedupe by key) writing clean and quarantined rows to Parquet; no
-  Great Expectations, no Delta.
+- duckdb: the same batch work in DuckDB SQL alone (read CSV, lines that are not rows counted as
+  quarantined, the SPEC 1.2 critical rules with reason codes, fixes, derived columns, the latest
+  version per order) writing clean rows as Parquet partitioned by year and month and quarantined
+  rows beside them; no Great Expectations, no Delta, no views.
+
+``--versus-duckdb`` runs only the whole ``retail-insights ingest`` command (a new process, cold,
+as a user runs it, views and DQ results included) against the DuckDB baseline on the same files,
+per ``--rows`` value, and prints the ratio, both runs' row counts (they must be equal) and the
+ingest's phase split (``start+exit`` is interpreter start, imports before the batch and exit).
 
 Rows/s is input rows over wall-clock seconds, measured after a small warm-up batch (the Dask
 cluster and each worker's validation suite are built once per process; that cold start is
@@ -46,7 +53,7 @@ CREATE TEMP TABLE checked AS
 WITH raw AS (
     SELECT *, row_number() OVER () AS arrival
     FROM read_csv($files, header = true, all_varchar = true, filename = true,
-                  ignore_errors = true)
+                  store_rejects = true)
 ), typed AS (
     SELECT
         raw.*,
@@ -54,7 +61,9 @@ WITH raw AS (
         try_cast(nullif(trim(order_ts), '') AS TIMESTAMPTZ) AS t_order_ts,
         try_cast(nullif(trim(updated_at), '') AS TIMESTAMPTZ) AS t_updated_at,
         try_cast(nullif(trim(ship_date), '') AS DATE) AS t_ship_date,
-        try_cast(nullif(trim(quantity), '') AS BIGINT) AS t_quantity,
+        -- an integer, not a number that rounds to one ('2.5' casts to 3)
+        CASE WHEN regexp_full_match(trim(quantity), '[+-]?[0-9]+')
+             THEN try_cast(trim(quantity) AS BIGINT) END AS t_quantity,
         try_cast(nullif(trim(unit_price), '') AS DECIMAL(18, 4)) AS t_unit_price,
         coalesce(try_cast(nullif(trim(discount), '') AS DECIMAL(6, 4)),
                  CASE WHEN trim(discount) = '' THEN 0 END) AS t_discount,
@@ -63,7 +72,7 @@ WITH raw AS (
         s.code AS t_state, s.region AS t_region,
         upper(left(trim(status), 1)) || lower(substr(trim(status), 2)) AS t_status
     FROM raw
-    LEFT JOIN states AS s ON upper(trim(raw.state)) IN (s.code, upper(s.name))
+    LEFT JOIN states AS s ON upper(trim(raw.state)) = s.spelling
 ), flagged AS (
     SELECT *, list_filter([
         CASE WHEN k_order_id IS NULL THEN 'MISSING_ORDER_ID' END,
@@ -75,7 +84,7 @@ WITH raw AS (
         CASE WHEN t_discount IS NULL OR t_discount < 0 OR t_discount > 0.9 THEN 'BAD_DISCOUNT' END,
         CASE WHEN t_unit_cost IS NULL OR t_unit_cost < 0 THEN 'BAD_COST' END,
         CASE WHEN t_state IS NULL THEN 'BAD_STATE' END,
-        CASE WHEN t_status NOT IN ('Pending', 'Shipped', 'Delivered', 'Cancelled')
+        CASE WHEN coalesce(t_status, '') NOT IN ('Pending', 'Shipped', 'Delivered', 'Cancelled')
              THEN 'BAD_STATUS' END,
         CASE WHEN t_ship_date < CAST(t_order_ts AS DATE) THEN 'SHIP_BEFORE_ORDER' END
     ], lambda c: c IS NOT NULL) AS reason_codes
@@ -123,14 +132,23 @@ COPY (
             ) AS rank
         FROM checked WHERE len(reason_codes) = 0
     ) WHERE rank = 1
-) TO $clean (FORMAT parquet);
+) TO $clean (FORMAT parquet, PARTITION_BY (year, month));
 
 COPY (
     SELECT * EXCLUDE (k_order_id, t_order_ts, t_updated_at, t_ship_date, t_quantity, t_unit_price,
                       t_discount, t_unit_cost, t_state, t_region, t_status)
     FROM checked WHERE len(reason_codes) > 0
 ) TO $quarantine (FORMAT parquet);
+
+SELECT
+    (SELECT count(*) FROM checked) + (SELECT count(DISTINCT (file_id, line)) FROM reject_errors)
+        AS input_rows,
+    $written AS written_rows,
+    (SELECT count(*) FROM checked WHERE len(reason_codes) > 0)
+        + (SELECT count(DISTINCT (file_id, line)) FROM reject_errors) AS quarantined_rows,
+    (SELECT count(*) FROM checked WHERE len(reason_codes) = 0) - $written AS duplicate_rows;
 """
+COUNTS = ("input_rows", "written_rows", "quarantined_rows", "duplicate_rows")
 
 
 def ensure_data(rows: int, folder: Path) -> list[Path]:
@@ -217,49 +235,80 @@ def run_pandas(files: list[Path], *, chunk_rows: int, now: datetime) -> tuple[fl
     return time.perf_counter() - began, rows
 
 
-def run_duckdb(files: list[Path], *, out: Path, now: datetime) -> tuple[float, int, int]:
+def run_duckdb(files: list[Path], *, out: Path, now: datetime) -> tuple[float, dict[str, int]]:
+    """Seconds of the DuckDB-only batch, and its row counts (``COUNTS``)."""
     import duckdb
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from warehouse.geo import STATES
 
     # Without the ICU extension (not installed) DuckDB's time zone is UTC, as SPEC wants.
     con = duckdb.connect(config={"temp_directory": str(out / "spill")})
     con.execute("SET enable_progress_bar = false")
+    # one row per accepted spelling (code or name, upper case): an equi-join, not a nested loop
+    spellings = [(spelling, code, s.region) for code, s in STATES.items() for spelling in (code, s.name.upper())]
     con.register(
         "states",
-        pa.table(
-            {
-                "code": list(STATES),
-                "name": [s.name for s in STATES.values()],
-                "region": [s.region for s in STATES.values()],
-            }
-        ),
+        pa.table({name: [row[i] for row in spellings] for i, name in enumerate(("spelling", "code", "region"))}),
     )
     cutoff = now.date().replace(year=now.year - 10)
     params = {
         "files": [str(f) for f in files],
         "now": now,
         "cutoff": cutoff,
-        "clean": str(out / "clean.parquet"),
+        "clean": str(out / "clean"),  # a folder: year=YYYY/month=M/*.parquet
         "quarantine": str(out / "quarantine.parquet"),
     }
     began = time.perf_counter()
     for statement in filter(str.strip, DUCKDB_TRANSFORM.split(";")):
         used = {k: v for k, v in params.items() if f"${k}" in statement}
-        con.execute(statement, used)
+        result = con.execute(statement, used).fetchone()
+        if "$clean" in statement:
+            params["written"] = result[0]  # COPY answers the number of rows it wrote
     seconds = time.perf_counter() - began
-    return (
-        seconds,
-        pq.read_metadata(out / "clean.parquet").num_rows,
-        pq.read_metadata(out / "quarantine.parquet").num_rows,
+    return seconds, dict(zip(COUNTS, result))
+
+
+def run_cli(files: list[Path], *, home: Path) -> tuple[float, dict]:
+    """The whole ``retail-insights ingest`` command as a user runs it (a new process, cold)."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "RETAIL_HOME": str(home)}
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "retail_insights.cli", "ingest", "--dataset", "retail_sales",
+         *map(str, files), "--json"],
+        cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, check=True,
     )
+    return time.perf_counter() - began, json.loads(done.stdout)
+
+
+def versus_duckdb(sizes: list[int], *, data: Path, console: Console) -> None:
+    """The whole ingest command against the same batch work in DuckDB SQL alone, same files."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    table = Table(title="whole `retail-insights ingest` vs DuckDB SQL alone (same files, same run)")
+    for column in ("rows", "ingest s", "duckdb s", "ratio", "counts equal"):
+        table.add_column(column, justify="right")
+    for rows in sizes:
+        files = ensure_data(rows, data)
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
+            wall, summary = run_cli(files, home=Path(scratch) / "home")
+            duck, counts = run_duckdb(files, out=Path(scratch), now=now)
+        phases = {**summary["phases_s"], "start+exit": round(wall - summary["duration_s"], 2)}
+        same = all(summary[c] == counts[c] for c in COUNTS)
+        table.add_row(f"{summary['input_rows']:,}", f"{wall:,.1f}", f"{duck:,.1f}", f"{wall / duck:,.1f}x",
+                      "yes" if same else "no")
+        console.print(f"{rows:,}: ingest {[summary[c] for c in COUNTS]} ({summary['scheduler']}), "
+                      f"duckdb {[counts[c] for c in COUNTS]}; load {os.getloadavg()[0]:.1f}; ingest phases (s): "
+                      + ", ".join(f"{k} {v:g}" for k, v in phases.items()))
+    console.print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000],
+                        help="row counts; more than one only with --versus-duckdb")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--data",
@@ -270,10 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baselines", action="store_true", help="run the Dask engine only")
     parser.add_argument("--skip-views", action="store_true",
                         help="leave out the views refresh (benchmarks/bench_views.py measures it)")
+    parser.add_argument("--versus-duckdb", action="store_true",
+                        help="only the whole ingest command against the DuckDB-only baseline, per --rows")
     args = parser.parse_args(argv)
-    now = datetime.now(UTC).replace(microsecond=0)
-    files = ensure_data(args.rows, args.data)
     console = Console()
+    if args.versus_duckdb:
+        versus_duckdb(args.rows, data=args.data, console=console)
+        return 0
+    now = datetime.now(UTC).replace(microsecond=0)
+    files = ensure_data(args.rows[0], args.data)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
         cold_start = warm_up(Path(scratch), workers=args.workers, now=now,
@@ -297,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                 files, chunk_rows=get_settings().pipeline.chunk_rows, now=now
             )
             results["pandas, one process"] = pandas_rows / pandas_seconds
-            duck_seconds, clean, quarantined = run_duckdb(files, out=Path(scratch), now=now)
+            duck_seconds, counts = run_duckdb(files, out=Path(scratch), now=now)
             results["duckdb SQL"] = rows / duck_seconds
 
     table = Table(
@@ -335,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_baselines:
         console.print(
             f"pandas: {pandas_seconds:,.1f} s; duckdb: {duck_seconds:,.1f} s "
-            f"(clean {clean:,}, quarantined {quarantined:,})"
+            f"(written {counts['written_rows']:,}, quarantined {counts['quarantined_rows']:,}, "
+            f"duplicates {counts['duplicate_rows']:,})"
         )
     return 0
 

@@ -90,6 +90,9 @@ def ingest(
     dataset: DatasetOpt = None,
     engine: Annotated[str, typer.Option(help="dask (default) or spark")] = "dask",
     spark_master: Annotated[Optional[str], typer.Option(help="spark://host:port; default local[2]")] = None,
+    dask_scheduler: Annotated[Optional[str], typer.Option(
+        help="tcp://host:port of an existing Dask cluster to run on; default: RETAIL_PIPELINE__DASK_SCHEDULER, "
+             "else in-process (small batches) or a local cluster")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Dask workers")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -100,7 +103,7 @@ def ingest(
     from spark_jobs.ingest import ingest as run
 
     summary = run(paths, dataset=chosen, engine=engine, spark_master=spark_master,  # type: ignore[arg-type]
-                  workers=workers, progress=not as_json)
+                  dask_scheduler=dask_scheduler, workers=workers, progress=not as_json)
     payload = summary.to_json()
     emit(payload, as_json=as_json, text=ingest_text(payload))
 

@@ -93,10 +93,22 @@ class SQLSettings(BaseModel):
     max_bytes_scanned: PositiveInt = 20 * 1024**3
 
 
+DASK_SCHEDULER_ADDRESS = r"^(tcp|tls|inproc|ucx)://\S+$"
+
+
 class PipelineSettings(BaseModel):
     engine: Literal["dask", "spark"] = "dask"
     workers: PositiveInt = 2
     chunk_rows: PositiveInt = 500_000
+    in_process_max_bytes: NonNegativeInt = Field(
+        32 * 1024**2, description="a Dask batch whose new files add up to at most this many bytes is staged "
+        "in the ingesting process, one chunk after another, without starting a cluster (worker start-up and "
+        "each worker's Great Expectations import cost more than such a batch's work); 0 = always a cluster")
+    dask_scheduler: str | None = Field(
+        None, pattern=DASK_SCHEDULER_ADDRESS,
+        description="address of an existing Dask scheduler (tcp://host:port) that runs every Dask batch, "
+        "whatever its size; its workers must see RETAIL_HOME and the project's code at the same paths. "
+        "Unset = a LocalCluster started by the ingesting process (or in-process, for a small batch)")
     vacuum_retention_hours: PositiveInt = 168
 
 

@@ -59,6 +59,9 @@ class IngestSummary:
     )  # seconds per phase (land, stage, merge, ...)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # dimension table -> its summary
     ignored_files: tuple[str, ...] = ()  # files of a folder that no table of the dataset reads
+    # where the chunks were staged: "in-process", "local" (the process's Dask LocalCluster), the
+    # Dask scheduler's address or the Spark master; None when nothing was staged
+    scheduler: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -74,6 +77,7 @@ def ingest(
     dataset: str,
     engine: Engine = "dask",
     spark_master: str | None = None,
+    dask_scheduler: str | None = None,
     workers: int | None = None,
     progress: bool = True,
     now: datetime | None = None,
@@ -86,14 +90,23 @@ def ingest(
     fact, whose suite checks its references against their keys. Files no table reads are
     listed as ``ignored_files``; the dimension tables' summaries are in ``tables``.
 
+    ``dask_scheduler`` (or ``settings.pipeline.dask_scheduler``), ``tcp://host:port``, runs the Dask
+    work on that existing cluster, whatever the batch's size; without it a small batch is staged
+    in this process and a larger one on a LocalCluster this process starts.
+
     ``refresh_views=False`` leaves the views to a later ``retail-insights views refresh``
     (which picks up every partition changed since; bulk backfills of many batches use it).
     """
     if engine not in get_args(Engine):
         raise UsageError(f"unknown engine {engine!r}.", hint=did_you_mean(engine, get_args(Engine)))
+    if dask_scheduler:
+        from spark_jobs.dask_engine import check_address
+
+        check_address(dask_scheduler)
     spec = load_dataset(dataset).spec
     files = expand_paths(paths)
-    options = {"engine": engine, "spark_master": spark_master, "workers": workers, "progress": progress,
+    options = {"engine": engine, "spark_master": spark_master, "dask_scheduler": dask_scheduler,
+               "workers": workers, "progress": progress,
                "ingested_at": _utc(now or datetime.now(UTC))}
     if not spec.dimension_tables:
         return _ingest_table(files, dataset=dataset, table=None, refresh_views=refresh_views, **options)
@@ -151,6 +164,7 @@ def _ingest_table(
     table: str | None,
     engine: Engine,
     spark_master: str | None,
+    dask_scheduler: str | None,
     workers: int | None,
     progress: bool,
     ingested_at: datetime,
@@ -179,15 +193,25 @@ def _ingest_table(
         job = StageJob(dataset=dataset, batch_id=batch_id, ingested_at=ingested_at,
                        staging=str(staging), table=table, keys=keys)
         chunks = _plan(new, spec=spec, chunk_rows=settings.pipeline.chunk_rows)
+        where = _where(engine, new, spark_master=spark_master or settings.spark.master,
+                       dask_scheduler=dask_scheduler or settings.pipeline.dask_scheduler)
+        n_workers = workers or settings.pipeline.workers
+        if engine == "dask" and where != "in-process":
+            from spark_jobs import dask_engine
+
+            with clock.lap("engine_start"):  # once per process: a warm cluster costs nothing here
+                if where == "local":
+                    dask_engine.connect(n_workers)
+                else:
+                    dask_engine.connect_to(where)
         bar = _progress_bar(f"{dataset}{'' if table is None else '.' + table} [{engine}]", enabled=progress)
         with bar as on_progress, clock.lap("stage"):
-            master = spark_master or settings.spark.master
-            stats = _run(engine, chunks, job, spark_master=master,
-                         workers=workers or settings.pipeline.workers, on_progress=on_progress)
+            stats = _run(engine, chunks, job, where=where, workers=n_workers, on_progress=on_progress)
         outcome = commit_batch(stats, tables=tables, seq=seq, staging=staging, clock=clock)
         finish(outcome, tables=tables, stats=stats, batch_id=batch_id, clock=clock,
                refresh_views=refresh_views)
-        summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock)
+        summary = _summary(batch_id, engine, outcome, stats, tables, new, skipped, started, clock,
+                           scheduler=where)
         ledger.committed(batch_id=batch_id, seq=seq, files=new, summary=summary.to_json())
         shutil.rmtree(staging, ignore_errors=True)
         return summary
@@ -195,7 +219,8 @@ def _ingest_table(
 
 def _summary(batch_id: str | None, engine: str, outcome: Outcome,
              stats: list[ChunkStats], tables: Tables, new: list[Landed],
-             skipped: list[Landed], started: float, clock: Stopwatch) -> IngestSummary:
+             skipped: list[Landed], started: float, clock: Stopwatch, *,
+             scheduler: str | None = None) -> IngestSummary:
     return IngestSummary(
         dataset=tables.spec.name,
         batch_id=batch_id,
@@ -213,6 +238,7 @@ def _summary(batch_id: str | None, engine: str, outcome: Outcome,
         skipped_files=tuple(str(f.source) for f in skipped),
         touched_partitions=tuple(sorted(outcome.touched_partitions)),
         phases_s=dict(clock.laps),
+        scheduler=scheduler,
     )
 
 
@@ -266,22 +292,34 @@ def _plan(files: list[Landed], *, spec: Any, chunk_rows: int) -> Iterator[Chunk]
             yield chunk
 
 
+def _where(engine: Engine, files: list[Landed], *, spark_master: str, dask_scheduler: str | None) -> str:
+    """Where the batch's chunks are staged: Spark on its master; Dask on the given scheduler, else a
+    small batch in this process (no cluster start, ``settings.pipeline.in_process_max_bytes``) and a
+    larger one on the LocalCluster."""
+    if engine == "spark":
+        return spark_master
+    if dask_scheduler:
+        return dask_scheduler
+    limit = get_settings().pipeline.in_process_max_bytes
+    return "in-process" if limit and sum(f.size for f in files) <= limit else "local"
+
+
 def _run(
     engine: Engine,
     chunks: Iterator[Chunk],
     job: StageJob,
     *,
-    spark_master: str,
+    where: str,
     workers: int,
     on_progress: Any,
 ) -> list[ChunkStats]:
     if engine == "spark":
         from spark_jobs import spark_engine
 
-        return spark_engine.run(chunks, job, master=spark_master, on_progress=on_progress)
+        return spark_engine.run(chunks, job, master=where, on_progress=on_progress)
     from spark_jobs import dask_engine
 
-    return dask_engine.run(chunks, job, workers=workers, on_progress=on_progress)
+    return dask_engine.run(chunks, job, workers=workers, where=where, on_progress=on_progress)
 
 
 def _sum_codes(stats: list[ChunkStats]) -> dict[str, int]:

@@ -80,6 +80,15 @@ def test_bad_date_names_the_value_and_the_format():
     assert "Traceback" not in result.stderr
 
 
+def test_a_dask_scheduler_without_a_scheme_is_refused_naming_the_form(tmp_path: Path):
+    raw = tmp_path / "orders.csv"
+    raw.write_text("order_id\n1\n")
+    result = run_cli("ingest", str(raw), "--dask-scheduler", "127.0.0.1:8786", env={"RETAIL_HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert "'127.0.0.1:8786' is not a Dask scheduler address" in result.stderr
+    assert "tcp://host:port" in result.stderr
+
+
 def test_unknown_option_is_a_usage_error_with_exit_2():
     result = run_cli("generate", "--bogus")
     assert result.returncode == 2

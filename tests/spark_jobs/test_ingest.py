@@ -331,3 +331,31 @@ def test_every_touched_partition_ends_as_one_clustered_file_and_views_can_wait(
     january = [f for f in current_files(silver) if "/year=2025/month=1/" in f]
     assert len(january) == 1 and is_clustered(Path(january[0]), columns=["category", "state"])
     assert rows_in(silver) == before + 2
+
+
+def test_a_small_batch_is_staged_in_process_and_adds_up_like_the_cluster_run(
+    generated: Path, now, tmp_path: Path, use_home, table_rows, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_home(tmp_path / "in-process")
+    small = ingest([generated], dataset="retail_sales", now=now, progress=False)
+    in_process = [table_rows(path) for path in tables()]
+    use_home(tmp_path / "cluster")
+    monkeypatch.setenv("RETAIL_PIPELINE__IN_PROCESS_MAX_BYTES", "0")  # 0 = always the cluster
+    get_settings.cache_clear()
+    large = ingest([generated], dataset="retail_sales", now=now, progress=False)
+    assert (small.scheduler, large.scheduler) == ("in-process", "local")
+    assert "engine_start" in large.phases_s and "engine_start" not in small.phases_s
+    counts = ("input_rows", "written_rows", "quarantined_rows", "duplicate_rows", "warning_rows",
+              "quarantined_by_code", "touched_partitions")
+    assert [getattr(small, c) for c in counts] == [getattr(large, c) for c in counts]
+    assert [table_rows(path) for path in tables()] == in_process
+
+
+def test_a_batch_over_the_in_process_limit_runs_on_the_cluster(
+    tmp_path: Path, now, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path, "orders.csv", [order("o1"), order("o2")])
+    monkeypatch.setenv("RETAIL_PIPELINE__IN_PROCESS_MAX_BYTES", str(path.stat().st_size - 1))
+    get_settings.cache_clear()
+    summary = ingest([path], dataset="retail_sales", now=now, progress=False)
+    assert (summary.scheduler, summary.input_rows, summary.written_rows) == ("local", 2, 2)
