@@ -169,6 +169,7 @@ class Generator:
         self.timeout_s, self.max_retries, self.max_tokens = timeout_s, max_retries, max_tokens
         self.mock_response = mock_response
         self.backoff_s, self._sleep = backoff_s, sleep
+        self.server: Any = None     # the LocalServer behind model "local" (started on the first call)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, mock_response: str | MockScript | None = None) -> Generator:
@@ -178,14 +179,21 @@ class Generator:
             from assistant.llm.local_server import LocalServer
 
             server = LocalServer.from_settings(settings)
-            return cls(model=server.model, fallbacks=llm.fallbacks, api_key="none", api_base=server.api_base,
-                       schema_models=(server.model,), timeout_s=llm.local.timeout_s, max_retries=llm.max_retries,
-                       max_tokens=llm.local.max_tokens, mock_response=mock)
+            generator = cls(model=server.model, fallbacks=llm.fallbacks, api_key="none", api_base=server.api_base,
+                            schema_models=(server.model,), timeout_s=llm.local.timeout_s,
+                            max_retries=llm.max_retries, max_tokens=llm.local.max_tokens, mock_response=mock)
+            generator.server = server
+            return generator
         return cls(model=llm.model or (MOCK_MODEL if mock is not None else ""), strong_model=llm.strong_model,
                    fallbacks=llm.fallbacks,
                    api_key=llm.api_key.get_secret_value() if llm.api_key else None, api_base=llm.api_base,
                    timeout_s=llm.timeout_s, max_retries=llm.max_retries,
                    mock_response=mock)
+
+    def close(self) -> None:
+        """Stop the local model server if this process started it."""
+        if self.server is not None:
+            self.server.stop()
 
     def chain(self, level: Difficulty) -> tuple[str, ...]:
         """The models tried, in order, for a question of this difficulty."""

@@ -11,6 +11,11 @@ or why not: ``declined`` (the model said an intent cannot express the question),
 intent breaks an operation's needs, or does not compile or run), ``bad_output`` (not the JSON
 asked for), ``unavailable`` (no model answered) or ``bytes_cap``. Every outcome but ``ran`` and
 ``unavailable`` hands the question to the SQL path; the note says why, for the interpretation.
+
+A question with a cue of what no intent can express (``NEEDS_SQL``: medians, percentiles, "in both
+years", running totals, first or repeat purchases, time between events...) skips the intent call
+(``needs_sql``): small models rarely answer ``fits: false`` on their own, and a wrong intent would be
+a confident wrong number. Like ``generator.COMPLEX_CUES``, this is about SQL shapes, not a dataset's words.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.compiler import CompiledQuery, Compiler
@@ -32,7 +38,15 @@ if TYPE_CHECKING:
     from assistant.llm.prompts import Message
     from assistant.router import Route
 
-AttemptKind = Literal["ran", "declined", "unusable", "bad_output", "unavailable", "bytes_cap"]
+AttemptKind = Literal["ran", "declined", "needs_sql", "unusable", "bad_output", "unavailable", "bytes_cap"]
+NEEDS_SQL = re.compile(
+    r"\b(?:median|percentiles?|quartiles?|quantiles?|p\d\d|both|each\s+of\s+the|every\s+(?:year|month|quarter)"
+    r"|in\s+all\s+(?:\w+\s+)?(?:years|months|quarters)|running\s+total|cumulative|moving\s+average|rolling"
+    r"|first\s+(?:order|purchase)|repeat|returning|came\s+back|again|retention|retained|churn(?:ed)?|never"
+    r"|only\s+once|more\s+than\s+once|consecutive|streak|(?:longest|shortest|average)\s+(?:gap|time)\s+between"
+    r"|days\s+between\s+(?:their|first|orders)|standard\s+deviation|variance|correlat\w*|distinct\s+\w+\s+per"
+    r"|within\s+each|in\s+each\s+\w+,?\s+(?:the\s+)?(?:top|best|biggest|largest|highest|worst|lowest)"
+    r"|(?:top|best|biggest|largest|highest)\s+\w+(?:\s+\w+)?\s+(?:in|of|for|per)\s+each)\b", re.I)
 Generate = Callable[["list[Message]", Output], "Generation"]
 
 
@@ -54,6 +68,9 @@ class IntentPath:
 
     def attempt(self, question: str, *, dataset: str, as_of: date, route: Route | None,
                 generate: Generate) -> IntentAttempt:
+        cue = NEEDS_SQL.search(question)
+        if cue is not None:
+            return IntentAttempt("needs_sql", f"{cue.group(0)!r} needs more than an intent can say")
         found = {f.dimension: f.values for f in route.understood.filters} if route is not None else {}
         output = intent_output(dataset, found)
         generation = generate(intent_messages(question, dataset=dataset, as_of=as_of, route=route), output)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from assistant.router import Route
 
 
+FIELD_ORDER = ("filters", "conditions", "time", "compare_time", "grain", "top_n", "order", "rank_by")
+
+
 @dataclass(frozen=True)
 class Worked:
     question: str
@@ -34,12 +37,13 @@ class Worked:
 
 def intent_messages(question: str, *, dataset: str, as_of: date, route: Route | None = None) -> list[Message]:
     """System and user messages asking for the intent of ``question``."""
-    windows, found = (), {}
+    windows, found, hints = (), {}, ""
     if route is not None:
         windows = route.understood.time
         found = {f.dimension: list(f.values) for f in route.understood.filters}
+        hints = _hints(route)
     user = render("intent", as_of=as_of.isoformat(), windows=[_window(w) for w in windows], found=found,
-                  question=question)
+                  hints=hints, question=question)
     return [{"role": "system", "content": _system(dataset, as_of)}, {"role": "user", "content": user}]
 
 
@@ -47,9 +51,9 @@ def intent_messages(question: str, *, dataset: str, as_of: date, route: Route | 
 def _system(dataset: str, as_of: date) -> str:
     model = load_dataset(dataset).semantic
     values = closed_values(dataset)
-    metrics = [{"name": name, "definition": _definition(model, name), "synonyms": m.synonyms[:4]}
+    metrics = [{"name": name, "definition": _definition(model, name), "synonyms": m.synonyms[:3]}
                for name, m in model.metrics.items()]
-    dims = [{"name": name, "synonyms": d.synonyms[:2], "stored": values.get(name, ())}
+    dims = [{"name": name, "synonyms": d.synonyms[:1], "stored": values.get(name, ())}
             for name, d in model.dimensions.items()]
     lang = model.language
     ratios = [f"{lang.default_metric}_per_{e}" for e in lang.entities]
@@ -61,8 +65,19 @@ def _system(dataset: str, as_of: date) -> str:
 
 def _definition(model: SemanticModel, name: str) -> str:
     metric = model.metrics[name]
-    where = f" over rows where {model.filters[metric.filter]}" if metric.filter else ""
+    where = f" where {model.filters[metric.filter]}" if metric.filter else ""
     return metric.base + where
+
+
+def _hints(route: Route) -> str:
+    """The rules' partial reading: metrics, dimensions and cue words (a small model follows such pointers)."""
+    u = route.understood
+    parts = [f"metrics {', '.join(u.metrics)}" if u.metrics else "",
+             f"dimensions {', '.join(u.dimensions)}" if u.dimensions else "",
+             f"grain {u.grain}" if u.grain else "",
+             f"numbers {', '.join(str(n) for n in u.numbers)}" if u.numbers else "",
+             f"cues {', '.join(c for c in u.cues if c != 'group')}" if any(c != "group" for c in u.cues) else ""]
+    return "; ".join(p for p in parts if p)
 
 
 def _window(w: Any) -> dict[str, str]:
@@ -82,7 +97,7 @@ def examples(dataset: str, as_of: date) -> list[Worked]:
     geo = "state" if "state" in model.dimensions else dim2
     y = as_of.year - 1
     year, prev = _year(y), _year(y - 1)
-    q1 = {"start": f"{y}-01-01", "end": f"{y}-03-31", "column": "order_date"}
+    q1 = {"start": f"{y}-01-01", "end": f"{y}-03-31"}
     person = next((e for e in lang.entities if e != lang.row_entity and e != "order"), lang.row_entity)
     cases: list[tuple[str, dict[str, Any]]] = [
         (f"{metric} by {dim} in {y}", _fit("breakdown", [metric], [dim], time=year)),
@@ -106,17 +121,15 @@ def examples(dataset: str, as_of: date) -> list[Worked]:
 
 
 def _year(y: int) -> dict[str, str]:
-    return {"start": f"{y}-01-01", "end": f"{y}-12-31", "column": "order_date"}
+    return {"start": f"{y}-01-01", "end": f"{y}-12-31"}
 
 
 def _filter(dimension: str, values: list[str], negate: bool = False) -> dict[str, Any]:
     return {"dimension": dimension, "values": values, "negate": negate}
 
 
-def _fit(operation: str, metrics: list[str], dimensions: list[str], *, time: dict[str, str] | None = None,
-         compare_time: dict[str, str] | None = None, filters: list[dict[str, Any]] | None = None,
-         conditions: list[dict[str, Any]] | None = None, grain: str | None = None, top_n: int | None = None,
-         order: str = "desc") -> dict[str, Any]:
-    return {"fits": True, "operation": operation, "metrics": metrics, "dimensions": dimensions,
-            "filters": filters or [], "conditions": conditions or [], "time": time, "compare_time": compare_time,
-            "grain": grain, "top_n": top_n, "order": order, "rank_by": "value"}
+def _fit(operation: str, metrics: list[str], dimensions: list[str], **fields: Any) -> dict[str, Any]:
+    """A fitting reply as the model should write it: only the fields the question needs (defaults left out)."""
+    reply = {"fits": True, "operation": operation, "metrics": metrics, "dimensions": dimensions}
+    given = {k: v for k, v in fields.items() if v not in (None, [], "desc", "value")}
+    return reply | {k: given[k] for k in FIELD_ORDER if k in given}   # the grammar's order of the fields

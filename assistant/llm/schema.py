@@ -98,9 +98,11 @@ class Output:
     name: str
     schema: dict[str, Any]
     parse: Callable[[str | None], Any]      # raises BadModelOutput
+    strict: bool = True                     # every field required (providers' strict mode); False: optional ones
 
     def response_format(self) -> dict[str, Any]:
-        return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema, "strict": True}}
+        return {"type": "json_schema",
+                "json_schema": {"name": self.name, "schema": self.schema, "strict": self.strict}}
 
 
 def parse_json(text: str | None) -> Any:
