@@ -101,6 +101,33 @@ def ask_all(weights: str, runner: Any, entries: list[Any], *, log: Any) -> list[
     return records
 
 
+def rules_only(runner: Any, entries: list[Any]) -> list[dict[str, Any]]:
+    """The same questions through the assistant without the LLM tier (rules, semantic match): the baseline."""
+    from assistant.corpus import score, truth_runner
+    from tests.assistant.warehouse_builder import local_assistant
+
+    assistant = local_assistant(runner)
+    truth = truth_runner(lambda dataset: runner)
+    records = []
+    for entry in entries:
+        started = time.perf_counter()
+        answer = assistant.answer(entry.question, dataset=entry.dataset, as_of=entry.day)
+        seconds = time.perf_counter() - started
+        scored = score(entry, answer, truth(entry))
+        records.append({"model": "rules only", "question": entry.question, "dataset": entry.dataset,
+                        "shape": entry.group, "path": answer.tier or "-", "status": answer.status,
+                        "verdict": scored.verdict, "seconds": seconds, "tokens": 0, "cost_usd": 0.0})
+    return records
+
+
+def interleaved(groups: list[list[Any]]) -> list[Any]:
+    """One question of each dataset in turn, so a run stopped early still covers both."""
+    out: list[Any] = []
+    for i in range(max((len(g) for g in groups), default=0)):
+        out += [g[i] for g in groups if i < len(g)]
+    return out
+
+
 def table(records: list[dict[str, Any]]) -> None:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
@@ -178,12 +205,16 @@ def main() -> None:
     from assistant.execute import CatalogRunner
 
     runner = CatalogRunner(version_of=lambda: "bench")
-    entries = []
+    groups = []
     for path in sorted(CORPUS.glob("beyond_rules.*.yaml")):
         found = load_questions(path)
-        entries += found[: args.limit] if args.limit else found
+        groups.append(found[: args.limit] if args.limit else found)
+    entries = interleaved(groups)
     log = open(args.json or os.devnull, "a", encoding="utf-8")
-    records: list[dict[str, Any]] = []
+    records = rules_only(runner, entries)
+    for record in records:
+        log.write(json.dumps(record, default=str) + "\n")
+    print(f"== rules only: {Counter(r['verdict'] for r in records)}", flush=True)
     for weights in args.weights:
         print(f"== {weights}: {len(entries)} questions", flush=True)
         records += ask_all(weights, runner, entries, log=log)
