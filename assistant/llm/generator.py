@@ -14,6 +14,12 @@ litellm says the model supports it, plain JSON mode where only that is supported
 case pydantic validation of the text. A text that does not validate is returned as
 ``status="bad_output"`` (the stage then runs its one repair round), not retried here.
 
+``model="local"`` (``RETAIL_LLM__MODEL=local``) is the bundled model: ``assistant.llm.local_server``
+starts llama.cpp's OpenAI-compatible server on loopback at the first call and litellm calls it as
+``openai/<weights>`` with that ``api_base``. Its replies are always pinned by the full JSON schema
+(llama.cpp turns it into a grammar, so the model cannot write outside it), and its requests use the
+``local`` settings' timeout and token limit.
+
 ``mock_response`` is litellm's own switch: the request never leaves the process and litellm
 returns the given text (or raises the given exception) with its usual usage and cost accounting.
 ``RETAIL_LLM__MOCK_RESPONSE`` sets one text for every call; tests pass a ``MockScript`` to give
@@ -47,6 +53,7 @@ CallOutcome = Literal["ok", "bad_output", "retryable_error", "provider_error"]
 GenerationStatus = Literal["ok", "bad_output", "unavailable"]
 
 MOCK_MODEL = "openai/mock-model"   # the model name when only a mock response is configured
+LOCAL = "local"                    # RETAIL_LLM__MODEL=local: the bundled model on a loopback server
 COMPLEX_MIN_WORDS = 25
 # Cue words of questions that need more than one aggregate over one filter (ranking inside groups,
 # ratios of aggregates, cohorts, running figures, comparisons with an average).
@@ -101,7 +108,7 @@ class Call:
 @dataclass(frozen=True)
 class Generation:
     status: GenerationStatus
-    answer: schema.SQLAnswer | None     # set when status == "ok"
+    answer: Any                         # the parsed reply (``output.parse``) when status == "ok"
     text: str | None                    # the model's raw text (for the repair round)
     model: str | None                   # the model that produced ``text``
     calls: tuple[Call, ...]
@@ -144,7 +151,8 @@ class Generator:
         strong_model: str | None = None,
         fallbacks: Sequence[str] = (),
         api_key: str | None = None,
-        api_base: str | None = None,
+        api_base: str | Callable[[], str] | None = None,
+        schema_models: Sequence[str] = (),
         timeout_s: float = 30.0,
         max_retries: int = 1,
         mock_response: str | MockScript | None = None,
@@ -157,27 +165,44 @@ class Generator:
                               hint="Set RETAIL_LLM__MODEL (see docs/llm.md), or leave the LLM tier off.")
         self.model, self.strong_model, self.fallbacks = model, strong_model, tuple(fallbacks)
         self._api_key, self.api_base = api_key, api_base
+        self.schema_models = frozenset(schema_models)   # always sent the full JSON schema (grammar-bound)
         self.timeout_s, self.max_retries, self.max_tokens = timeout_s, max_retries, max_tokens
         self.mock_response = mock_response
         self.backoff_s, self._sleep = backoff_s, sleep
+        self.server: Any = None     # the LocalServer behind model "local" (started on the first call)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, mock_response: str | MockScript | None = None) -> Generator:
         llm = settings.llm
         mock = mock_response if mock_response is not None else llm.mock_response
+        if llm.model == LOCAL:
+            from assistant.llm.local_server import LocalServer
+
+            server = LocalServer.from_settings(settings)
+            generator = cls(model=server.model, fallbacks=llm.fallbacks, api_key="none", api_base=server.api_base,
+                            schema_models=(server.model,), timeout_s=llm.local.timeout_s,
+                            max_retries=llm.max_retries, max_tokens=llm.local.max_tokens, mock_response=mock)
+            generator.server = server
+            return generator
         return cls(model=llm.model or (MOCK_MODEL if mock is not None else ""), strong_model=llm.strong_model,
                    fallbacks=llm.fallbacks,
                    api_key=llm.api_key.get_secret_value() if llm.api_key else None, api_base=llm.api_base,
                    timeout_s=llm.timeout_s, max_retries=llm.max_retries,
                    mock_response=mock)
 
+    def close(self) -> None:
+        """Stop the local model server if this process started it."""
+        if self.server is not None:
+            self.server.stop()
+
     def chain(self, level: Difficulty) -> tuple[str, ...]:
         """The models tried, in order, for a question of this difficulty."""
         first = self.strong_model if level == "complex" and self.strong_model else self.model
         return tuple(dict.fromkeys((first, *self.fallbacks)))
 
-    def generate(self, messages: Sequence[Mapping[str, str]], *, level: Difficulty = "simple") -> Generation:
-        """The first schema-valid answer along ``chain(level)``, or why there is none."""
+    def generate(self, messages: Sequence[Mapping[str, str]], *, level: Difficulty = "simple",
+                 output: schema.Output = schema.SQL_OUTPUT) -> Generation:
+        """The first ``output``-valid answer along ``chain(level)``, or why there is none."""
         litellm = _litellm()
         calls: list[Call] = []
         for position, model in enumerate(self.chain(level)):
@@ -187,10 +212,10 @@ class Generator:
                 if attempt:
                     USAGE.add("retries")
                     self._sleep(self.backoff_s * 2 ** (attempt - 1))
-                call, text = self._call(litellm, model, messages)
+                call, text = self._call(litellm, model, messages, output)
                 if call.outcome == "ok":
                     try:
-                        answer = schema.parse(text)
+                        answer = output.parse(text)
                     except schema.BadModelOutput as exc:
                         calls.append(_counted(_with_outcome(call, "bad_output", str(exc))))
                         return Generation("bad_output", None, text, model, tuple(calls), error=str(exc))
@@ -204,18 +229,25 @@ class Generator:
                           error=f"no model answered ({len(calls)} calls; last error: {last})")
 
     # --- one request ----------------------------------------------------------------------------
-    def _call(self, litellm: Any, model: str, messages: Sequence[Mapping[str, str]]) -> tuple[Call, str | None]:
+    def _call(self, litellm: Any, model: str, messages: Sequence[Mapping[str, str]],
+              output: schema.Output) -> tuple[Call, str | None]:
         kwargs: dict[str, Any] = dict(model=model, messages=[dict(m) for m in messages], timeout=self.timeout_s,
                                       temperature=0, max_tokens=self.max_tokens, drop_params=True)
-        kwargs.update(response_format_for(model))
+        if model in self.schema_models:
+            kwargs["response_format"] = output.response_format()
+        else:
+            kwargs.update(response_format_for(model, output))
         if self._api_key:
             kwargs["api_key"] = self._api_key
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
         mock = self.mock_response.next(model) if isinstance(self.mock_response, MockScript) else self.mock_response
         if mock is not None:
             kwargs["mock_response"] = mock
         try:
+            if callable(self.api_base):
+                if mock is None:       # a mocked call never starts the local server
+                    kwargs["api_base"] = self.api_base()
+            elif self.api_base:
+                kwargs["api_base"] = self.api_base
             response = litellm.completion(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every provider failure is a reason to try the next model
             retryable = isinstance(exc, _retryable(litellm))
@@ -230,13 +262,13 @@ class Generator:
         return call, response.choices[0].message.content
 
 
-def response_format_for(model: str) -> dict[str, Any]:
+def response_format_for(model: str, output: schema.Output = schema.SQL_OUTPUT) -> dict[str, Any]:
     """The ``response_format`` request option for ``model``: the JSON schema where litellm says the model
     supports it, plain JSON mode where only that is supported, else none (the prompt still asks for JSON)."""
     litellm = _litellm()
     try:
         if litellm.supports_response_schema(model=model):
-            return {"response_format": schema.response_format()}
+            return {"response_format": output.response_format()}
         if "response_format" in (litellm.get_supported_openai_params(model=model) or ()):
             return {"response_format": {"type": "json_object"}}
     except Exception:  # noqa: BLE001 - an unknown model: ask for JSON in the prompt only

@@ -82,6 +82,11 @@ def template_for(proposed: IntentOut | None, slots: Sequence[Slot], *, dataset: 
         filters=tuple(Filter(f.dimension, tuple(f.values), f.negate) for f in proposed.filters),
         time=_window(proposed.time), compare_time=_window(proposed.compare_time), grain=proposed.grain,
         top_n=proposed.top_n, order=proposed.order)
+    return bound_template(intent, slots)
+
+
+def bound_template(intent: Intent, slots: Sequence[Slot]) -> Intent | None:
+    """``intent`` re-bindable to the question's slots and compilable, else None (see the module docstring)."""
     bound = _bind_to_slots(intent, slots)
     if bound is None:
         return None
@@ -139,9 +144,12 @@ class TemplateLearner:
     def from_settings(cls, settings: Settings, **stages: Any) -> TemplateLearner:
         return cls(store_dir=settings.state_dir / "llm" / "proposals", **stages)
 
-    def propose(self, *, answer_id: str, question: str, dataset: str, sql: str, columns: Sequence[str],
+    def propose(self, *, answer_id: str, question: str, dataset: str, sql: str | None, columns: Sequence[str],
                 slots: Sequence[Slot], template: Intent | None) -> None:
-        """Remember an answered LLM question as a proposal (best effort: never fails the answer)."""
+        """Remember an answered LLM question as a proposal (best effort: never fails the answer).
+
+        ``sql`` is the model's SQL (the SQL path); an answer of the intent path has none, only its template.
+        """
         if not _ANSWER_ID.match(answer_id):
             return
         record = {"answer_id": answer_id, "question": question, "dataset": dataset, "sql": sql,
@@ -169,6 +177,8 @@ class TemplateLearner:
             self._path(answer_id).unlink(missing_ok=True)
             USAGE.add("proposals_declined")
             return Promotion("declined", "negative feedback: the proposal was dropped.")
+        if record.get("sql") is None:
+            return self._promote_intent(answer_id, record)
         dataset = record["dataset"]
         try:
             guarded = guardrails.check(record["sql"], self._tables_for(dataset), max_rows=self.max_rows)
@@ -193,6 +203,27 @@ class TemplateLearner:
         USAGE.add("promotions")
         return Promotion("promoted", why, template=template is not None and self._semantic is not None,
                          example=example)
+
+    def _promote_intent(self, answer_id: str, record: dict[str, Any]) -> Promotion:
+        """An intent-path answer: its template compiles, runs and returns the columns it answered with."""
+        intent = Intent.from_dict(record["template"])
+        try:
+            from assistant.compiler import Compiler
+
+            compiled = (self._compiler or Compiler()).compile(intent)
+            result = self._runner_for(intent.dataset).query(compiled.sql, list(compiled.params))
+        except RetailError as exc:
+            return Promotion("reexecution_failed", f"re-running the template failed: {exc}")
+        if list(result.columns) != record["columns"]:
+            return Promotion("reexecution_failed", f"re-running the template returned columns "
+                                                   f"{list(result.columns)}, not {record['columns']}.")
+        slots = tuple(_slot_from_json(s) for s in record["slots"])
+        if self._semantic is not None:
+            self._semantic.remember(record["question"], slots, intent, dataset=intent.dataset, verified=True)
+        self._path(answer_id).unlink(missing_ok=True)
+        USAGE.add("promotions")
+        return Promotion("promoted", "promoted the intent template (the intent path answered).",
+                         template=self._semantic is not None)
 
     def _checked_template(self, record: dict[str, Any], rows: Sequence[Sequence[Any]]) -> tuple[Intent | None, str]:
         if record.get("template") is None:

@@ -12,6 +12,7 @@ from assistant.answer import Answer, jsonable
 from assistant.llm.generator import Call, Difficulty
 
 Status = Literal["answered", "clarify", "refused", "error"]
+Path = Literal["intent", "sql"]
 Reason = Literal["answered", "too_long", "injection", "write_request", "off_topic", "key_budget", "total_budget",
                  "unsafe_sql", "bytes_cap", "not_answerable", "repair_failed", "unavailable"]
 MAX_LISTED = 5
@@ -39,19 +40,28 @@ class LLMResult:
     understood: dict[str, Any] = field(default_factory=dict)
     suggestions: tuple[str, ...] = ()
     calls: tuple[Call, ...] = ()                   # every request made, in order (retries and fallbacks too)
+    path: Path | None = None                       # which path answered: the model's intent, or its SQL
+    intent: dict[str, Any] | None = None           # the intent that answered (path "intent")
+    params: tuple[Any, ...] = ()                   # the compiled query's bound values (path "intent")
+    source: str | None = None                      # the table or view the compiled query read
+    chart: dict[str, Any] | None = None
+    intent_note: str | None = None                 # why the intent path handed over to SQL
 
     def to_answer(self, *, question: str, dataset: str, as_of: str | None, data_version: int | None = None,
                   conversation_id: str | None = None) -> Answer:
         """The pipeline's ``Answer`` (tier ``llm``); the tier's details are in ``interpretation["llm"]``."""
         details = {"tokens": self.tokens, "model": self.model, "reason": self.reason, "repaired": self.repaired,
-                   "difficulty": self.level, "rejected_sql": self.rejected_sql,
+                   "difficulty": self.level, "rejected_sql": self.rejected_sql, "path": self.path,
+                   "intent_declined": self.intent_note,
                    # Provider error texts stay in the logs: some quote part of the key they rejected.
                    "calls": [{"model": c.model, "outcome": c.outcome, "prompt_tokens": c.prompt_tokens,
                               "completion_tokens": c.completion_tokens, "cost_usd": c.cost_usd} for c in self.calls]}
         return Answer(
             status=self.status, answer=self.message, question=question, dataset=dataset, as_of=as_of,
             columns=self.columns, rows=tuple(tuple(jsonable(v) for v in r) for r in self.rows), sql=self.sql,
-            tier="llm", interpretation={"explanation": self.explanation, "understood": self.understood, "llm": details},
+            tier="llm", interpretation={**(self.intent or {}), "explanation": self.explanation,
+                                        "understood": self.understood, "llm": details},
+            params=self.params, source=self.source, chart=self.chart,
             llm_calls=self.llm_calls, cost_usd=self.cost_usd, bytes_read=self.bytes_read, rows_read=self.rows_read,
             data_version=data_version, answer_id=self.answer_id, suggestions=self.suggestions,
             error=self.message if self.status == "error" else None, conversation_id=conversation_id,

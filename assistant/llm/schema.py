@@ -14,6 +14,8 @@ accepted by providers' strict structured-output modes; optional values are nulla
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 import json
 import re
@@ -86,12 +88,25 @@ def json_schema() -> dict[str, Any]:
 
 
 def response_format() -> dict[str, Any]:
-    return {"type": "json_schema",
-            "json_schema": {"name": "sql_answer", "schema": json_schema(), "strict": True}}
+    return SQL_OUTPUT.response_format()
 
 
-def parse(text: str | None) -> SQLAnswer:
-    """The validated answer in ``text`` (a bare object, or one fenced in ```json ... ```)."""
+@dataclass(frozen=True)
+class Output:
+    """What one kind of reply must be: its JSON schema (sent as ``response_format``) and its parser."""
+
+    name: str
+    schema: dict[str, Any]
+    parse: Callable[[str | None], Any]      # raises BadModelOutput
+    strict: bool = True                     # every field required (providers' strict mode); False: optional ones
+
+    def response_format(self) -> dict[str, Any]:
+        return {"type": "json_schema",
+                "json_schema": {"name": self.name, "schema": self.schema, "strict": self.strict}}
+
+
+def parse_json(text: str | None) -> Any:
+    """The JSON value in ``text`` (a bare object, or one fenced in ```json ... ```)."""
     if not text or not text.strip():
         raise BadModelOutput("the model returned no text; expected one JSON object.")
     body = text.strip()
@@ -99,11 +114,27 @@ def parse(text: str | None) -> SQLAnswer:
     if fenced:
         body = fenced.group(1)
     try:
-        return SQLAnswer.model_validate(json.loads(body))
+        return json.loads(body)
     except json.JSONDecodeError as exc:
         raise BadModelOutput(f"the output is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
                              "return only the JSON object.") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise BadModelOutput(f"the JSON does not match the schema at {where}: {first['msg']}.") from None
+
+
+def validated(parse: Callable[[str | None], Any]) -> Callable[[str | None], Any]:
+    """``parse`` with pydantic's validation errors said as ``BadModelOutput`` (the first one, with its place)."""
+    def run(text: str | None) -> Any:
+        try:
+            return parse(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise BadModelOutput(f"the JSON does not match the schema at {where}: {first['msg']}.") from None
+    return run
+
+
+def parse(text: str | None) -> SQLAnswer:
+    """The validated SQL answer in ``text``."""
+    return validated(lambda t: SQLAnswer.model_validate(parse_json(t)))(text)
+
+
+SQL_OUTPUT = Output(name="sql_answer", schema=json_schema(), parse=parse)

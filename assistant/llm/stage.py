@@ -5,7 +5,12 @@
 1. length limit, then ``screen``: injected instructions, requests to change data and questions not
    about the data are refused before any model call (they cost nothing);
 2. the daily budget of the calling API key and the global cap (``Budget``): over -> refused;
-3. the prompt: only the relevant parts of the semantic model, verified examples, the as-of date
+3. intent first (``IntentPath``, unless ``settings.llm.intent_first`` is off): the model fills the
+   rules tier's intent under a schema of the semantic model's names and the data's values, the
+   compiler writes the SQL and it runs; an answer here is ``interpretation["llm"]["path"] == "intent"``.
+   When the model says an intent cannot express the question, or its intent does not compile or run,
+   the SQL path below takes over (``path == "sql"``, with ``intent_declined`` saying why);
+   the prompt: only the relevant parts of the semantic model, verified examples, the as-of date
    and the dialect (``ContextBuilder``, ``prompts``); the model tier by ``difficulty``;
 4. generation (``Generator``: retries, fallbacks, timeouts, schema-pinned JSON);
 5. the guardrails (``guardrails.check``): an unsafe query is refused and never runs; a query that
@@ -32,11 +37,15 @@ import uuid
 from assistant.llm import guardrails
 from assistant.llm.context import ContextBuilder
 from assistant.llm.generator import Difficulty, Generation, Generator, MockScript, difficulty
-from assistant.llm.learning import TemplateLearner, template_for
+from assistant.llm.intent_path import IntentAttempt, IntentPath
+from assistant.llm.learning import TemplateLearner, bound_template, template_for
 from assistant.llm.prompts import repair_messages, sql_messages
 from assistant.llm.result import LLMResult, Reason, Status, summary
+from assistant.llm.schema import SQL_OUTPUT, Output
 from assistant.llm.screen import scrub, screen
 from assistant.llm.usage import USAGE
+from assistant.charts import chart_for
+from assistant.sentence import sentence
 from assistant.suggestions import clarification, suggestions_for
 from retail_insights.errors import RetailError
 
@@ -67,8 +76,10 @@ class LLMStage:
     def __init__(self, *, generator: Generator, runner_for: Callable[[str], Any], budget: Budget | None = None,
                  context: ContextBuilder | None = None, learner: TemplateLearner | None = None,
                  tables_for: Callable[[str], TableCatalog] = guardrails.table_catalog, max_rows: int = MAX_ROWS,
-                 max_bytes: int | None = None, max_question_chars: int = 500, secrets: Sequence[str] = ()) -> None:
+                 max_bytes: int | None = None, max_question_chars: int = 500, secrets: Sequence[str] = (),
+                 intent_path: IntentPath | None = None) -> None:
         self.generator, self.runner_for, self.budget = generator, runner_for, budget
+        self.intent_path = intent_path
         self.context = context or ContextBuilder(tables_for=tables_for)
         self.learner, self.tables_for = learner, tables_for
         self.max_rows, self.max_bytes, self.max_question_chars = max_rows, max_bytes, max_question_chars
@@ -91,7 +102,9 @@ class LLMStage:
         return cls(generator=generator, runner_for=runner_for, budget=Budget.from_settings(settings),
                    context=ContextBuilder(tables_for=guardrails.table_catalog, examples=examples), learner=learner,
                    max_rows=max_rows, max_bytes=settings.sql.max_bytes_scanned,
-                   max_question_chars=settings.llm.max_question_chars, secrets=secrets_of(settings))
+                   max_question_chars=settings.llm.max_question_chars, secrets=secrets_of(settings),
+                   intent_path=IntentPath(runner_for=runner_for, max_bytes=settings.sql.max_bytes_scanned)
+                   if settings.llm.intent_first else None)
 
     def answer(self, question: str, *, dataset: str, as_of: date, route: Route | None = None) -> LLMResult:
         """Answer ``question`` (normalized) about ``dataset`` as of ``as_of``; ``route`` is the router's verdict
@@ -122,6 +135,7 @@ class _Run:
         self.answer_id = uuid.uuid4().hex
         self.generations: list[Generation] = []
         self.level: Difficulty | None = None
+        self.intent_note: str | None = None      # why the intent path did not answer
 
     def go(self) -> LLMResult:
         s = self.stage
@@ -133,10 +147,18 @@ class _Run:
             return self._done("refused", verdict.verdict, verdict.message)
         if (refusal := self._over_budget()) is not None:
             return refusal
-        context = s.context.build(self.question, dataset=self.dataset, as_of=self.as_of, route=self.route)
         understood = self.route.understood
         self.level = difficulty(self.question, metrics=len(understood.metrics), dimensions=len(understood.dimensions),
                                 windows=len(understood.time))
+        if s.intent_path is not None:
+            tried = s.intent_path.attempt(self.question, dataset=self.dataset, as_of=self.as_of, route=self.route,
+                                          generate=lambda messages, output: self._generate(messages, output))
+            if tried.kind in ("ran", "unavailable", "bytes_cap"):
+                return self._by_intent(tried)
+            self.intent_note = f"{tried.kind}: {tried.note}"
+            if (refusal := self._over_budget()) is not None:
+                return refusal
+        context = s.context.build(self.question, dataset=self.dataset, as_of=self.as_of, route=self.route)
         first = self._generate(sql_messages(context))
         attempt = self._attempt(first)
         repaired = False
@@ -157,8 +179,8 @@ class _Run:
         decision = self.stage.budget.check()
         return None if decision.allowed else self._done("refused", decision.reason, decision.message)
 
-    def _generate(self, messages: list[dict[str, str]]) -> Generation:
-        generation = self.stage.generator.generate(messages, level=self.level or "simple")
+    def _generate(self, messages: list[dict[str, str]], output: Output = SQL_OUTPUT) -> Generation:
+        generation = self.stage.generator.generate(messages, level=self.level or "simple", output=output)
         self.generations.append(generation)
         if self.stage.budget is not None:
             self.stage.budget.charge(generation.cost_usd)
@@ -208,13 +230,34 @@ class _Run:
         return self._clarify("repair_failed", "I could not write a query that runs on the data for this "
                              f"({_first_sentence(attempt.error)})", rejected_sql=attempt.sql, repaired=repaired)
 
+    def _by_intent(self, tried: IntentAttempt) -> LLMResult:
+        if tried.kind == "unavailable":
+            return self._finish(_Attempt("unavailable", tried.note), False)
+        if tried.kind == "bytes_cap":
+            return self._finish(_Attempt("bytes_cap", tried.note), False)
+        assert tried.intent is not None and tried.compiled is not None
+        intent, compiled, result = tried.intent, tried.compiled, tried.result
+        columns = tuple(result.columns)
+        rows = tuple(tuple(r) for r in result.rows)
+        outcome = self._done("answered", "answered", sentence(intent, columns, rows), sql=compiled.sql,
+                             params=compiled.params, columns=columns, rows=rows, path="intent",
+                             intent=intent.to_dict(), source=compiled.source.table,
+                             chart=chart_for(intent, columns, rows),
+                             bytes_read=int(getattr(result, "bytes_read", 0) or 0),
+                             rows_read=int(getattr(result, "rows_read", 0) or 0))
+        template = bound_template(intent, self.route.slots)
+        if self.stage.learner is not None and template is not None:
+            self.stage.learner.propose(answer_id=self.answer_id, question=self.route.question, dataset=self.dataset,
+                                       sql=None, columns=columns, slots=self.route.slots, template=template)
+        return outcome
+
     def _answered(self, attempt: _Attempt, explanation: str, repaired: bool) -> LLMResult:
         result = attempt.result
         columns = tuple(result.columns)
         rows = tuple(tuple(r) for r in result.rows)
         text = " ".join(p for p in (explanation, summary(columns, rows), f"(As of {self.as_of.isoformat()}.)") if p)
         outcome = self._done("answered", "answered", text, sql=attempt.sql, columns=columns, rows=rows,
-                             explanation=explanation, repaired=repaired,
+                             explanation=explanation, repaired=repaired, path="sql",
                              bytes_read=int(getattr(result, "bytes_read", 0) or 0),
                              rows_read=int(getattr(result, "rows_read", 0) or 0))
         if self.stage.learner is not None and attempt.sql is not None:
@@ -235,7 +278,8 @@ class _Run:
 
     def _explanation(self) -> str:
         reply = self.generations[-1].answer if self.generations else None
-        return scrub(reply.explanation, secrets=self.stage._secrets) if reply is not None else ""
+        explanation = getattr(reply, "explanation", None) or getattr(reply, "missing", None) or ""
+        return scrub(explanation, secrets=self.stage._secrets)
 
     def _done(self, status: Status, reason: Reason, message: str, **fields: Any) -> LLMResult:
         generations = self.generations
@@ -246,7 +290,7 @@ class _Run:
             else message, answer_id=self.answer_id, model=model,
             llm_calls=sum(len(g.calls) for g in generations), tokens=sum(g.tokens for g in generations),
             cost_usd=round(sum(g.cost_usd for g in generations), 8), level=self.level,
-            calls=tuple(c for g in generations for c in g.calls),
+            calls=tuple(c for g in generations for c in g.calls), intent_note=self.intent_note,
             understood=self.route.understood.to_dict(), **fields)
 
 

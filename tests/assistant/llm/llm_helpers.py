@@ -9,11 +9,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+
+from assistant.intent import Filter
 from assistant.llm.generator import Generator, MockScript
+from assistant.llm.guardrails import allowed_tables
 from assistant.llm.stage import LLMStage
+from assistant.router import Route, Understood
+from assistant.slots import Extraction
 
 AS_OF = date(2024, 7, 1)
 CHEAP, STRONG, FALLBACK = "gpt-4o-mini", "gpt-4o", "anthropic/claude-haiku-4-5"
+DATASET = "retail_sales"
+WRITES = tuple(getattr(exp, n) for n in ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command",
+                                         "Copy", "Set", "Pragma", "Use", "Attach", "Detach", "Install", "Into")
+               if hasattr(exp, n))
 
 
 class RecordingRunner:
@@ -59,3 +70,28 @@ def pipeline(runner: RecordingRunner, stage: LLMStage | None = None, **stages: A
 
     return Assistant(runner_for=lambda dataset: runner, data_version=data_version_reader(get_settings()), llm=stage,
                      **stages)
+
+
+def is_read_only_select(sql: str) -> bool:
+    """One SELECT (or set operation) with no write node, reading only the tier's allowed tables."""
+    statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    if len(statements) != 1 or not isinstance(statements[0], (exp.Select, exp.SetOperation)):
+        return False
+    root = statements[0]
+    if any(isinstance(node, WRITES) for node in root.walk()):
+        return False
+    ctes = {c.alias_or_name for c in root.find_all(exp.CTE)}
+    for table in root.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or table.db not in ("", DATASET):
+            return False
+        if table.name not in allowed_tables(DATASET) and table.name not in ctes:
+            return False
+    return True
+
+
+def route_with_stored_value(question: str, value: str) -> Route:
+    """The router's verdict as if ``value`` were a stored city the question matched (data -> prompt)."""
+    return Route(question=question, complete=False, intent=None, extraction=Extraction(question, (), ()),
+                 understood=Understood(metrics=("revenue",), dimensions=("city",),
+                                       filters=(Filter("city", (value,)),)),
+                 missing=("time",), reason="")

@@ -14,48 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlglot
-from sqlglot import exp
 import yaml
 
-from assistant.llm.guardrails import allowed_tables
 from assistant.llm.prompts import data, sql_messages
-from assistant.intent import Filter
-from assistant.router import Route, Understood
-from assistant.slots import Extraction
-from tests.assistant.llm.llm_helpers import AS_OF, CHEAP, RecordingRunner, checksum, make_stage, reply
+from tests.assistant.llm.llm_helpers import (AS_OF, CHEAP, RecordingRunner, checksum, is_read_only_select,
+                                             make_stage, reply, route_with_stored_value)
 
 CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "adversarial" / "cases.yaml").read_text())
 DEFAULT_QUESTION = "How much cash did California bring in during March 2024?"
 DATASET = "retail_sales"
-WRITES = tuple(getattr(exp, n) for n in ("Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command",
-                                         "Copy", "Set", "Pragma", "Use", "Attach", "Detach", "Install", "Into")
-               if hasattr(exp, n))
-
-
-def is_read_only_select(sql: str) -> bool:
-    """One SELECT (or set operation) with no write node, reading only the tier's allowed tables."""
-    statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
-    if len(statements) != 1 or not isinstance(statements[0], (exp.Select, exp.SetOperation)):
-        return False
-    root = statements[0]
-    if any(isinstance(node, WRITES) for node in root.walk()):
-        return False
-    ctes = {c.alias_or_name for c in root.find_all(exp.CTE)}
-    for table in root.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier) or table.db not in ("", DATASET):
-            return False
-        if table.name not in allowed_tables(DATASET) and table.name not in ctes:
-            return False
-    return True
-
-
-def route_with_stored_value(question: str, value: str) -> Route:
-    """The router's verdict as if ``value`` were a stored city the question matched (data -> prompt)."""
-    return Route(question=question, complete=False, intent=None, extraction=Extraction(question, (), ()),
-                 understood=Understood(metrics=("revenue",), dimensions=("city",),
-                                       filters=(Filter("city", (value,)),)),
-                 missing=("time",), reason="")
 
 
 @pytest.fixture(scope="module")
