@@ -90,7 +90,8 @@ def examples(dataset: str, as_of: date) -> list[Worked]:
     values = closed_values(dataset)
     lang = model.language
     metric = lang.default_metric
-    profit = "profit" if "profit" in model.metrics else metric
+    # a second money metric for the examples (the profit where a dataset has one, as it is listed first)
+    profit = next((m for m, spec in model.metrics.items() if m != metric and spec.format == "currency"), metric)
     closed = [d for d in model.dimensions if d in values and d not in ("state", "status")]
     dim, dim2 = closed[0], closed[1]
     value = values[dim][0]
