@@ -427,9 +427,7 @@ def _next_ranked(it: Intent, members: tuple[str, ...], marked: Markers, changed:
     dim = it.dimensions[0]
     ahead = sum(len(f.values) for f in it.filters if f.dimension == dim and f.negate)   # the runners-up before
     if nth == ahead and len(members) == 1:      # "the second one" is the runner-up just shown
-        kept = tuple(f for f in it.filters if f.dimension != dim)
-        return replace(it, filters=(*kept, Filter(dim, members)), dimensions=(), top_n=None, order="desc",
-                       operation="total"), changed + ["filters", "dimensions"]
+        return _narrowed(it, dim, members, growth=False), changed + ["filters", "dimensions"]
     if nth != ahead + len(members):
         return it, changed
     return replace(it, filters=(*it.filters, Filter(dim, members, negate=True)), top_n=1), changed + ["filters"]
@@ -440,19 +438,14 @@ def _by_members(it: Intent, listed: tuple[str, tuple[str, ...]], route: Route, m
     """Edits that name the last answer's members by their place: "those two together", "the second one",
     "exclude the biggest one", "flip it to ascending"."""
     dim, names = listed
-    kept = tuple(f for f in it.filters if f.dimension != dim)
     place = _ORDINAL.search(marked.question)
     leave = _LEAVE_OUT.search(marked.question)
     if place and not route.understood.dimensions:
         nth = 1 if place.group("runner") else _NTH[place.group("nth").lower()]
         if nth < len(names):
-            it = replace(it, filters=(*kept, Filter(dim, (names[nth],))), dimensions=(), top_n=None, order="desc",
-                         operation="growth" if it.compare_time is not None else "total")
-            return it, changed + ["filters", "dimensions"]
+            return _narrowed(it, dim, (names[nth],)), changed + ["filters", "dimensions"]
     if _TOGETHER.search(marked.question) and (_REFERS.search(marked.question) or re.search(r"\bboth\b", marked.question, re.I)):
-        it = replace(it, filters=(*kept, Filter(dim, names)), dimensions=(), top_n=None, order="desc",
-                     operation="total")
-        return it, changed + ["filters", "dimensions"]
+        return _narrowed(it, dim, names, growth=False), changed + ["filters", "dimensions"]
     if leave and it.operation in ("top_n", "breakdown", "share"):
         high = leave.group("end").lower() in ("biggest", "largest", "top", "highest")
         first = (it.order or "desc") == "desc"
@@ -506,6 +499,12 @@ def _the_one(previous: Intent, route: Route, marked: Markers, members: tuple[str
         member = others[0]
     elif not _ONE_REF.search(marked.question):
         return None
-    kept = tuple(f for f in previous.filters if f.dimension != dim)
-    return replace(previous, filters=(*kept, Filter(dim, (member,))), dimensions=(), top_n=None, order="desc",
-                   rank_by="value", operation="growth" if previous.compare_time is not None else "total")
+    return replace(_narrowed(previous, dim, (member,)), rank_by="value")
+
+
+def _narrowed(it: Intent, dim: str, values: tuple[str, ...], *, growth: bool = True) -> Intent:
+    """The last intent about these members of ``dim`` alone, unsplit and unranked ("that one", "those two
+    together"); a comparison over two periods stays one (``growth``) unless the members are added up."""
+    kept = tuple(f for f in it.filters if f.dimension != dim)
+    return replace(it, filters=(*kept, Filter(dim, values)), dimensions=(), top_n=None, order="desc",
+                   operation="growth" if growth and it.compare_time is not None else "total")

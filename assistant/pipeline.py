@@ -327,7 +327,7 @@ class Assistant:
                           sql=compiled.sql, params=compiled.params, source=compiled.source.table, **common)
         columns = tuple(result.columns)
         rows = tuple(tuple(r) for r in result.rows)
-        if intent.operation == "total" and all(v is None for r in rows[:1] or [()] for v in r or (None,)):
+        if intent.operation == "total" and (not rows or all(v is None for v in rows[0])):
             # "sales in Alaska" where no row is Alaska's: an empty sum is no number, so say what matched nothing
             where = "; ".join(f"{f.dimension.replace('_', ' ')} {'not ' if f.negate else ''}{' or '.join(f.values)}"
                               for f in intent.filters)

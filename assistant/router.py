@@ -567,9 +567,8 @@ class _Parse:
                             + self.found.get("slowest", ""), re.I)       # "the top gainer": one
             n = self.numbers[0] if self.numbers else 1 if one else self.default_n()
             order = "asc" if "slowest" in self.found else "desc"
-            absolute = self.absolute or any(p.search(self.text) for p in lexicon().phrases["absolute"])
             return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
-                          top_n=n, order=order, rank_by="change" if absolute else "pct_change", **base)
+                          top_n=n, order=order, rank_by="change" if self.absolute else "pct_change", **base)
         if self.grain is not None and self.grain != "day_of_week" and not (growth or self.cue("growth")):
             # "sales per month in 2016 and 2017": one series over both, not two totals
             first, second = self.ex.times[0], self.ex.times[-1]
