@@ -39,7 +39,7 @@ from assistant.compiler import CompiledQuery, Compiler
 from assistant.execute import QueryRunner
 from assistant.conversation import ConversationStore, MemoryConversations, Turn, new_conversation_id
 from assistant.followup import FollowUp, markers, reads_as_follow_up
-from assistant.intent import Intent
+from assistant.intent import Filter, Intent
 from assistant.normalize import normalize
 from assistant.refresh import WARM_INTENTS, HotIntents, VersionSwitch
 from assistant.router import Route, Router
@@ -159,6 +159,7 @@ class Assistant:
         self.cache, self.semantic, self.llm = cache, semantic, llm
         self.conversations: ConversationStore = conversations or MemoryConversations()
         self.follow_up = FollowUp()
+        self._places: dict[tuple[Any, ...], dict[str, list[str]]] = {}   # (dataset, version, level, above, filter)
         self.max_question_chars = max_question_chars
         self.clock = clock
         # The HTTP service warms a new data version in the background and bridges its first second
@@ -317,7 +318,7 @@ class Assistant:
                           **common)
         interpretation["source_view"] = compiled.source.table
         interpretation["source_kind"] = compiled.source.kind
-        clash = self._members_apart(intent) or self._member_in_several(intent)
+        clash = self._members_apart(intent) or self._member_in_several(intent, version)
         if clash is not None:
             return Answer(status="clarify", answer=clash, interpretation=interpretation, **base)
         try:
@@ -341,9 +342,9 @@ class Assistant:
             source=compiled.source.table, bytes_read=int(getattr(result, "bytes_read", 0) or 0),
             rows_read=int(getattr(result, "rows_read", 0) or 0), chart=chart_for(intent, columns, rows), **common)
 
-    def _member_in_several(self, intent: Intent) -> str | None:
+    def _member_in_several(self, intent: Intent, version: int | None) -> str | None:
         """"Springfield" with no state named, where four states have a Springfield: adding them up would answer
-        a question nobody asked; name the places instead (one small breakdown, only for such questions)."""
+        a question nobody asked; name the places instead (one small breakdown per member and data version)."""
         model = load_dataset(intent.dataset).semantic
         named = {f.dimension for f in intent.filters if not f.negate} | set(intent.dimensions)
         for levels in model.hierarchies.values():
@@ -353,19 +354,31 @@ class Assistant:
                 asked = next((f for f in intent.filters if f.dimension == down and not f.negate), None)
                 if asked is None or named & set(levels[: levels.index(down)]):
                     continue
-                probe = Intent(dataset=intent.dataset, metrics=(model.language.count_metric,), operation="breakdown",
-                               dimensions=(down, up), filters=(asked,))
-                compiled = self.compiler.compile(probe)
-                result = self.runner_for(intent.dataset).query(compiled.sql, list(compiled.params))
-                at, above = list(result.columns).index(down), list(result.columns).index(up)
-                places: dict[str, list[str]] = {}
-                for row in result.rows:
-                    places.setdefault(str(row[at]), []).append(str(row[above]))
+                places = self._places_of(intent.dataset, version, down, up, asked)
                 for value, ups in places.items():
                     if len(ups) > 1:
                         return (f"{value} is a {down.replace('_', ' ')} in more than one {up.replace('_', ' ')} "
                                 f"({', '.join(sorted(ups))}); say which, e.g. '{value}, {sorted(ups)[0]}'.")
         return None
+
+    def _places_of(self, dataset: str, version: int | None, down: str, up: str, asked: Filter) -> dict[str, list[str]]:
+        """Each member of ``asked`` with the ``up`` members its rows carry ("Springfield" -> four states), once
+        per data version: "sales in Texas" asked again does not probe again."""
+        key = (dataset, version, down, up, asked)
+        if version is None or key not in self._places:
+            model = load_dataset(dataset).semantic
+            probe = Intent(dataset=dataset, metrics=(model.language.count_metric,), operation="breakdown",
+                           dimensions=(down, up), filters=(asked,))
+            compiled = self.compiler.compile(probe)
+            result = self.runner_for(dataset).query(compiled.sql, list(compiled.params))
+            at, above = list(result.columns).index(down), list(result.columns).index(up)
+            places: dict[str, list[str]] = {}
+            for row in result.rows:
+                places.setdefault(str(row[at]), []).append(str(row[above]))
+            if len(self._places) > 10_000:
+                self._places.clear()
+            self._places[key] = places
+        return self._places[key]
 
     def _members_apart(self, intent: Intent) -> str | None:
         """"California revenue in the Northeast region": members of one hierarchy that no row holds together
