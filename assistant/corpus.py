@@ -96,7 +96,7 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def _entry(raw: dict[str, Any], path: Path, group_key: str) -> Entry:
+def _entry(raw: dict[str, Any], path: Path, group_key: str, as_of: Any = None) -> Entry:
     missing = [k for k in ("question", "dataset", group_key) if k not in raw]
     if missing or ("sql" not in raw and not raw.get("clarify")):
         raise ConfigError(f"{path}: entry {raw.get('question', raw)!r} lacks {missing or ['sql or clarify: true']}.",
@@ -104,7 +104,7 @@ def _entry(raw: dict[str, Any], path: Path, group_key: str) -> Entry:
     if raw.get("ordered") and "order by" not in str(raw.get("sql", "")).lower():
         raise ConfigError(f"{path}: entry {raw['question']!r} is ordered but its SQL has no ORDER BY.",
                           hint="Fix: add the ORDER BY the question asks for, or drop 'ordered'.")
-    as_of = raw.get("as_of")
+    as_of = raw.get("as_of", as_of)
     return Entry(question=str(raw["question"]), dataset=str(raw["dataset"]), group=str(raw[group_key]),
                  sql=raw.get("sql"), ordered=bool(raw.get("ordered", False)),
                  as_of=date.fromisoformat(str(as_of)) if as_of else None)
@@ -114,21 +114,25 @@ def load_questions(path: Path) -> list[Entry]:
     """A paraphrase file (entries keyed by ``shape``) or a trap file (keyed by ``kind``)."""
     data = _load(path)
     key = "kind" if "traps" in path.name else "shape"
-    return [_entry(q, path, key) for q in data.get("questions", [])]
+    return [_entry(q, path, key, data.get("as_of")) for q in data.get("questions", [])]
 
 
 def load_conversations(path: Path) -> list[Conversation]:
     data = _load(path)
     out = []
     for conv in data.get("conversations", []):
-        turns = tuple(_entry({**t, "dataset": conv["dataset"], "id": conv["id"]}, path, "id") for t in conv["turns"])
+        turns = tuple(_entry({**t, "dataset": conv["dataset"], "id": conv["id"]}, path, "id", data.get("as_of"))
+                      for t in conv["turns"])
         out.append(Conversation(str(conv["id"]), str(conv["dataset"]), turns))
     return out
 
 
-def corpus_files(kind: Literal["paraphrase", "traps", "followups"], split: Split) -> list[Path]:
-    """The files of one kind and split, one per dataset: ``<kind>.<split>.<dataset>.yaml``."""
-    return sorted(CORPUS_DIR.glob(f"{kind}.{split}.*.yaml"))
+def corpus_files(kind: Literal["paraphrase", "traps", "followups"], split: Split, folder: Path = CORPUS_DIR) -> list[Path]:
+    """The files of one kind and split, one per dataset: ``<kind>.<split>.<dataset>.yaml``.
+
+    ``folder`` is the language corpus of the project's two datasets by default; another dataset's
+    corpus (its own shapes, its own truth source) lives in a folder of its own (``tpcds_store/``)."""
+    return sorted(folder.glob(f"{kind}.{split}.*.yaml"))
 
 
 # --- table matching ---------------------------------------------------------------------------------
@@ -237,10 +241,10 @@ def run_conversations(assistant: Any, conversations: Sequence[Conversation],
 
 
 def evaluate(assistant: Any, runner_for: Callable[[str], Any], kind: Literal["paraphrase", "traps", "followups"],
-             split: Split, *, on_scored: Callable[[Scored], None] | None = None) -> Tally:
+             split: Split, *, on_scored: Callable[[Scored], None] | None = None, folder: Path = CORPUS_DIR) -> Tally:
     """One kind and split of the corpus through ``assistant``; truth SQL runs through ``runner_for``."""
     truth = truth_runner(runner_for)
-    files = corpus_files(kind, split)
+    files = corpus_files(kind, split, folder)
     if kind == "followups":
         return run_conversations(assistant, [c for f in files for c in load_conversations(f)], truth, on_scored=on_scored)
     return run_questions(assistant, [e for f in files for e in load_questions(f)], truth, on_scored=on_scored)

@@ -16,6 +16,10 @@ from assistant.measures import measure
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _OP_WORDS = {"<": "below", "<=": "at most", ">": "above", ">=": "at least"}
 MAX_LISTED = 5
+# The lead of a ranking over a change between two periods, by (what ranks it, which end).
+RANKED_BY = {("pct_change", "desc"): "Fastest growth", ("pct_change", "asc"): "Slowest growth",
+             ("change", "desc"): "Largest gain", ("change", "asc"): "Smallest gain (or largest drop)",
+             ("value", "desc"): "Highest value", ("value", "asc"): "Lowest value"}
 
 
 def metric_label(dataset: str, name: str) -> str:
@@ -216,9 +220,8 @@ class _Writer:
         more = f" (and {len(self.rows) - MAX_LISTED} more)" if len(self.rows) > MAX_LISTED else ""
         lead = ""
         if intent.operation == "top_n":
-            how = {"pct_change": "percentage change", "change": "change", "value": "value"}[intent.rank_by]
-            word = "Highest" if intent.order == "desc" else "Lowest"
-            lead = f"{word} {how} in {self.label} by {' and '.join(d.replace('_', ' ') for d in intent.dimensions)}: "
+            lead = (f"{RANKED_BY[intent.rank_by, intent.order]} in {self.label} by "
+                    f"{' and '.join(d.replace('_', ' ') for d in intent.dimensions)}: ")
         return _cap(f"{lead}{'; '.join(parts)}{self.where}{more}.")
 
     def compare_values(self) -> str:
