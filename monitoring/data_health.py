@@ -3,7 +3,7 @@
 Nothing here queries the data or a broker: each number is read from a record a writer already keeps,
 so a scrape stays cheap.
 
-- freshness: the silver table's latest Delta commit (its version and time);
+- freshness: the silver table's newest data commit (its data version and time; ``warehouse.backends.versions``);
 - batches: the ingest ledger (``spark_jobs.bronze.Ledger``): every committed batch's row accounting
   and quarantine codes, attempts that never committed, and an attempt still open;
 - stream: the consumer's per-batch file (``streaming.metrics``) for freshness and dead letters of the
@@ -55,16 +55,16 @@ class StreamHealth:
 
 
 def table_freshness(settings: Settings, dataset: str) -> TableFreshness | None:
-    """The silver table's latest version and commit time; None before its first commit."""
-    from warehouse.delta.table import open_table, table_exists
+    """The silver table's data version (its newest commit that changed rows, as answers carry it) and
+    when that commit was written; None before its first commit. Upkeep commits (OPTIMIZE, Z-order,
+    VACUUM) do not make stale data look fresh."""
+    from warehouse.backends.versions import freshness
     from warehouse.spec import load_dataset
 
-    path = settings.table_path(dataset, load_dataset(dataset).spec.silver_table)
-    if not table_exists(path):
+    fresh = freshness(settings.table_path(dataset, load_dataset(dataset).spec.silver_table))
+    if fresh is None or fresh.committed_at is None:
         return None
-    table = open_table(path)
-    latest = table.history(1)[0]
-    return TableFreshness(dataset, table.version(), float(latest["timestamp"]) / 1000.0)
+    return TableFreshness(dataset, fresh.data, fresh.committed_at.timestamp())
 
 
 def batch_health(settings: Settings, dataset: str) -> BatchHealth:

@@ -91,10 +91,11 @@ def merged(families: list[Metric]) -> list[Metric]:
 def freshness_metrics(table: data_health.TableFreshness | None) -> list[Metric]:
     if table is None:
         return []
-    version = GaugeMetricFamily("retail_data_version", "Silver Delta table version.", labels=["dataset"])
+    version = GaugeMetricFamily("retail_data_version", "Silver table's data version: its newest Delta commit "
+                                "that changed rows (upkeep commits do not count).", labels=["dataset"])
     version.add_metric([table.dataset], table.version)
-    at = GaugeMetricFamily("retail_data_last_commit_timestamp_seconds", "When the silver table was last "
-                           "committed to (Unix seconds).", labels=["dataset"])
+    at = GaugeMetricFamily("retail_data_last_commit_timestamp_seconds", "When the silver table's data "
+                           "version was committed (Unix seconds).", labels=["dataset"])
     at.add_metric([table.dataset], table.committed_at)
     return [version, at]
 

@@ -3,8 +3,9 @@
 Nothing here computes or changes data; each part has one owner that writes it:
 
 ================  ==========================================================================
-freshness         the silver table's newest data commit (``warehouse.backends.versions``, the
-                  same number answers carry as ``data_version``) and when it was written
+freshness         the silver table's newest data commit and when it was written
+                  (``warehouse.backends.versions.freshness``, shared with the metrics exporter;
+                  the same number answers carry as ``data_version``)
 batches           the ingest ledger's committed batches (``spark_jobs.bronze.Ledger``) with their
                   row accounting, input = written + quarantined + duplicates; the DQ verdict and
                   Data Docs page of each (``dq.results``)
@@ -36,7 +37,7 @@ from dq.results import batch_result_path, data_docs_dir
 from spark_jobs.bronze import Ledger
 from streaming import metrics as stream_metrics
 from retail_insights.settings import get_settings
-from warehouse.backends.versions import commit_time, shared_reader
+from warehouse.backends.versions import freshness
 from warehouse.maintenance import quarantine_summary
 from warehouse.spec import load_dataset
 
@@ -59,10 +60,10 @@ def report(*, datasets: Sequence[str], last: int, now: datetime) -> DataHealthOu
 
 def _dataset(name: str, *, last: int, now: datetime) -> DatasetHealth:
     path = get_settings().table_path(name, load_dataset(name).spec.silver_table)
-    version = shared_reader().read(path)
-    written = commit_time(path, version.data) if version is not None else None
+    fresh = freshness(path)
+    written = fresh.committed_at if fresh is not None else None
     quarantine = quarantine_summary(name)
-    return DatasetHealth(name=name, data_version=version.data if version is not None else None,
+    return DatasetHealth(name=name, data_version=fresh.data if fresh is not None else None,
                          updated_at=written.isoformat() if written else None,
                          age_s=round((now - written).total_seconds(), 1) if written else None,
                          batches=_batches(name, last=last),

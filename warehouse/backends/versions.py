@@ -84,6 +84,21 @@ def commit_time(table_path: Path, version: int) -> datetime | None:
     return datetime.fromtimestamp(modified, UTC)
 
 
+
+@dataclass(frozen=True)
+class Freshness:
+    data: int                         # the table's data version (what answers carry as data_version)
+    committed_at: datetime | None     # when that commit was written; None when its file is gone
+
+
+def freshness(table_path: Path) -> Freshness | None:
+    """How fresh a table's data is: its newest data commit (not upkeep) and when it was written; None
+    before the first commit. The one reading behind ``GET /v1/health/data`` and the metrics exporter."""
+    version = shared_reader().read(table_path)
+    if version is None:
+        return None
+    return Freshness(version.data, commit_time(table_path, version.data))
+
 class VersionReader:
     """``read(path)`` -> TableVersion or None, each table's log listed at most once per ``ttl_s``.
 
