@@ -1,7 +1,10 @@
 """Conversations: the last answered intent per conversation id, in-process or in Redis, with a TTL.
 
-A conversation keeps one thing: the intent of its last answered question (and its dataset). A
-follow-up question edits it (``assistant.followup``); an unrelated complete question replaces it.
+A conversation keeps the intent of its last answered question (and its dataset). A follow-up
+question edits it (``assistant.followup``); an unrelated complete question replaces it. When a
+message goes unanswered (it clarified), the conversation remembers that too: the next message is
+then answered only if it stands on its own, since an edit of the older answer would silently drop
+what the unanswered message asked for.
 Stores share one small interface, so the HTTP workers share conversations through Redis when
 ``RETAIL_REDIS__URL`` is set, and a Redis outage degrades to this process's memory.
 """
@@ -35,25 +38,29 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 @dataclass(frozen=True)
 class Turn:
-    """What a follow-up builds on: the last answered question of a conversation."""
+    """What a follow-up builds on: the last answered question of a conversation, and whether a
+    message after it went unanswered (``lost``): an edit built on the answer would then drop it."""
 
     dataset: str
     question: str
-    intent: Intent
+    intent: Intent | None             # None only when nothing was answered yet (``lost`` says what was asked)
     earlier: Intent | None = None     # the answer before it ("put the two side by side")
     members: tuple[str, ...] = ()     # the members it listed first, best first ("that one", "them")
+    lost: str = ""                    # the last message, when it was not answered (a clarification)
 
     def to_json(self) -> str:
-        return json.dumps({"dataset": self.dataset, "question": self.question, "intent": self.intent.to_dict(),
+        return json.dumps({"dataset": self.dataset, "question": self.question,
+                           "intent": self.intent.to_dict() if self.intent is not None else None,
                            "earlier": self.earlier.to_dict() if self.earlier is not None else None,
-                           "members": list(self.members)})
+                           "members": list(self.members), "lost": self.lost})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Turn:
         data = json.loads(text)
-        earlier = data.get("earlier")
-        return cls(data["dataset"], data["question"], Intent.from_dict(data["intent"]),
-                   Intent.from_dict(earlier) if earlier else None, tuple(data.get("members") or ()))
+        intent, earlier = data.get("intent"), data.get("earlier")
+        return cls(data["dataset"], data["question"], Intent.from_dict(intent) if intent else None,
+                   Intent.from_dict(earlier) if earlier else None, tuple(data.get("members") or ()),
+                   str(data.get("lost") or ""))
 
 
 class ConversationStore(Protocol):

@@ -77,14 +77,22 @@ class Tally:
 
     def add(self, scored: Scored) -> None:
         self.counts[scored.verdict] += 1
+        if scored.verdict == "clarify" and scored.entry.sql is None:
+            self.counts["expected_clarify"] += 1   # a sub-count of clarify, not a verdict of its own
         self.groups.setdefault(scored.entry.group, Counter())[scored.verdict] += 1
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(n for verdict, n in self.counts.items() if verdict != "expected_clarify")
 
     def rate(self, verdict: Verdict) -> float:
         return self.counts[verdict] / self.total if self.total else 0.0
+
+    @property
+    def right(self) -> float:
+        """The share answered as the entry expects: the right number, or a clarification where the
+        entry has no right answer (``clarify: true``)."""
+        return (self.counts["correct"] + self.counts["expected_clarify"]) / self.total if self.total else 0.0
 
 
 def _load(path: Path) -> dict[str, Any]:

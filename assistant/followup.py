@@ -20,16 +20,18 @@ from dataclasses import dataclass, replace
 import re
 
 from assistant.intent import Condition, Filter, Intent, TimeWindow
-from assistant.periods import previous_period, shift_months
+from assistant.measures import PER, measure, ratio_name
+from assistant.periods import periods_in, previous_period, shift_months
 from assistant.rebind import derived_shift
 from assistant.router import Route
 from warehouse.spec import load_dataset
 
-_LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right)\b[\s,]*)+", re.I)
+_LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right|fine|never\s*mind|"
+                   r"nvm|forget\s+(?:it|that)|no\s+worries|got\s+it|sure|understood)\b[\s,.;:!-]*)+", re.I)
 _MARKERS = re.compile(
     r"\b(?:what|how)\s+about\b|\b(?:the\s+)?same\b(?!\s+(?:period|time|month|quarter|week|days?|half|year)\b)(?:\s+(?:thing|question|query|numbers?|breakdown|list|table|chart|one|"
     r"again|please|but|comparison|view|split|analysis|ranking|figures?|report|look|calculation|metric))*|\bmake\s+(?:it|that|this)\b|\bchange\s+(?:it|that|this)\s+to\b|\bswitch\s+to\b"
-    r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b"
+    r"|\binstead\b|\b(?:too|as\s+well)\b|\bagain\b|\bwhat\s+if\s+we\s+look\s+at\b|^\s*add(?:ing)?\b"
     r"|\bline\s+(?:them|those|these|the\s+two|both)(?:\s+two)?\s+up\b|\blined\s+up\b"
     r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+(?:side\s+by\s+side|together|combined|added\s+up|in\s+total)\b)"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
@@ -56,6 +58,7 @@ _LEAVE_OUT = re.compile(r"\b(?:exclude|excluding|drop|remove|without|leave\s+out
 _BY_RATE = re.compile(r"\b(?:in|by)\s+(?:percentage|percent|%|relative)\s+terms\b|\bas\s+a\s+(?:percentage|percent|rate)\b"
                       r"|\bpercent(?:age)?[\s-]wise\b", re.I)
 _BY_AMOUNT = re.compile(r"\bin\s+(?:dollars?|dollar\s+terms|absolute\s+(?:terms|numbers|dollars)|raw\s+numbers)\b", re.I)
+_MONEY = {"money", "dollars", "dollar", "usd", "bucks"}
 _HOW_MUCH = re.compile(r"\bby\s+how\s+much\b", re.I)
 # "just the total", "no breakdown": the last answer as one number
 _TOTAL_ONLY = re.compile(r"\b(?:just|only)\s+(?:the\s+)?(?:grand\s+|overall\s+)?total\b|\btotal\s+only\b"
@@ -82,7 +85,8 @@ _REMOVE = re.compile(r"\b(?:drop|remove|clear|lose|undo|ditch|scrap|take\s+(?:of
                      r"(?:filters?|restrictions?|conditions?|limits?|constraints?|cut)\b"
                      r"|\b(?:for|over|across|in)\s+(?P<what2>all)\s+(?:the\s+)?(?:years|time|dates)\b"
                      r"|\b(?:go\s+)?back\s+to\s+(?:all|every)\s+(?:the\s+)?(?P<what5>[a-z][a-z -]*?)(?=\s*(?:[?.!,]|$))"
-                     r"|\b(?P<what3>all)[-\s]time\b", re.I)
+                     r"|\b(?P<what3>all)[-\s]time\b"
+                     r"|\b(?:for|over|across|in)\s+all\s+(?:the\s+)?(?P<what6>[a-z]+(?:[\s-][a-z]+)?)(?=\s*(?:[?.!,]|$))", re.I)
 _TIME_WORDS = re.compile(r"\b(?:year|years|date|dates|time|period|month|quarter|week|day|all)\b", re.I)
 _FRAGMENT = re.compile(r"^\s*(?:for|in|with|within|only|just|among|excluding|except|without|from)\b", re.I)
 
@@ -115,9 +119,9 @@ def markers(question: str) -> Markers:
         dropped = found.group(0) if found else ""
         text, instead = re.subn(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", " ", text, flags=re.I)
     found_removals = list(_REMOVE.finditer(text))
-    removed = tuple((m.group("what") or m.group("what2") or m.group("what3") or m.group("what5")).strip()
-                    for m in found_removals)
-    said_drop = any(m.group("what") or m.group("what5") for m in found_removals)   # "all time" alone is no sign
+    removed = tuple((m.group("what") or m.group("what2") or m.group("what3") or m.group("what5")
+                     or m.group("what6")).strip() for m in found_removals)
+    said_drop = any(m.group("what") or m.group("what5") or m.group("what6") for m in found_removals)   # "all time" alone is no sign
     text = _REMOVE.sub(" ", text)
     text, totals = _TOTAL_ONLY.subn(" ", text)
     placed = 0
@@ -200,11 +204,17 @@ class FollowUp:
             total = "total" if it.operation in ("trend", "breakdown", "top_n", "share") else it.operation
             it = replace(it, dimensions=(), top_n=None, grain=None, operation=total)
             changed += ["dimensions"]
+        said, per = _per(previous, it, route, marked)
+        if said:                            # "per order instead", "how much is that per month on average"
+            return per if per is not None and per.intent != previous else None
         named = route.intent if route.intent is not None and not route.defaulted_metric \
             and not _qualifier(route, marked) else None
         metrics = named.metrics if named is not None else (() if _qualifier(route, marked) else u.metrics)
         dimensions = named.dimensions if named is not None else u.dimensions
         for what in marked.removed:        # "drop the year filter", "remove the segment filter"
+            if what.lower() in ("the", "that", "this", "any", "those", "these") and len(it.filters) == 1:
+                it, changed = replace(it, filters=()), changed + ["filters"]     # "without the filter": the one there is
+                continue
             if _TIME_WORDS.search(what) and it.time is not None:
                 it, changed = replace(it, time=None, compare_time=None, change=False), changed + ["time"]
             kept = tuple(f for f in it.filters if not _names_dimension(what, it.dataset, f.dimension))
@@ -221,6 +231,9 @@ class FollowUp:
                 it = replace(it, filters=(*kept, Filter(dim, names)), operation="breakdown", top_n=None,
                              order=it.order or "desc")
                 changed.append("filters")
+        said = [s.text.lower() for s in route.extraction.slots if s.kind == "metric"]
+        if metrics and said and set(said) <= _MONEY and all(measure(it.dataset, m).format == "currency" for m in it.metrics):
+            metrics = ()                    # "(dollars is fine)" after a money metric: the unit, not a new metric
         if metrics:
             it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:
@@ -265,10 +278,53 @@ class FollowUp:
         if not changed:
             return None
         it = _settle(it)
+        if it == previous and not {"order", "top_n"} & set(changed):
+            # "as a share of all lines" read as nothing new: ask, never repeat the last answer ("sort it
+            # highest first" on a list sorted so already is the one edit that may change nothing)
+            return None
         carried = [name for name, value in (("metrics", previous.metrics), ("time", previous.time),
                                             ("filters", previous.filters), ("dimensions", previous.dimensions))
                    if value and name not in changed]
         return Edit(it, tuple(changed), tuple(carried))
+
+
+_PER_PERIOD = re.compile(r"\b(?:per|a|an)\s+(?P<grain>day|week|month|quarter|year)\b(?!\s+(?:before|after|earlier|later|"
+                         r"ago|prior|on\s+(?:day|week|month|quarter|year)))", re.I)
+_AVERAGE = re.compile(r"\b(?:on\s+)?(?:average|avg|mean)\b", re.I)
+
+
+def _per(previous: Intent, it: Intent, route: Route, marked: Markers) -> tuple[bool, Edit | None]:
+    """Whether the follow-up divides ("per order", "per month"), and the edit it makes: the last metrics
+    per an entity ("per order instead"), or the last total averaged over the months of its period
+    ("how much is that per month on average"). A bare "per day?" (a series, or a daily average?) is
+    said but makes no edit, so the caller asks."""
+    if route.intent is not None and not route.defaulted_metric and any(PER in m for m in route.intent.metrics):
+        return False, None                  # "what about revenue per customer": its own metric, read as one
+    lang = load_dataset(it.dataset).semantic.language
+    words = {w.lower(): name for name, e in lang.entities.items() for w in e.words}
+    found = re.search(r"\b(?:per|each)\s+(?:single\s+|one\s+)?(?P<word>" + "|".join(
+        re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", marked.question, re.I) if words else None
+    if found is not None:
+        entity = words[found.group("word").lower()]
+        model = load_dataset(it.dataset).semantic
+        base = tuple(m.split(PER)[0] for m in it.metrics)
+        if not all(m in model.metrics and model.metrics[m].divisible for m in base):
+            return True, None
+        metrics = tuple(ratio_name(m, entity) for m in base)
+        kept = ("time", "filters", "dimensions")
+        return True, Edit(replace(it, metrics=metrics, average_over=None), ("metrics",),
+                          tuple(k for k in kept if getattr(previous, k)))
+    period = _PER_PERIOD.search(marked.question)
+    if period is None:
+        return False, None
+    grain = period.group("grain").lower()
+    bare = re.fullmatch(r"\W*(?:and\s+|so\s+|what\s+about\s+|how\s+much\s+)?(?:per|a)\s+\w+\W*", marked.question, re.I)
+    # "per month on average"; or a bare "per day?" after one number (a series would be "by day")
+    if not (_AVERAGE.search(marked.question) or bare and previous.operation == "total") \
+            or it.operation != "total" or it.time is None or periods_in(it.time, grain) is None:
+        return True, None
+    return True, Edit(replace(it, average_over=grain), ("average_over",),
+                      tuple(k for k in ("metrics", "time", "filters") if getattr(previous, k)))
 
 
 def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
@@ -297,6 +353,11 @@ def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool) -> 
     out = list(old)
     for f in new:
         same = [g for g in out if g.dimension == f.dimension]
+        kept = next((g for g in same if not g.negate), None)
+        if f.negate and kept is not None and set(kept.values) - set(f.values):
+            # "w/o New York" after the East Coast states: those states but New York
+            out[out.index(kept)] = Filter(f.dimension, tuple(v for v in kept.values if v not in f.values))
+            continue
         if add and not f.negate:
             kept = next((g for g in same if not g.negate), None)
             if kept is not None:

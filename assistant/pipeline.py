@@ -57,6 +57,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
 _POINTS_BACK = re.compile(r"\b(?:is|was|are|were|did|does|has|had)\s+(?:that|it|this)\b", re.I)   # "is that up?"
+# "ok, the west then", "never mind, bottom 3": the user read a clarification and moves on from it
+_MOVES_ON = re.compile(r"^\W*(?:ok(?:ay)?|fine|alright|all\s+right|never\s*mind|nvm|forget\s+(?:it|that)|no\s+worries|"
+                       r"got\s+it|sure|understood)\b|\bthen\W*$", re.I)
+# "what was their total", "how many of them": words that lean on an earlier answer
+_REFERS_BACK = re.compile(r"\b(?:their|them|those|these|they|its|it|that|the\s+same)\b", re.I)
 
 
 class LLMTier(Protocol):
@@ -231,6 +236,7 @@ class Assistant:
             return self._finish(reply.to_answer(**base, data_version=prepared.version), prepared.started,
                                 answer_id=reply.answer_id)
         if reading.intent is None or prepared.key is None:
+            self._lost(prepared)
             return self._finish(self._clarify(reading, base), prepared.started)
         result = self._run(reading.intent, base, tier=reading.tier, version=prepared.version,
                            neighbour=reading.neighbour)
@@ -265,7 +271,16 @@ class Assistant:
             self.conversations.put(prepared.base["conversation_id"],
                                    Turn(prepared.base["dataset"], prepared.base["question"], reading.intent, earlier,
                                         _members(reading.intent, result)))
+        else:
+            self._lost(prepared)
         return self._finish(_with_reading(result, reading), prepared.started)
+
+    def _lost(self, prepared: Prepared) -> None:
+        """Remember that this message went unanswered, after the last answer it could have edited."""
+        base, previous = prepared.base, prepared.previous
+        turn = replace(previous, lost=base["question"]) if previous is not None else \
+            Turn(base["dataset"], base["question"], None, lost=base["question"])
+        self.conversations.put(base["conversation_id"], turn)
 
     def _warm_version(self, dataset: str, version: int | None) -> None:
         """Load a new data version's values and cache its most asked intents (``assistant.refresh``)."""
@@ -282,7 +297,9 @@ class Assistant:
 
     # --- stages -------------------------------------------------------------------------------------
     def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:
-        if previous is not None:
+        if previous is not None and previous.lost:
+            return self._after_lost(text, dataset, as_of, vocabulary, previous)
+        if previous is not None and previous.intent is not None:
             marked = markers(text)
             two = False if previous.intent.compare_time is not None else None   # "and from 2015 to 2016"
             route = self.router.parse(marked.text, dataset=dataset, as_of=as_of, vocabulary=vocabulary, ranges=two)
@@ -306,6 +323,29 @@ class Assistant:
                                    "ask the whole question or send the conversation_id of the last answer.")
             return _Reading(route, None, extras=route.interpretation())
         return _Reading(route, _by_speed(route.intent, text), extras=route.interpretation())
+
+    def _after_lost(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn) -> _Reading:
+        """After an unanswered message, only a question that stands on its own is answered: "and by
+        channel" would build on the answer before it and drop what the unanswered message asked."""
+        if previous.intent is not None and _MOVES_ON.search(text):
+            # "ok, the west then" after "for Atlantis?": the user read the clarification and edits the last answer
+            reading = self._read(text, dataset, as_of, vocabulary, replace(previous, lost=""))
+            if "follow_up" in reading.extras:
+                reading.extras["follow_up"]["not_applied"] = previous.lost
+            return reading
+        route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+        marked = markers(text)
+        leans = route.defaulted_metric or marked.found or marked.fragment or _POINTS_BACK.search(text) \
+            or _REFERS_BACK.search(text)
+        if route.intent is None or not leans:
+            return _Reading(route, _by_speed(route.intent, text) if route.intent is not None else None,
+                            extras=route.interpretation())
+        route = replace(route, complete=False, intent=None, missing=("conversation",),
+                        reason=f"I did not act on your last message ({previous.lost!r}), so I cannot tell what this "
+                               "one builds on; ask the whole question.")
+        return _Reading(route, None, extras={**route.interpretation(), "follow_up": {"of": previous.lost,
+                                                                                       "changed": [],
+                                                                                       "carried_over": []}})
 
     def _run(self, intent: Intent, base: dict[str, Any], *, tier: Tier, version: int | None,
              neighbour: str | None) -> Answer:

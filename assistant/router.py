@@ -258,6 +258,10 @@ class _Parse:
 
     # --- pieces ---------------------------------------------------------------------------------------
     def decide(self, read: Read) -> Intent:
+        if self.grain is not None and self.grain not in self.model.time_dimension.grains:
+            # "sales by hour" where the dates are days: a daily series labelled by hour would be a guess
+            raise Problem(f"{self.dataset} has no {self.grain.replace('_', ' ')} in its dates; it has "
+                          f"{', '.join(g.replace('_', ' ') for g in self.model.time_dimension.grains)}.")
         for i in read.subjects:     # "states that lost money": the states are listed
             subject = self.slots[i]
             if subject.kind == "noun" and any(c.level == "group" for c in read.conditions) \
@@ -421,6 +425,19 @@ class _Parse:
         if divisor is not None and not said and not all(n in self.model.metrics and self.model.metrics[n].divisible
                                                         for n in names):
             divisor = None             # "how long does it take to ship an order on average": no division
+        other = self.per_non_entity()
+        if divisor is None and other is not None and (
+                other.kind == "metric" or self.cue("average") and any(self.summable(n) for n in names)):
+            # "sales per unit" (a measure by a measure), "average revenue per state" (spread over the states,
+            # or each state's average per order?): neither is one reading
+            label = self.model.label(names[0] if names else self.lang.default_metric)
+            per = ", ".join(dict.fromkeys(e for e in (self.lang.row_entity, *self.lang.entities)))
+            if other.kind == "metric":
+                raise Problem(f"'per {other.text}' divides one measure by another, which I do not do; ask for each "
+                              f"on its own, or {label} per {per}.")
+            raise Problem(f"'average {label} per {other.text}' can mean the total spread over each {other.text} or "
+                          f"each {other.text}'s average; ask '{label} by {other.text}' or '{label} per {per} by "
+                          f"{other.text}'.")
         if divisor is None and self.cue("average") and self.grain is None and any(self.summable(n) for n in names):
             divisor = self.lang.row_entity          # "average sales": per order line on Superstore
         if divisor is None:
@@ -453,6 +470,15 @@ class _Parse:
 
     def summable(self, name: str) -> bool:
         return name in self.model.metrics and self.model.metrics[name].summable
+
+    def per_non_entity(self) -> Slot | None:
+        """The word after "per" when it names no entity: a dimension ("per state") or a measure ("per unit")."""
+        for found in re.finditer(r"\bper\s+(?:the\s+|an?\s+|each\s+|single\s+|one\s+)?<(?:metric|dimension)>",
+                                 self.masked):
+            slot = self.slots[self.masked[: found.end()].count("<") - 1]
+            if entity_of(slot, self.model, self.vocab) is None:
+                return slot
+        return None
 
     def divisor(self, kept: list[int]) -> tuple[list[int], str | None, bool]:
         """"<metric> per <entity>": the entity, the metric slots without the entity's word, and
