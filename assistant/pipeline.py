@@ -414,7 +414,8 @@ class Assistant:
             at, above = list(result.columns).index(down), list(result.columns).index(up)
             places: dict[str, list[str]] = {}
             for row in result.rows:
-                places.setdefault(str(row[at]), []).append(str(row[above]))
+                if row[above] is not None:  # rows with no parent (an item without a category) name no other place
+                    places.setdefault(str(row[at]), []).append(str(row[above]))
             if len(self._places) > 10_000:
                 self._places.clear()
             self._places[key] = places

@@ -314,6 +314,9 @@ class _Parse:
             return self.distribution(metrics, amounts, time)
         metrics = self.with_default(metrics)
         fastest = "fastest" in self.found or "slowest" in self.found
+        span = self.series_span(windows)
+        if span is not None:              # "how have sales changed year over year from 2014 to 2017"
+            return self.period_series(metrics, span[1], base, grain=span[0])
         if len(windows) == 2:
             later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
             return self.two_periods(metrics, later, earlier, base, fastest)
@@ -344,12 +347,15 @@ class _Parse:
             return Intent(metrics=metrics, operation="top_n", dimensions=self.group_dims(1), time=time,
                           top_n=n, order=order, grain=grain, **base)
         if self.grain is not None and (self.cue("average") or re.search(r"\bhow\s+(?:many|much)\b", self.text, re.I)
-                                       and re.match(r"(?:a|per)\b", self.grain_slot.text, re.I)):
+                                       and re.match(r"(?:a|per)\b", self.grain_slot.text, re.I)
+                                       and self.grain in ("hour", "day", "week")):
+            # "how many orders a day did we get": a daily rate; "how many orders per quarter in 2016": the quarters
             return self.average_per_period(metrics, time, base)
         if self.grain is not None or self.cue("trend"):
             self.check_rate_reading(time)
+            evolves = any(k == "trend" and re.match(r"evol|develop", w, re.I) for k, w in self.words.cues)
             return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=time,
-                          grain=self.grain or _default_grain(time), **base)
+                          grain=self.grain or _default_grain(time), change=evolves and self.grain is not None, **base)
         dims = self.group_dims(2)
         if any(c.level == "group" for c in read.conditions) and not dims:
             raise _Incomplete(("dimension",), "Which members should the condition keep? e.g. 'which states are unprofitable'.")
@@ -404,6 +410,10 @@ class _Parse:
             # "which 3 customers spent the most, biggest spender first": the customers are the rows
             # ranked, not a count of customers per customer
             kept = [i for i in kept if i not in ranked_rows] or list(self.verb_slots)
+        if kept and self.verb_slots and divisor is None and re.search(r"\bhow\s+much\b", self.text, re.I) \
+                and all(str(self.slots[i].value) in counted for i in kept):
+            # "how much did customers from Texas spend": the customers say whose rows; the verb says what
+            kept = list(self.verb_slots)
         names = list(dict.fromkeys(str(self.slots[i].value) for i in kept))
         if divisor is not None and not names and self.verb_slots:
             # "the average amount spent per order": the verb's metric, the other word was the divisor
@@ -552,7 +562,10 @@ class _Parse:
                     raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
                 window = _next_period(out[-1][1], period=m.period)
             elif m.anchor == "prior":
-                if self.grain is not None and m.period in (self.grain, None) and len(self.ex.times) == 1:
+                others = [t for t in self.ex.times if t is not m]
+                wide = len(others) == 1 and others[0].anchor == "as_of" and self.grain is not None \
+                    and (periods_in(others[0].window, self.grain) or 0) > 1   # "yearly, vs the prior year, 2014-2017"
+                if self.grain is not None and m.period in (self.grain, None) and (len(self.ex.times) == 1 or wide):
                     self.found["period_over_period"] = self.grain   # "by quarter, vs the previous quarter"
                     continue
                 if out:
@@ -610,6 +623,19 @@ class _Parse:
         op = "growth" if growth or self.cue("growth") else "compare_periods"
         return Intent(metrics=metrics, operation=op, dimensions=self.group_dims(2), time=later,
                       compare_time=earlier, **base)
+
+    def series_span(self, windows: list[tuple[TimeMatch, TimeWindow]]) -> tuple[str, TimeWindow] | None:
+        """Two named periods read as the ends of a series: a period-over-period (or growth with a grain)
+        from one whole period to another at least two periods later ("year over year from 2014 to 2017")."""
+        pop = self.found.get("period_over_period") or (self.grain if self.cue("growth") else None)
+        if len(windows) != 2 or pop not in ("month", "quarter", "year") or "fastest" in self.found \
+                or "slowest" in self.found:
+            return None
+        later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
+        if periods_in(later, pop) != 1 or periods_in(earlier, pop) != 1:
+            return None
+        span = TimeWindow(earlier.start, later.end, label=f"{earlier.label} to {later.label}", column=later.column)
+        return (pop, span) if (periods_in(span, pop) or 0) > 2 else None
 
     def period_series(self, metrics: tuple[str, ...], time: TimeWindow | None, base: dict[str, Any],
                       grain: str | None = None) -> Intent:
@@ -694,7 +720,8 @@ class _Parse:
     def default_n(self) -> int:
         """Top/bottom without a number: 5 for a plural ("top states"), 1 for a singular ("best state",
         "of the three segments, which one")."""
-        plural = self.dim_slots[0].text.lower().endswith("s") if self.dim_slots else False
+        word = self.dim_slots[0].text.lower() if self.dim_slots else ""
+        plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))   # "states"; not "class", "status"
         singular_ask = re.search(r"\b(?:which|what)\s+one\b|^\s*who\b", self.text, re.I)
         return 5 if plural and not singular_ask else 1
 

@@ -193,6 +193,17 @@ def _phrase_slots(question: str, lower: str, phrases: dict[str, str] | object, k
     return out
 
 
+def _beside_its_dimension(lower: str, start: int, end: int, dimension: str, vocab: Vocabulary) -> bool:
+    """"the bar store", "store bar": a value that is also an everyday word, said next to its
+    dimension's own word, is that value even in lower case."""
+    words = [p for p, d in vocab.dimension_phrases.items() if d == dimension]
+    if not words:
+        return False
+    said = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return bool(re.match(r"\s+(?:" + said + r")\b", lower[end:])
+                or re.search(r"\b(?:" + said + r")\s+(?:called\s+|named\s+)?$", lower[:start]))
+
+
 def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
     index = vocab.value_index
     found: list[tuple[int, int, ValueEntry]] = []   # (position in vocab.values, offset, entry)
@@ -205,7 +216,8 @@ def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
     found.sort(key=lambda item: (item[0], item[1]))   # the order a scan of every value gave: ties keep it
     out = []
     for _, at, entry in found:
-        if entry.case_sensitive and not question[at].isupper():
+        if entry.case_sensitive and not question[at].isupper() \
+                and not _beside_its_dimension(lower, at, at + len(entry.phrase), entry.dimension, vocab):
             continue
         text = question[at: at + len(entry.phrase)]
         out.append(Slot("filter_value", text, at, at + len(entry.phrase), Filter(entry.dimension, entry.values)))
