@@ -337,7 +337,7 @@ def _date(text: str | None, option: str) -> date | None:
 def main() -> None:
     """Entry point: run the app, turning project errors into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's `raise typer.Exit(n)` comes back as n here
     except RetailError as exc:
         if _state["debug"]:
             raise
@@ -356,6 +356,8 @@ def main() -> None:
             raise
         print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ date column cannot: its ``time_column`` is left for a person to derive).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -40,7 +41,7 @@ def _column(col: ColumnProfile, *, required: bool) -> str:
     if required:
         entry["required"] = True
     note = _range(col)
-    if col.role == "identifier" and col.type == "int64":
+    if col.role == "identifier" and col.type == "int64" and re.search(r"zip|postal|code|phone", col.name):
         note = f"review: a code stored as a number? `type: string` keeps leading zeros ({note})"
     elif col.type == "string" and col.duck_type not in ("VARCHAR",):
         note = f"review: read as {col.duck_type.lower()}, but not every value would parse at ingest: kept as text"
@@ -92,6 +93,8 @@ def dataset_yaml(plan: Plan) -> str:
 
 def _time_lines(plan: Plan) -> list[str]:
     dates = [c.name for c in plan.fact.columns if c.type in ("date", "timestamp")]
+    if plan.time_derived is not None:
+        dates.insert(0, plan.time_derived[0])
     if plan.time_column is None:
         return [_line(0, f"time_column: {NO_TIME}", "review: no column is a date; derive one (see docs/onboarding.md) "
                       "and name it here"), "partitioning: []", "clustering: []"]
@@ -107,11 +110,19 @@ def _derived(plan: Plan) -> list[str]:
     if time is None:
         return ["  []"]
     lines = []
-    if plan.fact.column(time).type == "timestamp":
+    if plan.time_derived is not None:
+        name, expr, rule = plan.time_derived
+        lines.append(_line(2, "- " + flow({"name": name, "type": "date", "rule": rule, "expr": expr}),
+                           "review: the date each row happened on"))
+    elif plan.fact.column(time).type == "timestamp":
         lines.append(_line(2, "- " + flow({"name": f"{time}_day", "type": "date", "rule": f"the day of {time}",
                                             "expr": f"CAST({time} AS DATE)"})))
     lines += [_line(2, "- " + flow({"name": part, "type": "int32", "rule": f"{part} of {time} (0 without one)",
                                     "expr": f"coalesce({part}({time}), 0)"})) for part in ("year", "month")]
+    if plan.time_nulls:
+        lines.append(_line(2, "- " + flow({"name": "warnings", "type": "list<string>", "rule": "warning codes",
+                                            "filled_by": "validation"}),
+                           f"{plan.time_nulls:,} rows have no {time}: kept, with a warning"))
     return lines
 
 
@@ -124,7 +135,7 @@ def _references(plan: Plan) -> list[str]:
         lines.append(_line(2, f"{ref.column}: {ref.target}", f"name and values match {ref.target}.{ref.target_column}"))
     for ref in plan.suggestions:
         lines.append(_line(2, f"# {ref.column}: {ref.target}",
-                           f"review: every value is a {ref.target}.{ref.target_column}, but the names differ"))
+                           f"review: every value is found in {ref.target}.{ref.target_column}, but the names differ"))
     return lines if plan.references else [*lines[:1], "references: {}", *lines[2:]]
 
 
@@ -141,8 +152,13 @@ def suite_name(plan: Plan, table: FileProfile) -> str:
 
 def suite_yaml(plan: Plan, table: FileProfile) -> str:
     name = suite_name(plan, table)
-    required = list(table.key) + ([plan.time_column] if table is plan.fact and plan.time_column else [])
-    rules = [_rule(f"MISSING_{c.upper()}", f"{c} is empty or does not parse", "expect_column_values_to_not_be_null", c)
+    time = plan.time_column if table is plan.fact else None
+    required = list(table.key) + ([time] if time and not plan.time_nulls else [])
+    rules = []
+    if time and plan.time_nulls:
+        rules.append(_rule(f"NO_{time.upper()}", f"{time} is empty (the row counts in all-time totals, in no period)",
+                           "expect_column_values_to_not_be_null", time, severity="warning"))
+    rules += [_rule(f"MISSING_{c.upper()}", f"{c} is empty or does not parse", "expect_column_values_to_not_be_null", c)
              for c in dict.fromkeys(required)]
     rules += [_rule(f"BAD_{c.name.upper()}", f"{c.name} is given but is not a {c.type}",
                     "expect_column_values_to_be_null", f"{c.name}__rejected")
@@ -159,6 +175,6 @@ def suite_yaml(plan: Plan, table: FileProfile) -> str:
     return "\n".join(head + rules) + "\n"
 
 
-def _rule(code: str, reason: str, expectation: str, column: str) -> str:
-    return "\n".join([f"  - code: {code}", "    severity: critical", f"    reason: {flow(reason)}",
+def _rule(code: str, reason: str, expectation: str, column: str, *, severity: str = "critical") -> str:
+    return "\n".join([f"  - code: {code}", f"    severity: {severity}", f"    reason: {flow(reason)}",
                       f"    expectation: {expectation}", f"    column: {column}", ""])

@@ -14,7 +14,7 @@ from retail_insights.onboarding.profile import ColumnProfile, FileProfile
 from retail_insights.onboarding.relationships import Relationship
 
 MAX_VIEW_DIMENSIONS = 6
-ID_SUFFIX = re.compile(r"_(id|sk|key|number)$")
+ID_SUFFIX = re.compile(r"_(id|sk|key|number|no|num)$")
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,26 @@ class Plan:
     references: list[Relationship]          # fact column -> dimension table, confident
     suggestions: list[Relationship]         # by values only: written commented out
     time_column: str | None
+    time_derived: tuple[str, str, str] | None = None   # (name, expr, rule) of a date derived from a day-number key
+    time_key: str | None = None                        # the day-number key column it is derived from
     metrics: list[Metric] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     view_dimensions: list[str] = field(default_factory=list)
+
+    @property
+    def time_nulls(self) -> int:
+        """Rows without a time: kept with a warning (counted in all-time totals, in no period)."""
+        source = self.time_key if self.time_derived else self.time_column
+        return self.fact.column(source).nulls if source else 0
 
     @property
     def measures(self) -> list[ColumnProfile]:
         return [c for c in self.fact.columns if c.role == "measure"]
 
 
-def make_plan(name: str, profiles: Sequence[FileProfile], relationships: Sequence[Relationship]) -> Plan:
+def make_plan(name: str, profiles: Sequence[FileProfile], relationships: Sequence[Relationship], *,
+              day_offsets: dict[str, int] | None = None) -> Plan:
+    """``day_offsets``: per profiled table whose integer key is a day number, key minus days since 1970-01-01."""
     fact = choose_fact(profiles, relationships)
     mine = [r for r in relationships if r.table == fact.table]
     refs = _one_per_table([r for r in mine if r.confident])
@@ -60,8 +70,12 @@ def make_plan(name: str, profiles: Sequence[FileProfile], relationships: Sequenc
     dates = [c for c in fact.columns if c.type in ("date", "timestamp")]
     plan = Plan(name=name, fact=fact, dimensions=[p for p in profiles if p is not fact], references=refs,
                 suggestions=suggestions, time_column=dates[0].name if dates else None)
+    if plan.time_column is None:
+        plan.time_derived = _date_from_key(plan, day_offsets or {})
+        plan.time_column = plan.time_derived[0] if plan.time_derived else None
+        plan.time_key = next((r.column for r in refs if r.target in (day_offsets or {})), None)
     plan.metrics, plan.entities = _metrics(plan)
-    plan.view_dimensions = [c.name for c in sorted((c for c in fact.columns if c.role == "dimension" and c.members),
+    plan.view_dimensions = [c.name for c in sorted((c for c in fact.columns if c.role == "dimension" and c.members and c.distinct > 1),
                                                    key=lambda c: c.distinct)][:MAX_VIEW_DIMENSIONS]
     return plan
 
@@ -79,6 +93,16 @@ def _one_per_table(refs: list[Relationship]) -> list[Relationship]:
     for ref in refs:
         seen.setdefault(ref.target, ref)
     return list(seen.values())
+
+
+def _date_from_key(plan: Plan, day_offsets: dict[str, int]) -> tuple[str, str, str] | None:
+    """A fact without dates whose reference points at a calendar keyed by day number gets the date."""
+    for ref in plan.references:
+        if ref.target in day_offsets:
+            offset = day_offsets[ref.target]
+            return (entity_name(ref.column), f"CAST('1970-01-01' AS DATE) + CAST({ref.column} - {offset} AS INTEGER)",
+                    f"the date of {ref.column}: {ref.target}'s keys are day numbers (1970-01-01 is {offset})")
+    return None
 
 
 def entity_name(column: str) -> str:
@@ -103,10 +127,16 @@ def _metrics(plan: Plan) -> tuple[list[Metric], list[Entity]]:
     metrics.append(Metric("rows", "COUNT(*)", "SUM(rows)", "integer", "one per row of the file", ("rows", "COUNT(*)")))
     entities = [Entity("row", plan.fact.key[0] if plan.fact.key else plan.fact.columns[0].name, "rows", per_row=True)]
     taken = {m.name for m in metrics} | {c.name for c in plan.fact.columns}
-    for col in plan.fact.columns:
-        if (col.role == "identifier" and ID_SUFFIX.search(col.name) and col.type in ("string", "int64")
-                and 1 < col.distinct < col.rows):
-            entity = entity_name(col.name)
+    targets = {r.column: r.target for r in plan.references}
+    composite = len(plan.fact.key) > 1
+    by_key_first = sorted(plan.fact.columns, key=lambda c: (c.role != "key", c.name in targets))  # tickets first
+    for col in by_key_first:
+        if col.name == plan.time_key:
+            continue  # the date key: its distinct count is the number of days
+        counted = col.name in targets or (col.role == "key" and composite) or (
+            col.role == "identifier" and ID_SUFFIX.search(col.name) and col.type == "string")
+        if counted and 1 < col.distinct < col.rows:
+            entity = targets.get(col.name) or entity_name(col.name)
             count = f"{entity}s"
             if count in taken or entity in {e.name for e in entities}:
                 continue

@@ -165,11 +165,12 @@ def _stats(con: duckdb.DuckDBPyConnection, table: str, headers: list[str], *, te
 
 def _scales(con: duckdb.DuckDBPyConnection, table: str, headers: list[str]) -> list[int]:
     """Decimal places written (the text of CSV values; the shortest form of Parquet numbers)."""
-    pattern = exp.Literal.string(r"\.(\d+)$")
+    fraction = exp.Literal.string(r"\.\d+$")  # the dot and its digits: one more than the places
     items = [exp.alias_(exp.func("coalesce", exp.func("max", exp.func("length", exp.func(
-        "regexp_extract", exp.cast(_col(h), "VARCHAR"), pattern, exp.Literal.number(1)))),
-        exp.Literal.number(0)), f"s{i}") for i, h in enumerate(headers)]
-    return [int(v) for v in _run(con, "profile_columns", {"table": _table(table), "measures": items})[0][1:]]
+        "regexp_extract", exp.cast(_col(h), "VARCHAR"), fraction))), exp.Literal.number(0)), f"s{i}")
+        for i, h in enumerate(headers)]
+    found = _run(con, "profile_columns", {"table": _table(table), "measures": items})[0][1:]
+    return [max(int(v) - 1, 0) for v in found]
 
 
 _INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
@@ -180,6 +181,8 @@ def _spec_type(duck_type: str, text: pa.ChunkedArray | None, scale: int) -> str:
     guess = _guess(duck_type, scale)
     if text is None:
         return guess
+    if guess.startswith("decimal"):  # the places written in the file, not the sniffer's width
+        guess = _guess("DOUBLE", scale)
     values = trim(pc.fill_null(text.combine_chunks(), ""))
     given = pc.sum(pc.not_equal(values, "")).as_py() or 0
     if guess == "string":  # a text column can still hold dates in the formats the ingest reads
@@ -220,7 +223,8 @@ def _with_members(con: duckdb.DuckDBPyConnection, table: str, column: ColumnProf
     if column.type != "string" or not 0 < column.distinct <= MAX_MEMBERS:
         return column
     rows = _run(con, "profile_values", {"table": _table(table), "column": _col(column.header)})
-    return ColumnProfile(**{**column.__dict__, "members": tuple(str(r[0]) for r in rows)})
+    members = sorted({str(r[0]).strip() for r in rows} - {""})  # the ingest trims every value
+    return ColumnProfile(**{**column.__dict__, "members": tuple(members)})
 
 
 def _candidate_keys(con: duckdb.DuckDBPyConnection, table: str,
@@ -262,3 +266,16 @@ def _role(c: ColumnProfile, key: set[str]) -> Role:
     if c.members is not None or (c.distinct and c.distinct * 2 <= c.rows - c.nulls):
         return "dimension"  # few values, or each value repeats on average
     return "text"
+
+
+def day_number_offset(con: duckdb.DuckDBPyConnection, profile: FileProfile) -> int | None:
+    """Key minus days since 1970-01-01, when a table's integer key is a day number of its unique date."""
+    if len(profile.key) != 1 or profile.column(profile.key[0]).type != "int64":
+        return None
+    for day in (c for c in profile.columns if c.type == "date" and c.unique):
+        key = profile.column(profile.key[0])
+        offsets, offset = _run(con, "profile_day_number_key", {"table": _table(profile.table),
+                                                               "key": _col(key.header), "day": _col(day.header)})[0]
+        if offsets == 1:
+            return int(offset)
+    return None

@@ -79,7 +79,7 @@ def names_match(column: str, key: str) -> bool:
     if column == key:
         return True
     head, _, rest = key.partition("_")
-    return bool(rest) and "_" in rest and column.endswith("_" + rest)
+    return bool(rest) and "_" in rest and (column == rest or column.endswith("_" + rest))
 
 
 def _unique_columns(profile: FileProfile) -> list[ColumnProfile]:

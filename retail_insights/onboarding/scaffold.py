@@ -17,7 +17,7 @@ import duckdb
 from retail_insights.errors import UsageError
 from retail_insights.onboarding.draft import dataset_yaml, suite_name, suite_yaml
 from retail_insights.onboarding.plan import Plan, make_plan
-from retail_insights.onboarding.profile import FileProfile, profile_files
+from retail_insights.onboarding.profile import FileProfile, day_number_offset, profile_files
 from retail_insights.onboarding.relationships import find_relationships
 from retail_insights.onboarding.semantic_draft import semantic_yaml
 from warehouse.dataset_folders import SUITES_FOLDER, new_user_folder
@@ -48,7 +48,9 @@ def init_dataset(name: str, paths: Sequence[Path], *, force: bool = False,
     profiles = profile_files([Path(p) for p in paths], con=con, on_file=lambda p: say(_profiled(p)))
     if len(profiles) > 1:
         say(f"comparing {len(profiles)} files for keys that refer to each other...")
-    plan = make_plan(name, profiles, find_relationships(profiles, con=con) if len(profiles) > 1 else [])
+    relationships = find_relationships(profiles, con=con) if len(profiles) > 1 else []
+    offsets = {p.table: o for p in profiles if (o := day_number_offset(con, p)) is not None}
+    plan = make_plan(name, profiles, relationships, day_offsets=offsets)
     files = {folder / "dataset.yaml": dataset_yaml(plan), folder / "semantic.yaml": semantic_yaml(plan)}
     for table in (plan.fact, *plan.dimensions):
         files[folder / SUITES_FOLDER / f"{suite_name(plan, table)}.yaml"] = suite_yaml(plan, table)

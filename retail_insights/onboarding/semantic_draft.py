@@ -22,7 +22,8 @@ def semantic_yaml(plan: Plan) -> str:
              f"table: {plan.name}"]
     lines += _tables(plan)
     time = plan.time_column or NO_TIME
-    day = f"{time}_day" if plan.time_column and plan.fact.column(time).type == "timestamp" else time
+    timestamp = plan.time_column and not plan.time_derived and plan.fact.column(time).type == "timestamp"
+    day = f"{time}_day" if timestamp else time
     others = {c.name.replace("_", " "): c.name for c in plan.fact.columns
               if c.type == "date" and c.name not in (time, day)}
     lines += ["time_dimension:", f"  column: {time}", f"  date_column: {day}",
@@ -76,7 +77,7 @@ def _dimension(name: str, column: str, col: ColumnProfile) -> str:
 
 
 def _dimensions(plan: Plan) -> list[str]:
-    lines = [_dimension(c.name, c.name, c) for c in plan.fact.columns if c.role == "dimension"]
+    lines = [_dimension(c.name, c.name, c) for c in plan.fact.columns if _groups(c)]
     by_table = {d.table: d for d in plan.dimensions}
     taken = {c.name for c in plan.fact.columns}
     for ref in plan.references:
@@ -84,12 +85,17 @@ def _dimensions(plan: Plan) -> list[str]:
         if any(c.type == "date" and c.unique for c in table.columns):
             continue  # a calendar table: the time dimension already answers by day, month, year
         for col in table.columns:
-            if col.role == "dimension" and col.members is not None and col.name not in taken:
+            if _groups(col) and col.members is not None and col.name not in taken:
                 lines.append(_dimension(col.name, f"{ref.target}.{col.name}", col))
                 taken.add(col.name)
     if not lines:
         return ["  {}  # review: no text column repeats; add the columns people group by"]
     return lines
+
+
+def _groups(col: ColumnProfile) -> bool:
+    """A column worth grouping by: a dimension with more than one value."""
+    return col.role == "dimension" and col.distinct > 1
 
 
 def _views(plan: Plan) -> list[str]:
