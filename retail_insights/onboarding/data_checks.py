@@ -28,31 +28,35 @@ from warehouse.spec import DatasetSpec, SemanticModel
 EXAMPLES = 3
 
 
-def last_ingested(name: str, spec: DatasetSpec) -> list[Path]:
-    """The bronze copies of each table's last committed batch (the fact's and each dimension table's)."""
-    files: list[Path] = []
+def last_ingested(name: str, spec: DatasetSpec) -> dict[str | None, list[Path]]:
+    """By table (None: the fact), the bronze copies of its last committed batch (read from its ledger)."""
+    files: dict[str | None, list[Path]] = {}
     for table in (None, *spec.dimension_tables):
         ledger = Ledger(get_settings().state_dir, name if table is None else f"{name}.{table}")
         committed = [e for e in ledger.events() if e["event"] == "committed"]
         if committed:
-            files += [Path(f["bronze"]) for f in committed[-1]["files"] if Path(f["bronze"]).exists()]
+            files[table] = [Path(f["bronze"]) for f in committed[-1]["files"] if Path(f["bronze"]).exists()]
     return files
 
 
 def check_data(name: str, spec: DatasetSpec, sem: SemanticModel | None, data: Sequence[Path] | None,
                report: CheckReport) -> None:
-    files = expand_paths(list(data)) if data else last_ingested(name, spec)
+    if data:
+        files = expand_paths(list(data))
+        routed = route_files(spec, files)[0] if spec.dimension_tables else {None: files}
+    else:
+        routed = last_ingested(name, spec)
+        routed = {t: routed.get(t, []) for t in (None, *spec.dimension_tables)} if routed else {}
+        files = [f for paths in routed.values() for f in paths]
     if not files:
         report.checked["data"] = "none (pass --data PATH, or ingest first)"
         return
-    routed, _ = route_files(spec, files) if spec.dimension_tables else ({None: files}, [])
     values: dict[str | None, dict[str, pa.Array]] = {}
     for table, paths in routed.items():
         part = spec.table_spec(table)
         if not paths:
-            report.problems.append(Problem(f"dataset.yaml:dimension_tables.{table}.files",
-                                           f"no file of the data matches {part.files!r}.",
-                                           f"pass the {table} file with --data, or correct `files:`."))
+            report.problems.append(Problem(_where(table, "files"), f"no file of the data matches {part.files!r}.",
+                                           f"pass the {table or 'fact'} file with --data, or correct `files:`."))
             continue
         text, problems = _read(paths, part, table)
         report.problems += problems

@@ -137,6 +137,7 @@ def _metrics(plan: Plan) -> tuple[list[Metric], list[Entity]]:
             col.role == "identifier" and ID_SUFFIX.search(col.name) and col.type == "string")
         if counted and 1 < col.distinct < col.rows:
             entity = targets.get(col.name) or entity_name(col.name)
+            entity = entity[:-1] if entity.endswith("s") else entity   # customers (a table) -> customer
             count = f"{entity}s"
             if count in taken or entity in {e.name for e in entities}:
                 continue

@@ -18,7 +18,7 @@ def write_orders(path: Path, *, rows: int = 40) -> Path:
         # Dates in the two formats the ingest reads: the column is text to DuckDB, dates to us.
         day = f"2024-01-{i % 28 + 1:02d}" if i % 2 else f"2/{i % 28 + 1}/2024"
         lines.append(f"{i},{day},{CUSTOMERS[i % 4]},{i % 5 + 1},{REGIONS[i % 2]},{i * 10 + 0.25:.2f},{i % 13 + 1},"
-                     f"{(i % 5) / 10:.1f}")
+                     f"{(i % 11) / 20:.2f}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
