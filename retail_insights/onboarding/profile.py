@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from retail_insights.errors import UsageError
-from spark_jobs.parse import parse_date, parse_decimal, parse_int, parse_timestamp, trim
+from spark_jobs.parse import parse_as, trim
 from warehouse import sqlfiles
 
 Role = Literal["key", "date", "measure", "dimension", "identifier", "text", "flag"]
@@ -186,11 +186,11 @@ def _spec_type(duck_type: str, text: pa.ChunkedArray | None, scale: int) -> str:
     values = trim(pc.fill_null(text.combine_chunks(), ""))
     given = pc.sum(pc.not_equal(values, "")).as_py() or 0
     if guess == "string":  # a text column can still hold dates in the formats the ingest reads
-        for kind, parse in (("date", parse_date), ("timestamp", parse_timestamp)):
-            if given and parse(values).null_count == len(values) - given:
+        for kind in ("date", "timestamp"):
+            if given and parse_as(values, kind).null_count == len(values) - given:
                 return kind
         return "string"
-    return guess if _parsed(guess, values).null_count == len(values) - given else "string"
+    return guess if parse_as(values, guess).null_count == len(values) - given else "string"
 
 
 def _guess(duck_type: str, scale: int) -> str:
@@ -205,18 +205,6 @@ def _guess(duck_type: str, scale: int) -> str:
     if duck_type.startswith("TIMESTAMP"):
         return "timestamp"
     return "string"  # VARCHAR, BOOLEAN, TIME...: kept as text
-
-
-def _parsed(spec_type: str, values: pa.Array) -> pa.Array:
-    if spec_type == "int64":
-        return parse_int(values)
-    if m := re.fullmatch(r"decimal\((\d+),(\d+)\)", spec_type):
-        return parse_decimal(values, precision=int(m.group(1)), scale=int(m.group(2)))
-    if spec_type == "date":
-        return parse_date(values)
-    if spec_type == "timestamp":
-        return parse_timestamp(values)
-    return values
 
 
 def _with_members(con: duckdb.DuckDBPyConnection, table: str, column: ColumnProfile) -> ColumnProfile:
