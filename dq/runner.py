@@ -1,5 +1,8 @@
 """The one data-quality runner: a declarative suite (``dq/suites/<name>.yaml``) run by Great Expectations.
 
+A user's dataset carries its suites in its own folder (``<folder>/suites/<name>.yaml``, see
+``warehouse.dataset_folders``); they are found by name like the project's.
+
 A suite is data: one entry per rule (reason code, severity, GE expectation, column, kwargs). The
 runner turns it into a GE ``ExpectationSuite`` once per process and thread (building a context is
 cheap, importing GE is not), validates a pandas batch with ``result_format=COMPLETE`` and maps each
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 import threading
 from typing import Any, Literal
@@ -25,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 import yaml
 
 from retail_insights.errors import ConfigError, DataError, UsageError, did_you_mean
+from warehouse.dataset_folders import user_suite_files
 
 SUITES_DIR = Path(__file__).parent / "suites"
 SAMPLE_SIZE = 20  # unexpected values and rows kept per rule in the summary
@@ -103,16 +107,32 @@ class Validation:
         return self.failed[:, cols].any(axis=1)
 
 
+def suite_files() -> dict[str, Path]:
+    """Every suite's file by name: the project's (``dq/suites``) and those of user dataset folders."""
+    project = {p.stem: p for p in sorted(SUITES_DIR.glob("*.yaml"))}
+    user = user_suite_files()
+    for name in sorted(project.keys() & user.keys()):
+        raise ConfigError(f"validation suite {name!r} is defined twice: by the project in {project[name]} and "
+                          f"by you in {user[name]}.", hint="Fix: rename yours (and the validation_suite naming it).")
+    return {**project, **user}
+
+
 def suite_names() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+    return sorted(suite_files())
 
 
-@cache
 def load_suite(name: str) -> Suite:
-    """The suite stored as ``dq/suites/<name>.yaml``, checked key by key."""
-    path = SUITES_DIR / f"{name}.yaml"
-    if not path.exists():
+    """The suite stored as ``<name>.yaml`` (``dq/suites`` or a user dataset's ``suites``), checked key by key;
+    read once per file version."""
+    path = suite_files().get(name)
+    if path is None:
         raise UsageError(f"unknown validation suite {name!r}.", hint=did_you_mean(name, suite_names()))
+    return _read_suite(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=128)
+def _read_suite(path: Path, stamp: int) -> Suite:
+    name = path.stem
     try:
         suite = Suite.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except yaml.YAMLError as exc:
@@ -246,10 +266,11 @@ _local = threading.local()
 
 def _gx_objects(spec: Suite) -> tuple[Any, Any]:
     """(batch definition, GE suite) for ``spec``, built once per thread: GE contexts are not thread-safe."""
-    cache: dict[str, tuple[Any, Any]] = _local.__dict__.setdefault("gx", {})
-    if spec.name not in cache:
-        cache[spec.name] = _build(spec)
-    return cache[spec.name]
+    cache: dict[tuple[str, int], tuple[Any, Any]] = _local.__dict__.setdefault("gx", {})
+    key = (spec.name, hash(spec.model_dump_json()))  # an edited user suite is built again
+    if key not in cache:
+        cache[key] = _build(spec)
+    return cache[key]
 
 
 def _build(spec: Suite) -> tuple[Any, Any]:

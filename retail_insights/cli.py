@@ -30,14 +30,18 @@ views_app = typer.Typer(help="Materialized views (hourly, daily, monthly, yearly
 stream_app = typer.Typer(help="Kafka point-of-sale events: produce and consume.", no_args_is_help=True)
 dq_app = typer.Typer(help="Data-quality results.", no_args_is_help=True)
 report_app = typer.Typer(help="Operational reports from the query log.", no_args_is_help=True)
+dataset_app = typer.Typer(help="Your own datasets: draft one from files, check it against its data.",
+                          no_args_is_help=True)
 app.add_typer(views_app, name="views")
 app.add_typer(stream_app, name="stream")
 app.add_typer(dq_app, name="dq")
 app.add_typer(report_app, name="report")
+app.add_typer(dataset_app, name="dataset")
 
 _state: dict[str, bool] = {"debug": False}
 
-DatasetOpt = Annotated[Optional[str], typer.Option("--dataset", "-d", help="retail_sales or superstore")]
+DatasetOpt = Annotated[Optional[str], typer.Option("--dataset", "-d", help="retail_sales, superstore, tpcds_store "
+                                                  "or one of yours (RETAIL_HOME/datasets)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on the last line")]
 
 
@@ -282,6 +286,34 @@ def report_cost(
     emit(payload, as_json=as_json, text=text)
 
 
+@dataset_app.command("init")
+def dataset_init(
+    name: Annotated[str, typer.Argument(help="the new dataset's name (lower case, underscores)")],
+    sources: Annotated[list[Path], typer.Option("--from", help="a CSV or Parquet file to profile; repeat for "
+                                                "each table of a star schema")],
+    force: Annotated[bool, typer.Option("--force", help="replace draft files that exist")] = False,
+) -> None:
+    """Profile files with DuckDB and write draft dataset.yaml, semantic.yaml and suites to review."""
+    from retail_insights.onboarding.scaffold import init_dataset
+
+    init_dataset(name, sources, force=force, say=lambda line: print(line, flush=True))
+
+
+@dataset_app.command("check")
+def dataset_check(
+    name: Annotated[str, typer.Argument(help="the dataset to check")],
+    data: Annotated[Optional[list[Path]], typer.Option("--data", help="files to check it against (repeat); "
+                                                       "default: the files last ingested")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a dataset's YAML and its data: each problem on one line with where it is and the fix."""
+    from retail_insights.onboarding.checker import check_dataset
+
+    report = check_dataset(name, data=data or None)
+    emit(report.to_json(), as_json=as_json, text=report.text())
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @app.command()
 def demo(
     rows: Annotated[int, typer.Option(help="rows to generate")] = 200_000,
@@ -305,7 +337,7 @@ def _date(text: str | None, option: str) -> date | None:
 def main() -> None:
     """Entry point: run the app, turning project errors into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's `raise typer.Exit(n)` comes back as n here
     except RetailError as exc:
         if _state["debug"]:
             raise
@@ -324,6 +356,8 @@ def main() -> None:
             raise
         print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

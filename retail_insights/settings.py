@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     home: Path = Path(".retail")
     superstore_dir: Path = Field(Path(__file__).resolve().parents[2] / "shared" / "data" / "superstore",
                                  description="folder holding the Superstore CSV files")
+    datasets_dir: Path | None = Field(None, description="where your own datasets live, one folder each "
+                                      "(dataset.yaml, semantic.yaml, suites/); unset = RETAIL_HOME/datasets")
     default_dataset: Literal["retail_sales", "superstore"] = "retail_sales"
     backend: Literal["duckdb", "bigquery"] = "duckdb"
     redis: RedisSettings = RedisSettings()
@@ -161,6 +163,10 @@ class Settings(BaseSettings):
     # Paths derived from home; every writer uses these, never its own.
     def table_path(self, dataset: str, table: str) -> Path:
         return self.home.resolve() / "warehouse" / dataset / table
+
+    @property
+    def user_datasets_dir(self) -> Path:
+        return (self.datasets_dir or self.home / "datasets").resolve()
 
     @property
     def bronze_dir(self) -> Path:

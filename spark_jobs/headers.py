@@ -32,15 +32,15 @@ def _key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", header.replace("\ufeff", "").strip().lower())
 
 
-def normalize_headers(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
-    """``df`` with spec column names, in spec order, plus ``source_line`` if present."""
+def header_map(headers: list[str], spec: DatasetSpec) -> dict[str, str]:
+    """A file's headers -> the spec column each one fills (headers the spec does not know are left out)."""
     wanted: dict[str, str] = {}
     for column in spec.source.columns:
         wanted[_key(column.name)] = column.name
         if column.header:
             wanted[_key(column.header)] = column.name
     renames: dict[str, str] = {}
-    for header in df.columns:
+    for header in headers:
         name = wanted.get(_key(str(header)))
         if name is None or header in KEEP:
             continue
@@ -49,6 +49,12 @@ def normalize_headers(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
                             f"({[h for h, n in renames.items() if n == name][0]!r} and {header!r}).",
                             hint="Fix: remove or rename one of them in the file.")
         renames[header] = name
+    return renames
+
+
+def normalize_headers(df: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """``df`` with spec column names, in spec order, plus ``source_line`` if present."""
+    renames = header_map(list(df.columns), spec)
     missing = [c.header or c.name for c in spec.source.columns if c.required and c.name not in renames.values()]
     if missing:
         raise DataError(f"{spec.name}: the file has no column {missing[0]!r} (required: {missing}).",

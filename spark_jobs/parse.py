@@ -179,6 +179,11 @@ def parse_source(spec: DatasetSpec, text: dict[str, pa.Array]) -> dict[str, pa.A
     return values
 
 
+def parse_as(text: pa.Array, kind: str) -> pa.Array:
+    """Trimmed text parsed as spec type ``kind`` (null where empty or unparseable), as a column of it would be."""
+    return _parse(text, SourceColumn(name="value", type=kind), "(any)")
+
+
 def _parse(text: pa.Array, column: SourceColumn, dataset: str) -> pa.Array:
     kind = column.type
     if kind == "string":

@@ -1,6 +1,7 @@
 """Dataset specs: the physical contract (`dataset.yaml`) and the semantic model (`semantic.yaml`).
 
-Each dataset is a folder under ``warehouse/datasets/``. Loading validates every key and every
+Each dataset is a folder: the project's under ``warehouse/datasets/``, a user's under
+``RETAIL_HOME/datasets/`` (``warehouse.dataset_folders``). Loading validates every key and every
 reference (metric filters, view dimensions, hierarchy levels), so a typo fails at load time with a
 message that names the key, the file and the fix, instead of surfacing as a wrong number later.
 """
@@ -18,9 +19,10 @@ from sqlglot import exp
 import yaml
 
 from retail_insights.errors import ConfigError, UsageError, did_you_mean
+from warehouse.dataset_folders import PROJECT_DATASETS_DIR, dataset_folder, dataset_folders
 from warehouse.expressions import CompiledColumn, Step, compile_columns
 
-DATASETS_DIR = Path(__file__).parent / "datasets"
+DATASETS_DIR = PROJECT_DATASETS_DIR  # the project's datasets; a user's live elsewhere (dataset_folders)
 
 ColumnType = str  # string | int32 | int64 | date | timestamp | decimal(p,s) | list<string>
 _TYPE_RE = re.compile(r"^(string|int32|int64|double|date|timestamp|bool|decimal\(\d+,\d+\)|list<string>)$")
@@ -614,12 +616,23 @@ def load_dataset_from(folder: Path) -> Dataset:
 
 
 def dataset_names() -> list[str]:
-    return sorted(p.name for p in DATASETS_DIR.iterdir() if (p / "dataset.yaml").exists())
+    return sorted(dataset_folders())
 
 
-@lru_cache(maxsize=None)
 def load_dataset(name: str) -> Dataset:
-    """The dataset spec registered under ``name``; an unknown name says which ones exist."""
-    if name not in dataset_names():
-        raise UsageError(f"unknown dataset {name!r}.", hint=did_you_mean(name, dataset_names()))
-    return load_dataset_from(DATASETS_DIR / name)
+    """The dataset registered under ``name``; an unknown name says which ones exist.
+
+    Loaded once per folder and file version: an edited user dataset is read again.
+    """
+    folder = dataset_folder(name)
+    if folder.parent == DATASETS_DIR:  # shipped with the code: never edited while it runs
+        return _load_cached(folder, ())
+    stamps = tuple((folder / f).stat().st_mtime_ns if (folder / f).exists() else 0
+                   for f in ("dataset.yaml", "semantic.yaml"))
+    return _load_cached(folder, stamps)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(folder: Path, stamps: tuple[int, ...]) -> Dataset:
+    return load_dataset_from(folder)
+

@@ -104,9 +104,7 @@ def test_a_missing_parameter_is_named():
 @pytest.fixture
 def suites_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(runner, "SUITES_DIR", tmp_path)
-    runner.load_suite.cache_clear()
     yield tmp_path
-    runner.load_suite.cache_clear()
 
 
 def write_suite(folder: Path, name: str, rules: str) -> None:

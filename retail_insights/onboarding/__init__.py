@@ -1,0 +1,1 @@
+"""Bring your own data: profile files, write draft dataset YAML, check a dataset against its data."""
