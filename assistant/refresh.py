@@ -6,7 +6,8 @@ next request for each hot question would recompute it, all at once, on one conne
 
 - it notices the first request that sees a new data version and starts one background warm-up:
   the new snapshot and values are loaded and the dataset's most asked intents (``HotIntents``) are
-  recomputed and cached under the new version, most asked first;
+  recomputed and cached under the new version, most asked first. Its queries run ``in_background``:
+  on a connection, a live request waiting goes first (``warehouse.backends.duckdb``);
 - for ``grace_s`` after that (1 s by default) a question whose new answer is not cached yet may be
   answered from the previous version's cache entry. That answer says which data version it is
   (``data_version``): an old entry is never served as the new version's, and after the grace
@@ -22,6 +23,8 @@ import logging
 import threading
 import time
 from typing import TYPE_CHECKING
+
+from warehouse.backends.base import in_background
 
 if TYPE_CHECKING:
     from assistant.intent import Intent
@@ -96,7 +99,8 @@ class VersionSwitch:
     def _run_warm(self, dataset: str, version: int | None) -> None:
         started = self._clock()
         try:
-            self._warm(dataset, version)
+            with in_background():          # live questions go first on every connection it uses
+                self._warm(dataset, version)
         except Exception:  # noqa: BLE001 - the next questions compute what the warm-up could not
             log.warning("warming %s at data version %s failed", dataset, version, exc_info=True)
             return

@@ -7,7 +7,9 @@ Backends differ in attributes and capability flags, not in method names: callers
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +18,20 @@ from retail_insights.settings import get_settings
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
+
+# Queries of background work (warming a new data version) wait for a connection until no live
+# request wants it: see ``in_background`` and the DuckDB backend's turn lock.
+BACKGROUND: ContextVar[bool] = ContextVar("retail_background_query", default=False)
+
+
+@contextmanager
+def in_background() -> Iterator[None]:
+    """Run the queries of this block behind every live request on the same connection."""
+    token = BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        BACKGROUND.reset(token)
 
 class QueryTimeout(RetailError, TimeoutError):
     """A query ran past ``settings.sql.timeout_s`` and was stopped."""

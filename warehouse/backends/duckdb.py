@@ -31,6 +31,7 @@ import pyarrow as pa
 from retail_insights.settings import get_settings
 from warehouse import catalog, guard
 from warehouse.backends.base import (
+    BACKGROUND,
     Backend,
     Capabilities,
     Params,
@@ -54,13 +55,50 @@ def _python_values(column: pa.ChunkedArray) -> list[Any]:
     return values
 
 
+class _TurnLock:
+    """One query at a time on a connection, live requests first: a background query (``in_background``,
+    the warm-up of a new data version) waits while a live one holds or waits for the connection, so a
+    64-intent warm-up never queues in front of a user's question."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._held = False
+        self._live_waiting = 0
+
+    def acquire(self, *, background: bool = False) -> None:
+        with self._turn:
+            if background:
+                while self._held or self._live_waiting:
+                    self._turn.wait()
+            else:
+                self._live_waiting += 1
+                try:
+                    while self._held:
+                        self._turn.wait()
+                finally:
+                    self._live_waiting -= 1
+            self._held = True
+
+    def release(self) -> None:
+        with self._turn:
+            self._held = False
+            self._turn.notify_all()
+
+    def __enter__(self) -> _TurnLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 @dataclass
 class _Open:
     """One open catalog, the snapshot it was opened for, and what was learnt about it."""
 
     cat: catalog.Catalog
     key: tuple[int | None, ...]
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: _TurnLock = field(default_factory=_TurnLock)
     closed: bool = False
     tables: guard.TableCatalog | None = None
     checked: OrderedDict[tuple[str, int], guard.SafeQuery] = field(default_factory=OrderedDict)
@@ -93,10 +131,11 @@ class _Snapshots:
         self._opening: dict[tuple[Path, str], threading.Lock] = {}
 
     def acquire(self, dataset: str) -> _Open:
-        """The current catalog for ``dataset`` with its lock held; release with ``entry.lock.release()``."""
+        """The current catalog for ``dataset`` with its lock held; release with ``entry.lock.release()``.
+        Background work (``in_background``) gets it only when no live request is waiting."""
         while True:
             entry = self._current(dataset)
-            entry.lock.acquire()
+            entry.lock.acquire(background=BACKGROUND.get())
             if not entry.closed:
                 return entry
             entry.lock.release()  # replaced and closed while this thread waited: take the new one

@@ -209,3 +209,36 @@ def test_files_lost_outside_any_commit_fail_with_a_message_naming_the_fix(
         parquet.unlink()
     with pytest.raises(QueryFailed, match=r"table files are missing: .*rerun the load"):
         backend.query("SELECT SUM(revenue) FROM sales")
+
+
+def test_a_live_query_waiting_for_a_connection_goes_before_background_work() -> None:
+    """The turn lock alone (no DuckDB): a warm-up's query never takes the connection from a live request."""
+    import threading
+    import time as clock
+
+    from warehouse.backends.base import BACKGROUND, in_background
+    from warehouse.backends.duckdb import _TurnLock
+
+    lock, order = _TurnLock(), []
+    lock.acquire()                                   # a live query is running
+
+    def take(name: str, background: bool) -> None:
+        lock.acquire(background=background)
+        order.append(name)
+        lock.release()
+
+    warm = threading.Thread(target=take, args=("warm-up", True))
+    warm.start()
+    live = threading.Thread(target=take, args=("live", False))
+    live.start()
+    deadline = clock.monotonic() + 10
+    while lock._live_waiting == 0 and clock.monotonic() < deadline:   # the live one is queued
+        clock.sleep(0.005)
+    lock.release()
+    warm.join(10)
+    live.join(10)
+    assert order == ["live", "warm-up"]
+    assert not BACKGROUND.get()
+    with in_background():
+        assert BACKGROUND.get()
+    assert not BACKGROUND.get()
