@@ -21,7 +21,7 @@ import re
 
 from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.measures import PER, measure, ratio_name
-from assistant.periods import periods_in, previous_period, shift_months
+from assistant.periods import next_period, periods_in, previous_period, shift_months
 from assistant.rebind import derived_shift
 from assistant.router import Route
 from warehouse.spec import load_dataset
@@ -40,7 +40,8 @@ _MARKERS = re.compile(
     r"|\b(?:those|them|these|all)\s+(?:two|three|four|five)\b(?!\s+(?:years|months|quarters|weeks|days))"
     r"|\b(?:those|them|these)\b"
     r"|\b(?:swap|switch|change)\s+(?:the\s+)?(?:metric|measure|number)\s+(?:to|for|with)\b"
-    r"|\b(?:that|this)\s+one\b|\bthe\s+(?:former|latter)\b|\bthe\s+other(?:\s+one)?\b|\bon\s+(?:them|him|her|it)\b|\bthat\s+year\b", re.I)
+    r"|\b(?:that|this)\s+one\b|\bthe\s+(?:former|latter)\b|\bthe\s+other(?:\s+one)?\b|\bon\s+(?:them|him|her|it)\b|\bthat\s+year\b"
+    r"|\b(?:was|is|were|are)\s+(?:that|it|this|those|these)\W*$", re.I)
 # "the second one", "the runner-up": a member of the last answer by its place in it
 _ORDINAL = re.compile(r"\bthe\s+(?P<nth>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\s+one\b"
                       r"|\b(?:the\s+)?(?P<runner>runner[\s-]?up)\b", re.I)
@@ -54,6 +55,10 @@ _REVERSE = re.compile(r"\b(?:flip|reverse|invert|switch)\s+(?:it|that|this|them|
 # "exclude the biggest one", "drop the smallest": the last answer's first or last member, left out
 _LEAVE_OUT = re.compile(r"\b(?:exclude|excluding|drop|remove|without|leave\s+out|leaving\s+out|minus|except)\s+"
                         r"(?:the\s+)?(?P<end>biggest|largest|top|highest|smallest|lowest|bottom)(?:\s+one)?\b", re.I)
+# "and all the other states combined?", "the rest together": the members the last answer did not name, as one total
+_OTHERS = re.compile(r"\b(?:(?:all\s+)?the\s+rest(?:\s+of\s+(?:the\s+)?(?P<what2>[a-z]+))?|(?:all\s+)?(?:the\s+)?"
+                     r"(?:other|remaining)(?:\s+(?:two|three|four|five|\d+))?\s+(?P<what>[a-z]+(?:\s+[a-z]+)?))"
+                     r"\s*(?:combined|together|in\s+total|summed|added\s+up|altogether)\b", re.I)
 # a growth ranking by its rate or by its amount: "in percentage terms instead", "in dollars"
 _BY_RATE = re.compile(r"\b(?:in|by)\s+(?:percentage|percent|%|relative)\s+terms\b|\bas\s+a\s+(?:percentage|percent|rate)\b"
                       r"|\bpercent(?:age)?[\s-]wise\b", re.I)
@@ -74,7 +79,7 @@ _PAIR_REF = re.compile(r"\bthe\s+(?:former|latter)\b", re.I)
 # "the other one": of two members compared, the one the last answer did not name
 _OTHER_REF = re.compile(r"\bthe\s+other(?:\s+one)?\b", re.I)
 _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\s+(?:the\s+|by\s+)?[^,;?.!]*$", re.I)
-_REFERS = re.compile(r"\b(?:those|these|them|they)\b", re.I)
+_REFERS = re.compile(r"\b(?:those|these|them|they|their)\b", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
 
@@ -125,7 +130,7 @@ def markers(question: str) -> Markers:
     text = _REMOVE.sub(" ", text)
     text, totals = _TOTAL_ONLY.subn(" ", text)
     placed = 0
-    for pattern in (_ORDINAL, _REVERSE, _LEAVE_OUT):
+    for pattern in (_ORDINAL, _REVERSE, _LEAVE_OUT, _OTHERS):
         text, more = pattern.subn(" ", text)
         placed += more
     quiet = 0                               # "in dollars": read by the edit, no sign of a follow-up alone
@@ -146,7 +151,15 @@ def reads_as_follow_up(route: Route, marked: Markers) -> bool:
     it is a qualifier whose only metric word says whose rows ("for Marketplace orders only")."""
     if route.unknown_words:
         return False
-    return marked.found or not route.complete or route.defaulted_metric or _qualifier(route, marked)
+    return marked.found or not route.complete or route.defaulted_metric or _qualifier(route, marked) \
+        or _metric_only(route, marked)
+
+
+def _metric_only(route: Route, marked: Markers) -> bool:
+    """"profit", "in units": a metric alone, in a conversation, swaps the last answer's metric."""
+    it = route.intent
+    return it is not None and len(marked.text.split()) <= 3 and not (
+        it.dimensions or it.filters or it.time or it.grain or it.conditions or it.top_n)
 
 
 def _qualifier(route: Route, marked: Markers) -> bool:
@@ -204,6 +217,11 @@ class FollowUp:
             total = "total" if it.operation in ("trend", "breakdown", "top_n", "share") else it.operation
             it = replace(it, dimensions=(), top_n=None, grain=None, operation=total)
             changed += ["dimensions"]
+        others = _OTHERS.search(marked.question)
+        if others is not None:              # "and all the other states combined?"
+            rest = _the_rest(it, others.group("what") or others.group("what2") or "")
+            return Edit(rest, ("filters",), tuple(k for k in ("metrics", "time") if getattr(previous, k))) \
+                if rest is not None else None
         said, per = _per(previous, it, route, marked)
         if said:                            # "per order instead", "how much is that per month on average"
             return per if per is not None and per.intent != previous else None
@@ -234,6 +252,9 @@ class FollowUp:
         said = [s.text.lower() for s in route.extraction.slots if s.kind == "metric"]
         if metrics and said and set(said) <= _MONEY and all(measure(it.dataset, m).format == "currency" for m in it.metrics):
             metrics = ()                    # "(dollars is fine)" after a money metric: the unit, not a new metric
+        if metrics and marked.add and not marked.instead and re.search(r"\badd(?:ing)?\b|\btoo\b|\bas\s+well\b|\balso\b",
+                                                                        marked.question, re.I):
+            metrics = tuple(dict.fromkeys((*it.metrics, *metrics)))     # "add orders", "profit too": both
         if metrics:
             it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:
@@ -247,6 +268,9 @@ class FollowUp:
         if dimensions:
             it = _split(it, dimensions, add=marked.add)
             changed.append("dimensions")
+        if u.grain is not None and it.operation == "top_n" and not it.dimensions and it.grain is not None:
+            it, changed = replace(it, grain=u.grain), changed + ["grain"]   # "best month" -> "by quarter instead"
+            u = replace(u, grain=None)
         if u.grain is not None and it.operation == "top_n":
             return None        # "show its monthly trend": a series of only the ranked members is not expressible
         if u.grain is not None:
@@ -258,6 +282,11 @@ class FollowUp:
             it = replace(it, operation="trend", grain=u.grain, dimensions=kept[:1], top_n=None,
                          compare_time=None, change=False)
             changed.append("grain")
+        ranks = bool(u.numbers) or bool({"rank_asc", "rank_desc"} & set(u.cues))
+        if ranks and members and not _REFERS.search(marked.question) and it.dimensions:
+            # "and their profit" pinned the listed members; "bottom 3 instead" ranks all of them again
+            it = replace(it, filters=tuple(f for f in it.filters if not (
+                f.dimension == it.dimensions[0] and not f.negate and set(f.values) == set(members))))
         it, shaped = _shape(it, u.numbers, u.order, u.cues)
         changed += shaped
         if it.operation == "top_n" and it.compare_time is not None:
@@ -327,6 +356,18 @@ def _per(previous: Intent, it: Intent, route: Route, marked: Markers) -> tuple[b
                       tuple(k for k in ("metrics", "time", "filters") if getattr(previous, k)))
 
 
+def _the_rest(it: Intent, what: str) -> Intent | None:
+    """The last intent over the members its filter left out, as one total: the named members' filter
+    (on the dimension ``what`` names, or the only one there is) turned into an exclusion."""
+    shown = [f for f in it.filters if not f.negate and (not what or _names_dimension(what, it.dataset, f.dimension))]
+    if len(shown) != 1:
+        return None
+    kept = tuple(Filter(f.dimension, f.values, negate=True) if f is shown[0] else f for f in it.filters)
+    dims = tuple(d for d in it.dimensions if d != shown[0].dimension)
+    return _settle(replace(it, filters=kept, dimensions=dims, top_n=None,
+                           operation="total" if not dims and it.grain is None else it.operation))
+
+
 def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
     """The last two answers side by side (or added together), when they differ only in one member of one
     dimension."""
@@ -385,6 +426,8 @@ def _period(it: Intent, previous: Intent, route: Route) -> Intent:
         base = windows[-1] if windows else previous.time
         if m.anchor == "prior" and base is not None:
             window = previous_period(base, period=m.period)
+        elif m.anchor == "next" and base is not None:     # "and the quarter after"
+            window = next_period(base, period=m.period)
         elif m.anchor == "last_year" and base is not None:
             window = shift_months(base, 12)
         windows.append(window)

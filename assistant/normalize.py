@@ -47,8 +47,15 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
      lambda m: str(2021 + ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine").index(m.group(1).lower()))),
     # "Nov '23": a month with a two-digit year
     (re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*\.?)\s+'(\d{2})\b", re.I), r"\1\2 20\3"),
+    # "which promotion moved the most units", "units that went out the door": sold, not a change
+    (re.compile(r"\bmov(?:e|ed|es|ing)\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)\b)", re.I), "sold "),
+    (re.compile(r"\b(?:went|go|goes|going|gone)\s+out\s+(?:of\s+)?the\s+door\b", re.I), "sold"),
+    (re.compile(r"\bppl\b", re.I), "people"),
+    (re.compile(r"\bincl\.?(?=\s)", re.I), "including"),
     # "our no. 1 customer", "the number one product": the top one
-    (re.compile(r"\b(?:no\.?|number|#)\s*(?:1|one)\b(?!\s*(?:st|%|percent))", re.I), "top"),
+    # ("#1" only after "our"/"the"/"my": a brand may be called "importoimporto #1")
+    (re.compile(r"(?:\b(?:no\.?|number)|(?:^|(?<=\bour\s)|(?<=\bthe\s)|(?<=\bmy\s))#)\s*(?:1|one)\b"
+                r"(?!\s*(?:st|%|percent))", re.I), "top"),
     # years said as words: "twenty fifteen", "two thousand and sixteen"
     (re.compile(r"\b(?:twenty|two\s+thousand(?:\s+and)?)[\s-]+(" + "|".join(_YEAR_WORDS) + r")\b", re.I),
      lambda m: str(2000 + _YEAR_WORDS.index(m.group(1).lower()) + 10)),

@@ -114,6 +114,22 @@ def shift_days(window: TimeWindow, days: int) -> TimeWindow:
     return TimeWindow(start=start, end=end, label=label_for(start, end), column=window.column)
 
 
+def next_period(window: TimeWindow, *, period: str | None = None) -> TimeWindow:
+    """The period just after ``window``: of the kind named, the one after the calendar period holding
+    the window's last day ("Q1", then "the quarter after": Q2; "May", then "the quarter after": Q3;
+    2016, then "the year after": 2017); unnamed, a span of the window's own months (or days) later."""
+    by_months = {"year": 12, "half": 6, "quarter": 3, "month": 1}
+    if period in by_months:
+        size, end = by_months[period], window.end
+        first = date(end.year, (end.month - 1) // size * size + 1, 1)
+        last = add_months(first, size - 1)
+        return shift_months(TimeWindow(first, month_end(last.year, last.month), "", window.column), -size)
+    if period == "week":
+        return shift_days(window, -7)
+    months = months_spanned(window.start, window.end)
+    return shift_months(window, -months) if months is not None else shift_days(window, -window.days)
+
+
 def previous_period(window: TimeWindow, *, period: str | None = None) -> TimeWindow:
     """The period just before ``window`` with the same shape.
 

@@ -278,8 +278,10 @@ class Assistant:
     def _lost(self, prepared: Prepared) -> None:
         """Remember that this message went unanswered, after the last answer it could have edited."""
         base, previous = prepared.base, prepared.previous
-        turn = replace(previous, lost=base["question"]) if previous is not None else \
-            Turn(base["dataset"], base["question"], None, lost=base["question"])
+        # Messages lost one after another are all kept: "$ not units", then "by seg", both unanswered
+        lost = f"{previous.lost} | {base['question']}" if previous is not None and previous.lost else base["question"]
+        turn = replace(previous, lost=lost[-2000:]) if previous is not None else \
+            Turn(base["dataset"], base["question"], None, lost=lost)
         self.conversations.put(base["conversation_id"], turn)
 
     def _warm_version(self, dataset: str, version: int | None) -> None:
@@ -327,8 +329,11 @@ class Assistant:
     def _after_lost(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn) -> _Reading:
         """After an unanswered message, only a question that stands on its own is answered: "and by
         channel" would build on the answer before it and drop what the unanswered message asked."""
-        if previous.intent is not None and _MOVES_ON.search(text):
-            # "ok, the west then" after "for Atlantis?": the user read the clarification and edits the last answer
+        if previous.intent is not None and _MOVES_ON.search(text) and self._named_nothing(previous.lost, dataset, as_of,
+                                                                                         vocabulary):
+            # "ok, the west then" after "for Atlantis?": the user read the clarification and edits the last
+            # answer. Only when the unanswered message named nothing this data has ("in euros?", "for
+            # Narnia"): after "$ not units" the user may well think the units were swapped.
             reading = self._read(text, dataset, as_of, vocabulary, replace(previous, lost=""))
             if "follow_up" in reading.extras:
                 reading.extras["follow_up"]["not_applied"] = previous.lost
@@ -346,6 +351,14 @@ class Assistant:
         return _Reading(route, None, extras={**route.interpretation(), "follow_up": {"of": previous.lost,
                                                                                        "changed": [],
                                                                                        "carried_over": []}})
+
+    def _named_nothing(self, lost: str, dataset: str, as_of: date, vocabulary: Vocabulary) -> bool:
+        """Whether every unanswered message named nothing this data holds (no metric, member, period...)."""
+        for text in lost.split(" | "):
+            u = self.router.parse(markers(text).text, dataset=dataset, as_of=as_of, vocabulary=vocabulary).understood
+            if u.metrics or u.dimensions or u.filters or u.time or u.grain or u.numbers or u.conditions:
+                return False
+        return True
 
     def _run(self, intent: Intent, base: dict[str, Any], *, tier: Tier, version: int | None,
              neighbour: str | None) -> Answer:
@@ -392,7 +405,8 @@ class Assistant:
                 continue                    # a time hierarchy: its levels are grains, not members
             for up, down in zip(levels, levels[1:]):
                 asked = next((f for f in intent.filters if f.dimension == down and not f.negate), None)
-                if asked is None or named & set(levels[: levels.index(down)]):
+                if asked is None or named & set(levels[: levels.index(down)]) \
+                        or model.dimensions[down].one_member_per_name:
                     continue
                 places = self._places_of(intent.dataset, version, down, up, asked)
                 for value, ups in places.items():
@@ -505,9 +519,10 @@ _SPEED = re.compile(r"\b(?P<slow>slow(?:est|er)?|longest|longer)\b|\b(?:fast(?:e
 
 
 def _by_speed(intent: Intent | None, text: str) -> Intent | None:
-    """"which ship mode is the slowest": over a span of time the slowest is the largest, not the smallest."""
+    """"which ship mode is the slowest", "sort slowest first": over a span of time the slowest is the
+    largest, not the smallest."""
     said = _SPEED.search(text)
-    if intent is None or said is None or intent.operation != "top_n" or not intent.metrics \
+    if intent is None or said is None or intent.operation not in ("top_n", "breakdown") or not intent.metrics \
             or not load_dataset(intent.dataset).semantic.metrics[intent.metrics[0]].duration:
         return intent
     return replace(intent, order="desc" if said.group("slow") else "asc")

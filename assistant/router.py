@@ -40,8 +40,8 @@ from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.lexicon import lexicon
 from assistant.measures import measure, ratio_name
 from assistant.normalize import normalize
-from assistant.periods import periods_in, previous_period, shift_days, shift_months, year_bounds
-from assistant.slots import Extraction, Slot, extract, is_verb, mask
+from assistant.periods import label_for, next_period, periods_in, previous_period, shift_days, shift_months, year_bounds
+from assistant.slots import Extraction, Slot, beside_its_dimension, extract, is_verb, mask
 from assistant.spelling import Correction
 from assistant.timewindow import TimeMatch
 from assistant.vocabulary import Vocabulary, closed_vocabulary
@@ -115,7 +115,8 @@ class Route:
         return out
 
 
-_GRAINS = {"year": "year", "quarter": "quarter", "month": "month", "week": "week"}
+_GRAINS = {"year": "year", "quarter": "quarter", "month": "month", "week": "week",
+           "yoy": "year", "y/y": "year", "qoq": "quarter", "q/q": "quarter", "mom": "month", "m/m": "month"}
 _SHIFT = {"year": 12, "quarter": 3, "month": 1}
 _SHIFTS = (("yoy|year[- ]over[- ]year|vs\\s+last\\s+year|annual\\s+growth", 12), ("qoq|quarter[- ]over[- ]quarter", 3),
            ("mom|month[- ]over[- ]month", 1))
@@ -294,6 +295,15 @@ class _Parse:
                     e.phrase == city.lower() for e in self.vocab.values if e.dimension != slot.value.dimension):
                 raise Problem(f"{slot.text!r} could be the state {slot.value.values[0]} or the city {city}; "
                               f"name it in full.")
+        for slot in self.value_slots:       # "ese": a store and a promotion, and no word says which
+            dim = slot.value.dimension if isinstance(slot.value, Filter) else None
+            others = sorted(d for d in self.vocab.phrase_dimensions.get(slot.text.lower(), frozenset())
+                            if dim is not None and not self.vocab.related(d, dim))
+            lower = self.text.lower()
+            if others and not beside_its_dimension(lower, slot.start, slot.end, str(dim), self.vocab):
+                names = [d.replace("_", " ") for d in (str(dim), *others)]
+                raise Problem(f"{slot.text!r} is a {' and a '.join(names)}; say which, e.g. "
+                              f"'the {slot.text} {names[-1]}'.")
         for slot in self.value_slots:       # "revenue per store": per a member is no unit to divide by
             if re.search(r"\bper\s+(?:the\s+|a\s+|each\s+)?$", self.text[: slot.start], re.I):
                 raise Problem(f"'per {slot.text}' is not something I can divide by; ask per order or per "
@@ -307,6 +317,7 @@ class _Parse:
             self.dims, self.dim_slots = [], []      # "every region except the South, one number is fine"
         amounts = [s for s in self.slots if s.kind == "amount"]
         metrics = self.metrics(read)
+        self.check_included(metrics)
         windows = self.windows()
         base = dict(dataset=self.dataset, filters=tuple(self.filters), conditions=read.conditions)
         time = windows[0][1] if windows else None
@@ -318,6 +329,17 @@ class _Parse:
         if span is not None:              # "how have sales changed year over year from 2014 to 2017"
             return self.period_series(metrics, span[1], base, grain=span[0])
         if len(windows) == 2:
+            (first, _), (second, _) = windows
+            if re.fullmatch(r"\s*(?:through|thru|until|till)\s*", self.text[first.end: second.start], re.I):
+                later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
+                if self.grain is not None and earlier.start <= later.end:    # "... by quarter": each of them
+                    span = TimeWindow(earlier.start, later.end, label_for(earlier.start, later.end), later.column)
+                    return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=span,
+                                  grain=self.grain, **base)
+                # "Q1 thru Q4 2002 net profit": the total over the range, or each quarter of it?
+                raise Problem(f"'{first.text} {self.text[first.end: second.start].strip()} {second.text}' can mean the "
+                              f"total over that range or each period in it; ask 'from {first.text} to {second.text}' "
+                              f"for the total, or name the grain ('by quarter').")
             later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
             return self.two_periods(metrics, later, earlier, base, fastest)
         if self.cue("growth") or fastest or ("period_over_period" in self.found and windows):
@@ -410,10 +432,11 @@ class _Parse:
             # "which 3 customers spent the most, biggest spender first": the customers are the rows
             # ranked, not a count of customers per customer
             kept = [i for i in kept if i not in ranked_rows] or list(self.verb_slots)
-        if kept and self.verb_slots and divisor is None and re.search(r"\bhow\s+much\b", self.text, re.I) \
-                and all(str(self.slots[i].value) in counted for i in kept):
-            # "how much did customers from Texas spend": the customers say whose rows; the verb says what
-            kept = list(self.verb_slots)
+        subjects = self.spending_subjects(kept, counted) if divisor is None else []
+        if subjects:
+            # "how much did customers from Texas spend", "which state's shoppers bought the fewest units": the
+            # customers say whose rows, the verb (or the other metric) says what is measured
+            kept = [i for i in kept if i not in subjects] or list(self.verb_slots)
         names = list(dict.fromkeys(str(self.slots[i].value) for i in kept))
         if divisor is not None and not names and self.verb_slots:
             # "the average amount spent per order": the verb's metric, the other word was the divisor
@@ -480,6 +503,30 @@ class _Parse:
 
     def summable(self, name: str) -> bool:
         return name in self.model.metrics and self.model.metrics[name].summable
+
+    def check_included(self, metrics: tuple[str, ...]) -> None:
+        """"revenue including cancelled orders": the metric's own definition leaves those rows out
+        (a named row filter); asking to count them in is another measure, so ask."""
+        filtered = [m for m in metrics if m in self.model.metrics and self.model.metrics[m].filter]
+        for rewrite in self.lang.rewrites if filtered else ():
+            for member in rewrite.filter.values():
+                said = re.search(r"\b(?:including|incl\.?|inclusive\s+of|counting|plus)\s+(?:the\s+|all\s+|any\s+)?"
+                                 + re.escape(member.lower()[:6]) + r"\w*", self.text, re.I)
+                if said:
+                    raise Problem(f"{self.model.label(filtered[0])} leaves out {member.lower()} rows by definition; "
+                                  f"'{said.group(0)}' asks for another measure. Ask for "
+                                  f"{self.model.label(filtered[0])} and {self.model.label(rewrite.becomes)} apart.")
+
+    def spending_subjects(self, kept: list[int], counted: dict[str, str]) -> list[int]:
+        """Entity words that are the subject of a verb ("customers ... spent"), not what is counted: before
+        the first verb, not after "most"/"number of", not "customers who ...", and no "how many" asked."""
+        if not self.verb_slots or re.search(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b", self.text, re.I):
+            return []
+        verb_at = min(self.slots[i].start for i in self.verb_slots)
+        return [i for i in kept if str(self.slots[i].value) in counted and self.slots[i].end <= verb_at
+                and not re.search(r"\b(?:most|fewest|least|more|fewer|less|many|unique|distinct|new)\s+$",
+                                  self.text[: self.slots[i].start], re.I)
+                and not re.match(r"\s+(?:who|that|which)\b", self.text[self.slots[i].end:], re.I)]
 
     def per_non_entity(self) -> Slot | None:
         """The word after "per" when it names no entity: a dimension ("per state") or a measure ("per unit")."""
@@ -560,7 +607,7 @@ class _Parse:
             if m.anchor == "next":
                 if not out:
                     raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
-                window = _next_period(out[-1][1], period=m.period)
+                window = next_period(out[-1][1], period=m.period)
             elif m.anchor == "prior":
                 others = [t for t in self.ex.times if t is not m]
                 wide = len(others) == 1 and others[0].anchor == "as_of" and self.grain is not None \
@@ -846,14 +893,6 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
                     found[name] = m.group(0)
                 residual = residual[: m.start()] + " " * (m.end() - m.start()) + residual[m.end():]
     return found, residual
-
-
-def _next_period(window: TimeWindow, *, period: str | None) -> TimeWindow:
-    """The period right after ``window``, of the kind named ("the quarter after")."""
-    months = {"year": 12, "half": 6, "quarter": 3, "month": 1}.get(period or "")
-    if months is not None:
-        return shift_months(window, -months)
-    return shift_days(window, -7 if period == "week" else -window.days)
 
 
 def _with_years(windows: list[tuple[TimeMatch, TimeWindow]]) -> list[tuple[TimeMatch, TimeWindow]]:

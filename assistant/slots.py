@@ -193,15 +193,30 @@ def _phrase_slots(question: str, lower: str, phrases: dict[str, str] | object, k
     return out
 
 
-def _beside_its_dimension(lower: str, start: int, end: int, dimension: str, vocab: Vocabulary) -> bool:
+def beside_its_dimension(lower: str, start: int, end: int, dimension: str, vocab: Vocabulary) -> bool:
     """"the bar store", "store bar": a value that is also an everyday word, said next to its
     dimension's own word, is that value even in lower case."""
     words = [p for p, d in vocab.dimension_phrases.items() if d == dimension]
     if not words:
         return False
     said = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return bool(re.match(r"\s+(?:" + said + r")\b", lower[end:])
+    listed = r"(?:\s*(?:,|and|&|or|\+)\s*[\w'#/-]+){0,3}"      # "the ought and bar locations"
+    return bool(re.match(listed + r"\s+(?:" + said + r")\b", lower[end:])
                 or re.search(r"\b(?:" + said + r")\s+(?:called\s+|named\s+)?$", lower[:start]))
+
+
+def _said_dimension_first(found: list[tuple[int, int, ValueEntry]], lower: str,
+                          vocab: Vocabulary) -> list[tuple[int, int, ValueEntry]]:
+    """Where one phrase is a value of several dimensions ("ese": a store and a promotion), the one whose
+    dimension word stands beside it ("the ese promotion") takes the phrase."""
+    spans: dict[tuple[int, int], list[tuple[int, int, ValueEntry]]] = {}
+    for item in found:
+        spans.setdefault((item[1], item[1] + len(item[2].phrase)), []).append(item)
+    keep = []
+    for (start, end), items in spans.items():
+        named = [i for i in items if beside_its_dimension(lower, start, end, i[2].dimension, vocab)]
+        keep += named if named and len({i[2].dimension for i in items}) > 1 else items
+    return sorted(keep, key=lambda item: (item[0], item[1]))
 
 
 def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
@@ -214,10 +229,11 @@ def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
             if lower.startswith(entry.phrase, at) and _bounded(lower, at, at + len(entry.phrase)):
                 found.append((position, at, entry))
     found.sort(key=lambda item: (item[0], item[1]))   # the order a scan of every value gave: ties keep it
+    found = _said_dimension_first(found, lower, vocab)
     out = []
     for _, at, entry in found:
         if entry.case_sensitive and not question[at].isupper() \
-                and not _beside_its_dimension(lower, at, at + len(entry.phrase), entry.dimension, vocab):
+                and not beside_its_dimension(lower, at, at + len(entry.phrase), entry.dimension, vocab):
             continue
         text = question[at: at + len(entry.phrase)]
         out.append(Slot("filter_value", text, at, at + len(entry.phrase), Filter(entry.dimension, entry.values)))

@@ -78,6 +78,18 @@ class Vocabulary:
         """``fine`` is a finer level than ``coarse`` in one of the model's hierarchies."""
         return any(coarse in h and fine in h and h.index(fine) > h.index(coarse) for h in self.hierarchies)
 
+    @cached_property
+    def phrase_dimensions(self) -> dict[str, frozenset[str]]:
+        """Each value phrase and the dimensions it is a value of (usually one)."""
+        out: dict[str, set[str]] = {}
+        for entry in self.values:
+            out.setdefault(entry.phrase, set()).add(entry.dimension)
+        return {phrase: frozenset(dims) for phrase, dims in out.items()}
+
+    def related(self, a: str, b: str) -> bool:
+        """``a`` and ``b`` are levels of one hierarchy (a state and a city), or the same dimension."""
+        return a == b or any(a in h and b in h for h in self.hierarchies)
+
     def metric_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.metric_phrases.values()))
 

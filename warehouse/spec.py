@@ -198,6 +198,9 @@ class Dimension(_Strict):
     aliases: dict[str, str] = Field({}, description="everyday word -> stored value ('web' -> 'Online')")
     open: bool = Field(False, description="values are looked up from the data (cities, products, customers)")
     any_case: bool = Field(False, description="one-word looked-up values match in any case (sub-categories)")
+    one_member_per_name: bool = Field(False, description="a value names one member wherever it sits in its "
+                                                          "hierarchy (a brand sold in several classes), unlike a "
+                                                          "city name in several states: no need to say which")
 
 
 class Entity(_Strict):
