@@ -4,6 +4,7 @@ SELECT
   month,
   item.i_category AS category,
   item.i_class AS class,
+  item.i_brand AS brand,
   SUM(ss_ext_sales_price) AS sales,
   SUM(ss_net_profit) AS net_profit,
   CAST(SUM(ss_quantity) AS INT64) AS units,
@@ -16,4 +17,5 @@ GROUP BY
   year,
   month,
   item.i_category,
-  item.i_class
+  item.i_class,
+  item.i_brand
