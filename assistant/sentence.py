@@ -39,8 +39,8 @@ def fmt(value: Any, kind: str) -> str:
     number = float(value)
     if kind == "currency":
         return ("-" if number < 0 else "") + f"${abs(number):,.2f}"
-    if kind == "integer":
-        return f"{number:,.0f}"
+    if kind == "integer":   # a count; an average of one ("8.7 orders a day") keeps its fraction
+        return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
     if kind == "percent":
         return f"{number * 100:.2f}%"
     return f"{number:,.2f}"

@@ -19,6 +19,7 @@ def test_money_is_rounded_to_cents_and_shares_are_percent() -> None:
     assert fmt(-5, "currency") == "-$5.00"
     assert fmt(0.12345, "percent") == "12.35%"
     assert fmt(1234, "integer") == "1,234"
+    assert fmt(8.7, "integer") == "8.70"   # an average of a count keeps its fraction
 
 
 def test_total_sentence_states_filters_and_dates() -> None:
