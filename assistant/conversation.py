@@ -46,13 +46,13 @@ class Turn:
     intent: Intent | None             # None only when nothing was answered yet (``lost`` says what was asked)
     earlier: Intent | None = None     # the answer before it ("put the two side by side")
     members: tuple[str, ...] = ()     # the members it listed first, best first ("that one", "them")
-    lost: str = ""                    # the last message, when it was not answered (a clarification)
+    lost: tuple[str, ...] = ()        # the messages since it that went unanswered (clarified), oldest first
 
     def to_json(self) -> str:
         return json.dumps({"dataset": self.dataset, "question": self.question,
                            "intent": self.intent.to_dict() if self.intent is not None else None,
                            "earlier": self.earlier.to_dict() if self.earlier is not None else None,
-                           "members": list(self.members), "lost": self.lost})
+                           "members": list(self.members), "lost": list(self.lost)})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Turn:
@@ -60,7 +60,7 @@ class Turn:
         intent, earlier = data.get("intent"), data.get("earlier")
         return cls(data["dataset"], data["question"], Intent.from_dict(intent) if intent else None,
                    Intent.from_dict(earlier) if earlier else None, tuple(data.get("members") or ()),
-                   str(data.get("lost") or ""))
+                   tuple(data.get("lost") or ()))
 
 
 class ConversationStore(Protocol):

@@ -70,20 +70,24 @@ class Scored:
 
 @dataclass
 class Tally:
-    """correct / wrong / clarify counts, overall and per group."""
+    """correct / wrong / clarify counts, overall and per group, and how the entries without a right
+    answer (``clarify: true``) fared."""
 
     counts: Counter[str] = field(default_factory=Counter)
     groups: dict[str, Counter[str]] = field(default_factory=dict)
+    no_answer: int = 0             # entries whose right answer is a clarification
+    clarified_as_expected: int = 0  # of those, the ones that clarified
 
     def add(self, scored: Scored) -> None:
         self.counts[scored.verdict] += 1
-        if scored.verdict == "clarify" and scored.entry.sql is None:
-            self.counts["expected_clarify"] += 1   # a sub-count of clarify, not a verdict of its own
+        if scored.entry.sql is None:
+            self.no_answer += 1
+            self.clarified_as_expected += scored.verdict == "clarify"
         self.groups.setdefault(scored.entry.group, Counter())[scored.verdict] += 1
 
     @property
     def total(self) -> int:
-        return sum(n for verdict, n in self.counts.items() if verdict != "expected_clarify")
+        return sum(self.counts.values())
 
     def rate(self, verdict: Verdict) -> float:
         return self.counts[verdict] / self.total if self.total else 0.0
@@ -91,8 +95,8 @@ class Tally:
     @property
     def right(self) -> float:
         """The share answered as the entry expects: the right number, or a clarification where the
-        entry has no right answer (``clarify: true``)."""
-        return (self.counts["correct"] + self.counts["expected_clarify"]) / self.total if self.total else 0.0
+        entry has no right answer."""
+        return (self.counts["correct"] + self.clarified_as_expected) / self.total if self.total else 0.0
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -329,13 +329,12 @@ def _per(previous: Intent, it: Intent, route: Route, marked: Markers) -> tuple[b
     said but makes no edit, so the caller asks."""
     if route.intent is not None and not route.defaulted_metric and any(PER in m for m in route.intent.metrics):
         return False, None                  # "what about revenue per customer": its own metric, read as one
-    lang = load_dataset(it.dataset).semantic.language
-    words = {w.lower(): name for name, e in lang.entities.items() for w in e.words}
+    model = load_dataset(it.dataset).semantic
+    words = {w.lower(): name for name, e in model.language.entities.items() for w in e.words}
     found = re.search(r"\b(?:per|each)\s+(?:single\s+|one\s+)?(?P<word>" + "|".join(
         re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", marked.question, re.I) if words else None
     if found is not None:
         entity = words[found.group("word").lower()]
-        model = load_dataset(it.dataset).semantic
         base = tuple(m.split(PER)[0] for m in it.metrics)
         if not all(m in model.metrics and model.metrics[m].divisible for m in base):
             return True, None

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
+LOST_KEPT = 5   # unanswered messages a conversation remembers after its last answer
 _POINTS_BACK = re.compile(r"\b(?:is|was|are|were|did|does|has|had)\s+(?:that|it|this)\b", re.I)   # "is that up?"
 # "ok, the west then", "never mind, bottom 3": the user read a clarification and moves on from it
 _MOVES_ON = re.compile(r"^\W*(?:ok(?:ay)?|fine|alright|all\s+right|never\s*mind|nvm|forget\s+(?:it|that)|no\s+worries|"
@@ -278,9 +279,9 @@ class Assistant:
     def _lost(self, prepared: Prepared) -> None:
         """Remember that this message went unanswered, after the last answer it could have edited."""
         base, previous = prepared.base, prepared.previous
-        # Messages lost one after another are all kept: "$ not units", then "by seg", both unanswered
-        lost = f"{previous.lost} | {base['question']}" if previous is not None and previous.lost else base["question"]
-        turn = replace(previous, lost=lost[-2000:]) if previous is not None else \
+        # Messages lost one after another are all kept ("$ not units", then "by seg"), the last few
+        lost = (*(previous.lost if previous is not None else ())[-(LOST_KEPT - 1):], base["question"])
+        turn = replace(previous, lost=lost) if previous is not None else \
             Turn(base["dataset"], base["question"], None, lost=lost)
         self.conversations.put(base["conversation_id"], turn)
 
@@ -334,9 +335,9 @@ class Assistant:
             # "ok, the west then" after "for Atlantis?": the user read the clarification and edits the last
             # answer. Only when the unanswered message named nothing this data has ("in euros?", "for
             # Narnia"): after "$ not units" the user may well think the units were swapped.
-            reading = self._read(text, dataset, as_of, vocabulary, replace(previous, lost=""))
+            reading = self._read(text, dataset, as_of, vocabulary, replace(previous, lost=()))
             if "follow_up" in reading.extras:
-                reading.extras["follow_up"]["not_applied"] = previous.lost
+                reading.extras["follow_up"]["not_applied"] = " | ".join(previous.lost)
             return reading
         route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
         marked = markers(text)
@@ -346,15 +347,15 @@ class Assistant:
             return _Reading(route, _by_speed(route.intent, text) if route.intent is not None else None,
                             extras=route.interpretation())
         route = replace(route, complete=False, intent=None, missing=("conversation",),
-                        reason=f"I did not act on your last message ({previous.lost!r}), so I cannot tell what this "
+                        reason=f"I did not act on your last message ({previous.lost[-1]!r}), so I cannot tell what this "
                                "one builds on; ask the whole question.")
-        return _Reading(route, None, extras={**route.interpretation(), "follow_up": {"of": previous.lost,
+        return _Reading(route, None, extras={**route.interpretation(), "follow_up": {"of": previous.lost[-1],
                                                                                        "changed": [],
                                                                                        "carried_over": []}})
 
-    def _named_nothing(self, lost: str, dataset: str, as_of: date, vocabulary: Vocabulary) -> bool:
+    def _named_nothing(self, lost: tuple[str, ...], dataset: str, as_of: date, vocabulary: Vocabulary) -> bool:
         """Whether every unanswered message named nothing this data holds (no metric, member, period...)."""
-        for text in lost.split(" | "):
+        for text in lost:
             u = self.router.parse(markers(text).text, dataset=dataset, as_of=as_of, vocabulary=vocabulary).understood
             if u.metrics or u.dimensions or u.filters or u.time or u.grain or u.numbers or u.conditions:
                 return False

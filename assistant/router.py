@@ -296,12 +296,13 @@ class _Parse:
                 raise Problem(f"{slot.text!r} could be the state {slot.value.values[0]} or the city {city}; "
                               f"name it in full.")
         for slot in self.value_slots:       # "ese": a store and a promotion, and no word says which
-            dim = slot.value.dimension if isinstance(slot.value, Filter) else None
+            if not isinstance(slot.value, Filter):
+                continue
+            dim = slot.value.dimension
             others = sorted(d for d in self.vocab.phrase_dimensions.get(slot.text.lower(), frozenset())
-                            if dim is not None and not self.vocab.related(d, dim))
-            lower = self.text.lower()
-            if others and not beside_its_dimension(lower, slot.start, slot.end, str(dim), self.vocab):
-                names = [d.replace("_", " ") for d in (str(dim), *others)]
+                            if not self.vocab.related(d, dim))
+            if others and not beside_its_dimension(self.text.lower(), slot.start, slot.end, dim, self.vocab):
+                names = [d.replace("_", " ") for d in (dim, *others)]
                 raise Problem(f"{slot.text!r} is a {' and a '.join(names)}; say which, e.g. "
                               f"'the {slot.text} {names[-1]}'.")
         for slot in self.value_slots:       # "revenue per store": per a member is no unit to divide by

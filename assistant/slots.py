@@ -196,10 +196,10 @@ def _phrase_slots(question: str, lower: str, phrases: dict[str, str] | object, k
 def beside_its_dimension(lower: str, start: int, end: int, dimension: str, vocab: Vocabulary) -> bool:
     """"the bar store", "store bar": a value that is also an everyday word, said next to its
     dimension's own word, is that value even in lower case."""
-    words = [p for p, d in vocab.dimension_phrases.items() if d == dimension]
+    words = vocab.dimension_words.get(dimension)
     if not words:
         return False
-    said = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    said = "|".join(map(re.escape, words))
     listed = r"(?:\s*(?:,|and|&|or|\+)\s*[\w'#/-]+){0,3}"      # "the ought and bar locations"
     return bool(re.match(listed + r"\s+(?:" + said + r")\b", lower[end:])
                 or re.search(r"\b(?:" + said + r")\s+(?:called\s+|named\s+)?$", lower[:start]))

@@ -79,6 +79,14 @@ class Vocabulary:
         return any(coarse in h and fine in h and h.index(fine) > h.index(coarse) for h in self.hierarchies)
 
     @cached_property
+    def dimension_words(self) -> dict[str, tuple[str, ...]]:
+        """Each dimension's own words ("store", "stores", "location"), longest first."""
+        out: dict[str, list[str]] = {}
+        for phrase, dim in self.dimension_phrases.items():
+            out.setdefault(dim, []).append(phrase)
+        return {dim: tuple(sorted(words, key=len, reverse=True)) for dim, words in out.items()}
+
+    @cached_property
     def phrase_dimensions(self) -> dict[str, frozenset[str]]:
         """Each value phrase and the dimensions it is a value of (usually one)."""
         out: dict[str, set[str]] = {}

@@ -52,19 +52,11 @@ def main() -> None:
     assistant = local_assistant(runner)
     latencies: list[float] = []
     rows = []
-    expected_clarify: dict[tuple[str, str], list[int]] = {}   # (kind, split) -> [asked to clarify, did]
     for kind in ("paraphrase", "traps", "followups"):
         for split in ("dev", "heldout"):
             started = time.perf_counter()
-            counts = expected_clarify.setdefault((kind, split), [0, 0])
-
-            def seen(s, counts=counts) -> None:
-                latencies.append(s.answer.latency_ms)
-                if s.entry.sql is None:
-                    counts[0] += 1
-                    counts[1] += s.verdict == "clarify"
-
-            tally = evaluate(assistant, lambda dataset: runner, kind, split, on_scored=seen)
+            tally = evaluate(assistant, lambda dataset: runner, kind, split,
+                             on_scored=lambda s: latencies.append(s.answer.latency_ms))
             rows.append((kind, split, tally, time.perf_counter() - started))
     print(f"\n{'corpus':<11} {'split':<8} {'questions':>9} {'correct':>8} {'wrong':>6} {'clarify':>8}")
     for kind, split, tally, _ in rows:
@@ -72,7 +64,7 @@ def main() -> None:
               f"{tally.rate('clarify'):>8.1%}")
     print("\nright = a correct answer, or the clarification a question without a right answer expects:")
     for kind, split, tally, _ in rows:
-        asked, did = expected_clarify[(kind, split)]
+        asked, did = tally.no_answer, tally.clarified_as_expected
         right = tally.counts["correct"] + did
         print(f"  {kind:<11} {split:<8} right {right}/{tally.total} ({right / max(1, tally.total):.1%}), "
               f"wrong {tally.counts['wrong']}, clarified though answerable {tally.counts['clarify'] - did} "

@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import numpy as np
 
+from retail_insights.services import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_IN_FLIGHT = 2000
 
@@ -201,12 +203,7 @@ def wait_ready(url: str, process: subprocess.Popen, *, path: str = "/ready", tim
 
 
 def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    stop_process(process, timeout_s=30)
 
 
 def rss_mb(pid: int) -> float:

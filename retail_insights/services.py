@@ -41,6 +41,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(proc: subprocess.Popen, *, timeout_s: float = 10.0,
+                 stop_signal: signal.Signals = signal.SIGTERM) -> None:
+    """Ask a child to exit (``stop_signal``); SIGKILL it if it has not within ``timeout_s``."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(stop_signal)
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class ManagedProcess:
     """One server process: start, wait until ``ready()`` answers, stop, kill, restart.
 
@@ -110,12 +123,7 @@ class ManagedProcess:
         if proc is None or proc.poll() is not None:
             _LIVE.discard(self)
             return
-        proc.send_signal(self._stop_signal)
-        try:
-            proc.wait(self._stop_timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout_s=self._stop_timeout_s, stop_signal=self._stop_signal)
         _LIVE.discard(self)
 
     def kill(self) -> None:

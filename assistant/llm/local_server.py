@@ -33,6 +33,7 @@ import urllib.request
 
 from assistant.errors import AssistantError
 from assistant.llm import weights as weights_mod
+from retail_insights.services import stop_process
 
 if TYPE_CHECKING:
     from retail_insights.settings import Settings
@@ -102,12 +103,7 @@ class LocalServer:
         child, self._child = self._child, None
         if child is None or child.poll() is not None:
             return
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(timeout=10)
+        stop_process(child, timeout_s=10)
         (self.state_dir / STATE_FILE).unlink(missing_ok=True)
 
     # --- internals -----------------------------------------------------------------------------------------

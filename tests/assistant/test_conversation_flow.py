@@ -71,7 +71,7 @@ def test_leaving_one_member_out_of_a_list_keeps_the_list(chat) -> None:
 
 
 def test_a_turn_remembers_an_unanswered_message_even_before_any_answer() -> None:
-    turn = Turn("superstore", "sales in narnia", None, lost="sales in narnia")
+    turn = Turn("superstore", "sales in narnia", None, lost=("sales in narnia",))
     assert Turn.from_json(turn.to_json()) == turn
-    kept = Turn("superstore", "sales in 2016", Intent("superstore", ("sales",), "total"), lost="in euros?")
+    kept = Turn("superstore", "sales in 2016", Intent("superstore", ("sales",), "total"), lost=("in euros?", "for narnia"))
     assert Turn.from_json(kept.to_json()) == kept

@@ -31,7 +31,7 @@ import pytest
 from assistant.factory import build_assistant
 from assistant.http.app import create_app
 from assistant.pipeline import Assistant
-from retail_insights.services import free_port
+from retail_insights.services import free_port, stop_process
 from retail_insights.settings import Settings, get_settings
 from tests.assistant.warehouse_builder import SUPERSTORE_FILE
 
@@ -172,12 +172,7 @@ class Served:
         raise AssertionError(f"{count} x {message!r} not logged after {STARTUP_S}s: {self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process, timeout_s=30)
         self._log_handle.close()
 
     def log_lines(self) -> list[dict]:

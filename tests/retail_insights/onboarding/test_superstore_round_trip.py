@@ -12,16 +12,15 @@ from pathlib import Path
 import pytest
 
 from retail_insights.settings import get_settings
+from tests.assistant.warehouse_builder import SUPERSTORE_FILE
 from tests.retail_insights.test_cli import run_cli
-
-CSV = "superstore_2014_2017.csv"
 
 
 @pytest.fixture
 def superstore_csv() -> Path:
-    path = get_settings().superstore_dir / CSV
-    if not path.exists():
-        pytest.skip(f"{path} is not here")
+    """The real Superstore CSV the project ships with (../shared/data/superstore), as every Superstore test uses."""
+    path = get_settings().superstore_dir / SUPERSTORE_FILE
+    assert path.is_file(), f"{path} is missing: the Superstore CSV ships in ../shared/data/superstore (setting superstore_dir)"
     return path
 
 
