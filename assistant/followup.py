@@ -17,11 +17,13 @@ names nothing the last intent has a place for, or uses a word the router does no
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 import re
 
 from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.measures import PER, measure, ratio_name
-from assistant.periods import next_period, periods_in, previous_period, shift_months
+from assistant.periods import (month_bounds, next_period, periods_in, previous_period, quarter_bounds,
+                               shift_months, year_bounds)
 from assistant.rebind import derived_shift
 from assistant.router import Route
 from warehouse.spec import load_dataset
@@ -35,7 +37,7 @@ _MARKERS = re.compile(
     r"|\bline\s+(?:them|those|these|the\s+two|both)(?:\s+two)?\s+up\b|\blined\s+up\b"
     r"|\b(?:them|those|these)\s+(?:two\s+)?both\b|\bboth\s+of\s+(?:them|those|these)\b|\bboth(?=\s+(?:side\s+by\s+side|together|combined|added\s+up|in\s+total)\b)"
     r"|\b(?:split|break|broke|divide|show|make|do|give|run|put|redo|sort|rank|order)\s+(?:it|that|this|them|those|these)"
-    r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)\s+(?:but|for|in|by)\b"
+    r"(?:\s+(?:down|up|out))?\b|\b(?:it|that|this|them|those|these)(?=\s+(?:but|for|in|by)\b)"
     r"|\b(?:of|from|among)\s+(?:those|them|these)(?:\s+(?:two|three|four|five))?\b"
     r"|\b(?:those|them|these|all)\s+(?:two|three|four|five)\b(?!\s+(?:years|months|quarters|weeks|days))"
     r"|\b(?:those|them|these)\b"
@@ -82,6 +84,30 @@ _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\
 _REFERS = re.compile(r"\b(?:those|these|them|they|their)\b", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
+# "only the biggest one", "just the top one", "top one only": the first (or last) of the last ranking alone
+_JUST_ONE = re.compile(r"\b(?:(?:only|just)\s+)?the\s+(?P<end>biggest|largest|top|highest|best|smallest|lowest|worst|bottom)"
+                       r"\s+one(?:\s+only)?\b|\b(?:(?:only|just)\s+)?(?:the\s+)?(?P<end2>top|bottom)\s+one\s+only\b", re.I)
+# "how did the west do in that same period", "online, same quarter": the last answer's period, carried over
+_SAME_PERIOD = re.compile(r"(?:\b(?:in|for|during|over)\s+)?\b(?:that|this|the)\s+same\s+(?:period|time(?:\s*frame)?|quarter|month"
+                          r"|year|week|half)\b(?!\s+(?:last|a|one|the|of|in|before|prior)\b)"
+                          r"|,\s*(?:the\s+)?same\s+(?:period|quarter|month|year|week|half)\s*(?=[?.!]*$)", re.I)
+# "that number for the whole quarter": the quarter (month, year) the last period lies in
+_WHOLE = re.compile(r"\b(?:for\s+|in\s+|over\s+)?(?:the\s+)?(?:whole|entire|full)\s+(?P<unit>quarter|year|month)\b", re.I)
+# "and what were they worth": their money value, the dataset's default (money) metric
+_WORTH = re.compile(r"\b(?:worth|how\s+much\s+money)\b", re.I)
+# "the margin in that quarter", "revenue that day": the period the last answer picked out
+_THAT_PERIOD = re.compile(r"(?:\b(?:in|on|for|during)\s+)?\bthat\s+(?P<unit>day|week|month|quarter|year)\b", re.I)
+# "the change in %", "as a percentage change": the comparison again (its change is in the answer)
+_PCT_CHANGE = re.compile(r"\b(?:the\s+)?(?:%|percent(?:age)?|pct)\s+change\b|\bchange\s+in\s+(?:%|percent(?:age)?|pct)",
+                         re.I)
+# "how does that compare to last year": the year before the last answer's period
+_YEAR_BACK = re.compile(r"\b(?:last|previous|prior)\s+year\b|\ba\s+year\s+(?:ago|earlier|before)\b|\bthe\s+year\s+before\b",
+                        re.I)
+# "what about the other two" with nothing picked out of the last answer: which two?
+_OTHER_COUNT = re.compile(r"\bthe\s+other\s+(?:two|three|four|five|\d+)\b(?!\s*(?:combined|together|in\s+total|summed))",
+                          re.I)
+# "rank them by profit": the ranking's measure changes; every member is ranked again
+_RERANK = re.compile(r"\b(?:re-?rank|rank|sort|order)\s+(?:it|that|this|them|those|these|the\s+list)\s+by\b", re.I)
 
 
 # "drop the year filter", "remove the segment restriction", "get rid of the region filter", "all years"
@@ -91,7 +117,13 @@ _REMOVE = re.compile(r"\b(?:drop|remove|clear|lose|undo|ditch|scrap|take\s+(?:of
                      r"|\b(?:for|over|across|in)\s+(?P<what2>all)\s+(?:the\s+)?(?:years|time|dates)\b"
                      r"|\b(?:go\s+)?back\s+to\s+(?:all|every)\s+(?:the\s+)?(?P<what5>[a-z][a-z -]*?)(?=\s*(?:[?.!,]|$))"
                      r"|\b(?P<what3>all)[-\s]time\b"
-                     r"|\b(?:for|over|across|in)\s+all\s+(?:the\s+)?(?P<what6>[a-z]+(?:[\s-][a-z]+)?)(?=\s*(?:[?.!,]|$))", re.I)
+                     r"|\b(?:for|over|across|in)\s+all\s+(?:the\s+)?(?P<what6>[a-z]+(?:[\s-][a-z]+)?)(?=\s*(?:[?.!,]|$))"
+                     r"|^\W*(?:(?:and|now|ok(?:ay)?|so)\s+)?(?:all|every)\s+(?:the\s+)?(?P<what7>[a-z]+(?:[\s-][a-z]+)?)\s+again\b"
+                     r"|^\W*(?:(?:ok(?:ay)?|and|now|so)\s+)?(?:forget(?:\s+about)?\s+(?:the\s+)?|(?:drop|remove|lose|ditch)\s+the\s+)"
+                     r"(?P<what8>[a-z][a-z ]*?)(?=\s*(?:[?.!,]|$))"
+                     r"|(?:^|,)\s*(?:and\s+)?all\s+(?:the\s+)?(?!(?:time|years?|dates?|data)\b)(?P<what9>[a-z]+(?:[\s-][a-z]+)?)"
+                     r"(?=\s*(?:[?.!]|$)|\s+(?:for|of)\s+"
+                     r"(?:those|these|them)\b)", re.I)
 _TIME_WORDS = re.compile(r"\b(?:year|years|date|dates|time|period|month|quarter|week|day|all)\b", re.I)
 _FRAGMENT = re.compile(r"^\s*(?:for|in|with|within|only|just|among|excluding|except|without|from)\b", re.I)
 
@@ -125,16 +157,18 @@ def markers(question: str) -> Markers:
         text, instead = re.subn(r",\s*not\s+(?:by\s+)?[^,;?.!]*$", " ", text, flags=re.I)
     found_removals = list(_REMOVE.finditer(text))
     removed = tuple((m.group("what") or m.group("what2") or m.group("what3") or m.group("what5")
-                     or m.group("what6")).strip() for m in found_removals)
-    said_drop = any(m.group("what") or m.group("what5") or m.group("what6") for m in found_removals)   # "all time" alone is no sign
+                     or m.group("what6") or m.group("what7") or m.group("what8") or m.group("what9")).strip()
+                    for m in found_removals)
+    said_drop = any(m.group("what") or m.group("what5") or m.group("what6") or m.group("what7") or m.group("what8")
+                    or m.group("what9") for m in found_removals)   # "all time" alone is no sign
     text = _REMOVE.sub(" ", text)
     text, totals = _TOTAL_ONLY.subn(" ", text)
     placed = 0
-    for pattern in (_ORDINAL, _REVERSE, _LEAVE_OUT, _OTHERS):
+    for pattern in (_ORDINAL, _REVERSE, _LEAVE_OUT, _OTHERS, _JUST_ONE, _THAT_PERIOD, _SAME_PERIOD):
         text, more = pattern.subn(" ", text)
         placed += more
     quiet = 0                               # "in dollars": read by the edit, no sign of a follow-up alone
-    for pattern in (_BY_RATE, _BY_AMOUNT, _HOW_MUCH):
+    for pattern in (_BY_RATE, _BY_AMOUNT, _HOW_MUCH, _PCT_CHANGE, _WHOLE, _WORTH):
         text, more = pattern.subn(" ", text)
         quiet += more
     text, count = _MARKERS.subn(" ", text)
@@ -152,14 +186,26 @@ def reads_as_follow_up(route: Route, marked: Markers) -> bool:
     if route.unknown_words:
         return False
     return marked.found or not route.complete or route.defaulted_metric or _qualifier(route, marked) \
-        or _metric_only(route, marked)
+        or metric_only(route, marked) or _terse(route, marked)
 
 
-def _metric_only(route: Route, marked: Markers) -> bool:
+def metric_only(route: Route, marked: Markers) -> bool:
     """"profit", "in units": a metric alone, in a conversation, swaps the last answer's metric."""
     it = route.intent
     return it is not None and len(marked.text.split()) <= 3 and not (
         it.dimensions or it.filters or it.time or it.grain or it.conditions or it.top_n)
+
+
+def _terse(route: Route, marked: Markers) -> bool:
+    """"units in the west": a metric and a member, no verb, no period, no split, in a conversation, edits the
+    last answer (its period and split carry over); a full question says what it wants ("how many units did
+    the west sell")."""
+    it = route.intent
+    words = re.findall(r"[a-z0-9']+", marked.text.lower())
+    return it is not None and bool(it.filters) and len(words) <= 4 and not (
+        it.time or it.grain or it.dimensions or it.conditions or it.top_n or it.compare_time) \
+        and not re.search(r"\b(?:what|how|which|who|when|where|show|give|list|tell|did|does|do|is|are|was|were)\b",
+                          marked.text, re.I)
 
 
 def _qualifier(route: Route, marked: Markers) -> bool:
@@ -167,7 +213,13 @@ def _qualifier(route: Route, marked: Markers) -> bool:
         return False
     counts = {e.count for e in load_dataset(route.intent.dataset).semantic.language.entities.values()}
     # "for Marketplace orders only" says whose rows; "same for orders" names the metric
-    return set(route.intent.metrics) <= counts and not re.match(r"\W*(?:the\s+)?same\s+for\b", marked.question, re.I)
+    if set(route.intent.metrics) <= counts and not re.match(r"\W*(?:the\s+)?same\s+for\b", marked.question, re.I):
+        return True
+    # "only online sales": the metric word right after the member, ending the fragment, says whose rows too
+    slots = route.slots
+    return re.match(r"\W*(?:only|just)\b", marked.text, re.I) is not None and len(slots) == 2 \
+        and slots[0].kind == "filter_value" and slots[1].kind == "metric" \
+        and not route.question[slots[0].end:slots[1].start].strip() and not route.question[slots[1].end:].strip(" ?!.")
 
 
 @dataclass(frozen=True)
@@ -192,9 +244,34 @@ class FollowUp:
             have = {len(f.values) for f in previous.filters if not f.negate}
             if len(members) != _COUNT[counted.group(1).lower()] and _COUNT[counted.group(1).lower()] not in have:
                 return None
+        if _OTHER_COUNT.search(marked.question) and not _OTHERS.search(marked.question):
+            return None                     # "what about the other two": nothing was picked out to be other than
+        if _PCT_CHANGE.search(marked.question) and previous.compare_time is not None and previous.time is not None:
+            # "the change in %": the comparison again, its change shown
+            op = "growth" if previous.operation == "compare_periods" else previous.operation
+            return Edit(replace(previous, operation=op), ("change",),
+                        tuple(k for k in ("metrics", "time", "filters", "dimensions") if getattr(previous, k)))
         chosen = _the_one(previous, route, marked, members) or _one_of_pair(previous, earlier, route, marked)
         if chosen is not None:              # "how many orders did that one have": the member the answer named
             it, changed = chosen, ["filters", "dimensions"]
+        picked = _that_period(previous, marked, members)
+        if picked is not None:              # "and the margin in that quarter"
+            it, changed = picked, ["time"]
+        whole = _WHOLE.search(marked.question)
+        if whole is not None and previous.time is not None and previous.compare_time is None:
+            start, unit = previous.time.start, whole.group("unit").lower()
+            start, end = {"month": month_bounds(start.year, start.month), "year": year_bounds(start.year),
+                          "quarter": quarter_bounds(start.year, (start.month - 1) // 3 + 1)}[unit]
+            if (start, end) != (previous.time.start, previous.time.end):
+                it, changed = replace(it, time=TimeWindow(start, end, f"the whole {unit}", previous.time.column)), \
+                    changed + ["time"]
+        one = _JUST_ONE.search(marked.question) if not _LEAVE_OUT.search(marked.question) else None
+        if one is not None and chosen is None and picked is None:
+            high = (one.group("end") or one.group("end2")).lower() in ("biggest", "largest", "top", "highest", "best")
+            if not previous.dimensions or previous.operation not in ("top_n", "breakdown", "share") or (
+                    previous.operation == "top_n" and (previous.order == "desc") != high):
+                return None                 # the last answer does not hold that end
+            it, changed = replace(it, operation="top_n", top_n=1, order="desc" if high else "asc"), ["top_n"]
         listed = _listed(previous, members)
         placed = any(p.search(marked.question) for p in (_ORDINAL, _LEAVE_OUT, _REVERSE)) or (
             _TOGETHER.search(marked.question) is not None and listed is not None
@@ -235,11 +312,12 @@ class FollowUp:
                 continue
             if _TIME_WORDS.search(what) and it.time is not None:
                 it, changed = replace(it, time=None, compare_time=None, change=False), changed + ["time"]
-            kept = tuple(f for f in it.filters if not _names_dimension(what, it.dataset, f.dimension))
+            kept = tuple(f for f in it.filters if not _names_dimension(what, it.dataset, f.dimension)
+                         and not any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", what, re.I) for v in f.values))
             if kept != it.filters:
                 it, changed = replace(it, filters=kept), changed + ["filters"]
         if metrics and chosen is None and previous.operation == "top_n" and _REFERS.search(marked.question) \
-                and not set(metrics) & set(previous.metrics):
+                and not set(metrics) & set(previous.metrics) and not _RERANK.search(marked.question):
             # "and the sales for those?": the same members (fixed, so a later period keeps them), ranked as
             # before, with the new metric beside
             metrics = (*previous.metrics[:1], *metrics)
@@ -249,6 +327,21 @@ class FollowUp:
                 it = replace(it, filters=(*kept, Filter(dim, names)), operation="breakdown", top_n=None,
                              order=it.order or "desc")
                 changed.append("filters")
+        if listed is not None and chosen is None and it.operation == "top_n" and previous.operation == "top_n" \
+                and (counted is not None or _REFERS.search(marked.question)) and not u.numbers \
+                and not {"rank_asc", "rank_desc"} & set(u.cues) and not _RERANK.search(marked.question):
+            # "those five, but in 2017": the members the last answer listed, not a new ranking
+            dim, names = listed
+            kept = tuple(f for f in it.filters if f.dimension != dim)
+            it = replace(it, filters=(*kept, Filter(dim, names)), operation="breakdown", top_n=None)
+            changed.append("filters")
+        if not metrics and _WORTH.search(marked.question):
+            default = load_dataset(it.dataset).semantic.language.default_metric
+            if default not in it.metrics:   # "and what were they worth" after a count
+                metrics = (default,)
+        rate = _as_rate(previous, u.cues)
+        if rate is not None:                # "as a share of all orders" after the cancelled orders: their rate
+            metrics, u = (rate,), replace(u, cues=tuple(c for c in u.cues if c != "share"))
         said = [s.text.lower() for s in route.extraction.slots if s.kind == "metric"]
         if metrics and said and set(said) <= _MONEY and all(measure(it.dataset, m).format == "currency" for m in it.metrics):
             metrics = ()                    # "(dollars is fine)" after a money metric: the unit, not a new metric
@@ -258,7 +351,8 @@ class FollowUp:
         if metrics:
             it, changed = replace(it, metrics=metrics), changed + ["metrics"]
         if u.filters:
-            it, changed = replace(it, filters=_filters(it.filters, u.filters, add=marked.add)), changed + ["filters"]
+            filters = _filters(it.filters, u.filters, add=marked.add, dataset=it.dataset)
+            it, changed = replace(it, filters=filters), changed + ["filters"]
         if u.conditions:
             it, changed = replace(it, conditions=_conditions(previous.conditions, u.conditions)), changed + ["conditions"]
         times = route.extraction.times
@@ -268,9 +362,18 @@ class FollowUp:
         if dimensions:
             it = _split(it, dimensions, add=marked.add)
             changed.append("dimensions")
+        asked = route.intent
+        if u.grain is None and asked is not None and asked.operation == "top_n" and asked.grain is not None \
+                and not asked.dimensions and it.operation == "top_n" and not it.dimensions \
+                and it.grain not in (None, asked.grain):
+            it, changed = replace(it, grain=asked.grain), changed + ["grain"]     # "and the best quarter?"
         if u.grain is not None and it.operation == "top_n" and not it.dimensions and it.grain is not None:
             it, changed = replace(it, grain=u.grain), changed + ["grain"]   # "best month" -> "by quarter instead"
             u = replace(u, grain=None)
+        if u.grain is not None and it.operation == "top_n" and (it.top_n or 1) == 1 and len(members) == 1 \
+                and len(it.dimensions) == 1 and it.compare_time is None:
+            it = _narrowed(it, it.dimensions[0], members)      # "by quarter" after the top one: that one's series
+            changed.append("filters")
         if u.grain is not None and it.operation == "top_n":
             return None        # "show its monthly trend": a series of only the ranked members is not expressible
         if u.grain is not None:
@@ -370,7 +473,7 @@ def _the_rest(it: Intent, what: str) -> Intent | None:
 def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Markers) -> Intent | None:
     """The last two answers side by side (or added together), when they differ only in one member of one
     dimension."""
-    if earlier is None or not re.search(r"\b(?:the\s+two|both(?:\s+of\s+them)?|them\s+both|those\s+two|each\s+other)\b",
+    if earlier is None or not re.search(r"\b(?:the\s+two|both(?:\s+of\s+them)?|them\s+both|those\s+two|each\s+other|them|those|these)\b",
                                         route.question + " " + marked.question, re.I):
         return None
     together = re.search(r"\b(?:together|combined|added\s+up|in\s+total|summed|altogether)\b", marked.question, re.I)
@@ -389,7 +492,7 @@ def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Marker
     return replace(previous, filters=(*kept, Filter(dim, values)), operation="compare_values", dimensions=(dim,))
 
 
-def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool) -> tuple[Filter, ...]:
+def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool, dataset: str) -> tuple[Filter, ...]:
     out = list(old)
     for f in new:
         same = [g for g in out if g.dimension == f.dimension]
@@ -403,9 +506,15 @@ def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool) -> 
             if kept is not None:
                 out[out.index(kept)] = Filter(f.dimension, tuple(dict.fromkeys((*kept.values, *f.values))))
                 continue
-        out = [g for g in out if g.dimension != f.dimension]
+        out = [g for g in out if g.dimension != f.dimension
+               and (f.negate or g.negate or not _levels_of_one(f.dimension, g.dimension, dataset))]
         out.append(f)
     return tuple(out)
+
+
+def _levels_of_one(a: str, b: str, dataset: str) -> bool:
+    """``a`` and ``b`` are levels of one hierarchy ("the whole South region" after Texas replaces the state)."""
+    return any(a in levels and b in levels for levels in load_dataset(dataset).semantic.hierarchies.values())
 
 
 def _conditions(old: tuple[Condition, ...], new: tuple[Condition, ...]) -> tuple[Condition, ...]:
@@ -429,10 +538,19 @@ def _period(it: Intent, previous: Intent, route: Route) -> Intent:
             window = next_period(base, period=m.period)
         elif m.anchor == "last_year" and base is not None:
             window = shift_months(base, 12)
+        elif m.yearless is not None and base is not None and base.start.year == base.end.year \
+                and window.start.year == window.end.year and window.start.year > base.start.year:
+            # "same for q3" after "Q2 2016": the quarter of the year the conversation is in (never a later one:
+            # the yearless default is the latest that has ended)
+            window = shift_months(window, 12 * (window.start.year - base.start.year))
         windows.append(window)
     compares = {"compare", "more", "growth"} & set(route.understood.cues)
     if len(windows) == 1 and compares and previous.time is not None and previous.compare_time is None:
-        windows = [previous.time, windows[0]]
+        said_back = route.extraction.times[0] if route.extraction.times else None
+        if said_back is not None and _YEAR_BACK.fullmatch(said_back.text.strip()):
+            windows = [previous.time, shift_months(previous.time, 12)]   # "compare to last year": the year before it
+        else:
+            windows = [previous.time, windows[0]]
     if len(windows) >= 2:
         later, earlier = sorted(windows[:2], key=lambda w: w.start, reverse=True)
         op = it.operation if it.operation in ("growth", "compare_periods", "top_n") and it.compare_time else \
@@ -478,7 +596,10 @@ def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[
         it = replace(it, order=order)
         changed.append("order")
     if "share" in cues and it.operation not in ("share",):
-        it = replace(it, operation="share", metrics=it.metrics[:1], top_n=None, grain=None)
+        # "what share of total revenue is that" after one member's total: that member's share of its dimension
+        picked = [f.dimension for f in it.filters if not f.negate and len(f.values) == 1]
+        dims = it.dimensions or tuple(picked[:1])
+        it = replace(it, operation="share", metrics=it.metrics[:1], top_n=None, grain=None, dimensions=dims)
         changed.append("share")
     if "growth" in cues and it.compare_time is None and it.time is not None:
         it = replace(it, operation="growth", compare_time=previous_period(it.time), grain=None, top_n=None)
@@ -545,8 +666,11 @@ def _by_members(it: Intent, listed: tuple[str, tuple[str, ...]], route: Route, m
     leave = _LEAVE_OUT.search(marked.question)
     if place and not route.understood.dimensions:
         nth = 1 if place.group("runner") else _NTH[place.group("nth").lower()]
-        if nth < len(names):
-            return _narrowed(it, dim, (names[nth],)), changed + ["filters", "dimensions"]
+        if nth < len(names):                # "the second one": that member, named beside its value
+            one = _narrowed(it, dim, (names[nth],))
+            if one.operation == "total":
+                one = replace(one, dimensions=(dim,), operation="breakdown")
+            return one, changed + ["filters", "dimensions"]
     if _TOGETHER.search(marked.question) and (_REFERS.search(marked.question) or re.search(r"\bboth\b", marked.question, re.I)):
         return _narrowed(it, dim, names, growth=False), changed + ["filters", "dimensions"]
     if leave and it.operation in ("top_n", "breakdown", "share"):
@@ -603,6 +727,33 @@ def _the_one(previous: Intent, route: Route, marked: Markers, members: tuple[str
     elif not _ONE_REF.search(marked.question):
         return None
     return replace(_narrowed(previous, dim, (member,)), rank_by="value")
+
+
+def _as_rate(previous: Intent, cues: tuple[str, ...]) -> str | None:
+    """The rate a counted subset becomes when a share of the whole is asked (the model's rewrites)."""
+    if "share" not in cues or len(previous.metrics) != 1:
+        return None
+    rewrites = load_dataset(previous.dataset).semantic.language.rewrites
+    return next((r.as_rate for r in rewrites if r.becomes == previous.metrics[0] and r.as_rate), None)
+
+
+def _that_period(previous: Intent, marked: Markers, members: tuple[str, ...]) -> Intent | None:
+    """"revenue that day" after "which day was busiest": the one period the last answer picked out."""
+    that = _THAT_PERIOD.search(marked.question)
+    if that is None or previous.operation != "top_n" or previous.dimensions or len(members) != 1 \
+            or previous.grain != that.group("unit").lower():
+        return None
+    try:
+        start = date.fromisoformat(members[0][:10])
+    except ValueError:
+        return None
+    grain = previous.grain
+    start, end = {"day": (start, start), "week": (start, start + timedelta(days=6)),
+                  "month": month_bounds(start.year, start.month),
+                  "quarter": quarter_bounds(start.year, (start.month - 1) // 3 + 1),
+                  "year": year_bounds(start.year)}[grain]
+    return replace(previous, time=TimeWindow(start, end, f"that {grain}", previous.time.column if previous.time
+                                             else "order_date"), operation="total", grain=None, top_n=None)
 
 
 def _narrowed(it: Intent, dim: str, values: tuple[str, ...], *, growth: bool = True) -> Intent:

@@ -20,6 +20,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bv(?:ersu)?s\.?(?=\s)", re.I), "vs"),
     # SQL-ish questions ("where region != 'west'", "count(*)")
     (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
+    # "in '01", "for '99": a year with its century left out (before quoted values are unquoted)
+    (re.compile(r"(?<![\w'])'(\d{2})\b(?!')"), lambda m: ("19" if int(m.group(1)) >= 50 else "20") + m.group(1)),
     (re.compile(r"(?<![\w'])'([^']+)'(?![\w'])"), r"\1"),     # quoted values: 'home' -> home
     (re.compile(r'"([^"]+)"'), r"\1"),
     (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of all rows"),
@@ -51,6 +53,26 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bmov(?:e|ed|es|ing)\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)\b)", re.I), "sold "),
     (re.compile(r"\b(?:went|go|goes|going|gone)\s+out\s+(?:of\s+)?the\s+door\b", re.I), "sold"),
     (re.compile(r"\bppl\b", re.I), "people"),
+    (re.compile(r"\bcust(s)?\b", re.I), r"customer\1"),
+    (re.compile(r"\bdepts?\b\.?", re.I), "department"),           # "the Men dept" (not "Sept")
+    # "once you take out grocery", "once binders are taken out": the exclusion, not "only once"
+    (re.compile(r"\bonce\s+(?=(?:you\s+|we\s+)?(?:take|taking|leave|leaving|strip|remove|exclude|drop)\s)", re.I), ""),
+    (re.compile(r"\bonce\s+(?=(?:the\s+)?[\w ,]{1,40}?\s(?:are|is)\s+(?:taken\s+out|left\s+out|removed|excluded)\b)", re.I),
+     ""),
+    # "revenue week by week, added up as we go": a running total (which the rules then ask about)
+    (re.compile(r"\b(?:added\s+up|summed|totall?ed)\s+as\s+(?:we|you|it)\s+go(?:es)?\b|\bas\s+(?:we|you)\s+go\b", re.I),
+     "cumulative"),
+    (re.compile(r"\bteh\b", re.I), "the"),
+    # "back to revenue", "go back to 2023": the thing gone back to (not "back to all years": a removal)
+    (re.compile(r"\b(?:(?:go|switch|let's\s+go|lets\s+go)\s+)?back\s+to\s+(?!(?:all|every)\b)", re.I), ""),
+    # "and back in 2014?": the year, said looking back
+    (re.compile(r"\bback\s+(?=in\s+(?:(?:19|20)\d\d|q[1-4]\b|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I), ""),
+    # money in another currency or in thousands: words the rules read (and ask about), not symbols they drop
+    (re.compile(r"\s*£\s*"), " pounds "),
+    (re.compile(r"\s*€\s*"), " euros "),
+    (re.compile(r"\s*¥\s*"), " yen "),
+    (re.compile(r"\s*₹\s*"), " rupees "),
+    (re.compile(r"(?<![\w$])(?:k\$|\$k|\$000s?|\$\s*thousands?)(?![\w$])", re.I), "thousands"),
     (re.compile(r"\bincl\.?(?=\s)", re.I), "including"),
     # "our no. 1 customer", "the number one product": the top one
     # ("#1" only after "our"/"the"/"my": a brand may be called "importoimporto #1")
@@ -66,7 +88,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\b(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+|our\s+)?(?!(?:years|months|quarters|weeks|days|"
                 r"periods|times)\b)[a-z]+s\b", re.I), "the rest"),
     # "only states in the west region": the filter says "only" already
-    (re.compile(r"\bonly\s+(?=(?:the\s+)?[a-z]+s\s+(?:in|from|within)\s)", re.I), ""),
+    # (as "just", a filler word that still opens a follow-up: "only customers from Ohio" after a breakdown)
+    (re.compile(r"\bonly\s+(?=(?:the\s+)?[a-z]+s\s+(?:in|from|within)\s)", re.I), "just "),
     # "only the top 3": the ranking already says how many
     (re.compile(r"\bonly\s+(?=(?:the\s+)?(?:top|bottom|first|best|worst|biggest|largest|smallest|highest|lowest|"
                 r"(?:\d{1,2}|two|three|four|five|ten)\s+of\s+(?:those|them|these))\b)",
@@ -91,6 +114,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bmths\b", re.I), "months"),
     (re.compile(r"\bmth\b", re.I), "month"),
     (re.compile(r"\bqtrly\b", re.I), "quarterly"),
+    (re.compile(r"\b([qmy])[\s-]+by[\s-]+\1\b", re.I),
+     lambda m: {"q": "quarter by quarter", "m": "month by month", "y": "year by year"}[m.group(1).lower()]),
     (re.compile(r"\bper\s+cent\b", re.I), "percent"),
     (re.compile(r"\b(?:all\s+)?the\s+(?:twelve|12)\s+months\s+(?=of\b|in\b)", re.I), "each month "),
     (re.compile(r"\b(?:all\s+)?the\s+(?:four|4)\s+quarters\s+(?=of\b|in\b)", re.I), "each quarter "),

@@ -38,7 +38,7 @@ from assistant.charts import chart_for
 from assistant.compiler import CompiledQuery, Compiler
 from assistant.execute import QueryRunner
 from assistant.conversation import ConversationStore, MemoryConversations, Turn, new_conversation_id
-from assistant.followup import FollowUp, markers, reads_as_follow_up
+from assistant.followup import FollowUp, markers, metric_only, reads_as_follow_up
 from assistant.intent import Filter, Intent
 from assistant.normalize import normalize
 from assistant.refresh import WARM_INTENTS, HotIntents, VersionSwitch
@@ -300,6 +300,11 @@ class Assistant:
 
     # --- stages -------------------------------------------------------------------------------------
     def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:
+        if previous is not None and _UNDO.fullmatch(text) and previous.earlier is not None and not previous.lost:
+            # "undo that": the answer before the last one, again
+            route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+            return _Reading(route, previous.earlier, extras={"follow_up": {"of": previous.question, "changed": ["undo"],
+                                                                           "carried_over": []}})
         if previous is not None and previous.lost:
             return self._after_lost(text, dataset, as_of, vocabulary, previous)
         if previous is not None and previous.intent is not None:
@@ -342,7 +347,7 @@ class Assistant:
         route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
         marked = markers(text)
         leans = route.defaulted_metric or marked.found or marked.fragment or _POINTS_BACK.search(text) \
-            or _REFERS_BACK.search(text)
+            or _REFERS_BACK.search(text) or metric_only(route, marked)
         if route.intent is None or not leans:
             return _Reading(route, _by_speed(route.intent, text) if route.intent is not None else None,
                             extras=route.interpretation())
@@ -356,8 +361,11 @@ class Assistant:
     def _named_nothing(self, lost: tuple[str, ...], dataset: str, as_of: date, vocabulary: Vocabulary) -> bool:
         """Whether every unanswered message named nothing this data holds (no metric, member, period...)."""
         for text in lost:
-            u = self.router.parse(markers(text).text, dataset=dataset, as_of=as_of, vocabulary=vocabulary).understood
-            if u.metrics or u.dimensions or u.filters or u.time or u.grain or u.numbers or u.conditions:
+            route = self.router.parse(markers(text).text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+            u = route.understood
+            if u.metrics or u.filters or u.time or u.grain or u.numbers or u.conditions:
+                return False
+            if u.dimensions and not all(_tags_unknown(route, s) for s in route.slots if s.kind == "dimension"):
                 return False
         return True
 
@@ -531,8 +539,25 @@ def _by_speed(intent: Intent | None, text: str) -> Intent | None:
 
 def _members(intent: Intent, answer: Answer) -> tuple[str, ...]:
     """The members an answer named, in its order, when it names a few of one dimension ("that one")."""
+    if intent.operation == "top_n" and intent.grain is not None and not intent.dimensions and "period" in answer.columns \
+            and answer.rows and len(answer.rows) <= 10:     # "which quarter was best": the quarters it named
+        at = answer.columns.index("period")
+        return tuple(str(row[at]) for row in answer.rows if row[at] is not None)
     if len(intent.dimensions) != 1 or intent.grain is not None or not answer.rows or len(answer.rows) > 10 \
             or intent.dimensions[0] not in answer.columns:
         return ()
     at = answer.columns.index(intent.dimensions[0])
     return tuple(str(row[at]) for row in answer.rows if row[at] is not None)
+
+
+_UNDO = re.compile(r"\W*(?:(?:no|oops|sorry|ok(?:ay)?)[\s,!.]+)?(?:undo(?:\s+(?:that|it|this|taht|tht|the\s+last\s+(?:one|change)))?"
+                   r"|scratch\s+that|revert(?:\s+(?:that|it))?|go\s+back(?:\s+to\s+(?:the\s+)?(?:previous|last|one)\s+"
+                   r"(?:one|answer|version))?|take\s+that\s+back)\W*", re.I)
+
+
+def _tags_unknown(route: Route, slot: Slot) -> bool:
+    """A dimension word right next to a name the data lacks ("the gadgets category") names no dimension of its own."""
+    before = re.findall(r"[A-Za-z]+", route.question[:slot.start])[-1:]
+    after = re.findall(r"[A-Za-z]+", route.question[slot.end:])[:1]
+    unknown = {w.lower() for w in route.unknown_words}
+    return any(w.lower() in unknown for w in (*before, *after))

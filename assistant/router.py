@@ -380,6 +380,7 @@ class _Parse:
             return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=time,
                           grain=self.grain or _default_grain(time), change=evolves and self.grain is not None, **base)
         dims = self.group_dims(2)
+        self.check_collective_subject(dims)
         if any(c.level == "group" for c in read.conditions) and not dims:
             raise _Incomplete(("dimension",), "Which members should the condition keep? e.g. 'which states are unprofitable'.")
         if dims:
@@ -402,6 +403,16 @@ class _Parse:
             raise Problem(f"I can average a total per {grain} over one period, not split it.")
         self.words = replace(self.words, cues=tuple(c for c in self.words.cues if c[0] != "average"))
         return Intent(metrics=metrics, operation="total", time=time, average_over=grain, **base)
+
+    def check_collective_subject(self, dims: tuple[str, ...]) -> None:
+        """"how much did the stores ring up": the stores together, or each store? Neither reading is safe."""
+        for slot in self.dim_slots:
+            if str(slot.value) not in dims or not _COLLECTIVE_BEFORE.search(self.text[: slot.start]):
+                continue
+            follows = next((s for s in self.slots if s.start >= slot.end), None)
+            if follows is not None and is_verb(follows, self.vocab) and not self.text[slot.end: follows.start].strip():
+                raise Problem(f"'the {slot.text}' can mean all of them together or each one; ask for the total, "
+                              f"or '... by {self.model.label(str(slot.value))}'.")
 
     def check_rate_reading(self, time: TimeWindow | None) -> None:
         """"orders per day last quarter" is a daily rate as often as a 91-point series: ask."""
@@ -542,19 +553,22 @@ class _Parse:
         """"<metric> per <entity>": the entity, the metric slots without the entity's word, and
         whether "per" (or "/") said so, rather than "an order" or "customer spend" next to "average"."""
         lead = r"per|/|an?|each|every" if self.cue("average") else r"per|/"
-        per = re.search(r"(?:\b|(?=/))(?:" + lead + r")\s*(?:count\s+(?:distinct\s+|unique\s+)?|sum\s+|number\s+of\s+|the\s+)?"
-                        r"(?:single\s+|one\s+)?"
-                        r"<(?:metric|dimension)>", self.masked)
-        if per is None and self.cue("average"):
+        found = list(re.finditer(r"(?:\b|(?=/))(?:" + lead + r")\s*(?:count\s+(?:distinct\s+|unique\s+)?|sum\s+|"
+                                 r"number\s+of\s+|the\s+)?(?:single\s+|one\s+)?<(?:metric|dimension)>", self.masked))
+        if not found and self.cue("average"):
             # "average customer spend", "avg order revenue": the entity word right before the measure
-            per = re.search(r"<(?:metric|dimension)>(?=\s+<metric>)", self.masked)
-        if per is None:
+            found = list(re.finditer(r"<(?:metric|dimension)>(?=\s+<metric>)", self.masked))
+        # "for each store, the average sale per transaction": the first of them that names an entity
+        per, index, entity = None, -1, None
+        for match in found:
+            index = self.masked[: match.end()].count("<") - 1
+            entity = entity_of(self.slots[index], self.model, self.vocab)
+            if entity is not None:
+                per = match
+                break
+        if per is None or entity is None:
             return kept, None, False
-        index = self.masked[: per.end()].count("<") - 1
         slot = self.slots[index]
-        entity = entity_of(slot, self.model, self.vocab)
-        if entity is None:
-            return kept, None, False
         if slot.kind == "dimension" and str(slot.value) in self.dims:
             self.dims.remove(str(slot.value))
             self.dim_slots = [s for s in self.dim_slots if s is not slot]
@@ -652,7 +666,7 @@ class _Parse:
                 raise _Incomplete(("dimension",), "Fastest growth among what? e.g. 'which region grew fastest'.")
             one = re.search(r"\b(?:gainer|grower|winner|loser)\b", self.found.get("fastest", "") + " "
                             + self.found.get("slowest", ""), re.I)       # "the top gainer": one
-            n = self.numbers[0] if self.numbers else 1 if one else self.default_n()
+            n = self.numbers[0] if self.numbers else 1 if one else self.counted() or self.default_n()
             order = "asc" if "slowest" in self.found else "desc"
             return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
                           top_n=n, order=order, rank_by="change" if self.absolute else "pct_change", **base)
@@ -734,17 +748,9 @@ class _Parse:
         if not (top or bottom or self.numbers):
             return None
         if not self.numbers:
-            counted = re.search(r"(?<!of\s)(?<!among\s)\b(?:the|our|my|which|what|list)\s+(\d{1,3}|"
-                                + "|".join(_COUNT_WORDS) + r")\s+(?:<metric>\s+)?<dimension", self.masked, re.I)
-            if re.search(r"\bwhich\s+one\b|\bwho\b", self.text, re.I):
-                counted = None         # "of the three segments, which one grew quickest": one
-            words = [w.lower() for k, w in self.words.cues if k == "count_word"]
-            if counted is not None:    # "the ten products that brought in the most"
-                word = counted.group(1).lower()
-                self.numbers = [int(word) if word.isdigit() else _COUNT_WORDS[word]]
-            elif words and words[0] in _COUNT_WORDS and not re.search(r"\b(?:of|among)\s+(?:the\s+|all\s+)?"
-                                                                      + words[0] + r"\b", self.text, re.I):
-                self.numbers = [_COUNT_WORDS[words[0]]]
+            counted = self.counted()
+            if counted is not None:
+                self.numbers = [counted]
             elif self.cue("sort") or "order" in self.found:
                 return None            # "sorted from most to ...": the whole list, sorted
         first = next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), None)
@@ -764,6 +770,21 @@ class _Parse:
         if n < 1:
             raise _Incomplete(("number",), "Top N needs N of at least 1.")
         return n, order, grain
+
+    def counted(self) -> int | None:
+        """How many members a ranking asks for in words: "the ten products that...", "which three states"."""
+        counted = re.search(r"(?<!of\s)(?<!among\s)\b(?:the|our|my|which|what|list)\s+(\d{1,3}|"
+                            + "|".join(_COUNT_WORDS) + r")\s+(?:<metric>\s+)?<dimension", self.masked, re.I)
+        if re.search(r"\bwhich\s+one\b|\bwho\b", self.text, re.I):
+            counted = None             # "of the three segments, which one grew quickest": one
+        if counted is not None:
+            word = counted.group(1).lower()
+            return int(word) if word.isdigit() else _COUNT_WORDS[word]
+        words = [w.lower() for k, w in self.words.cues if k == "count_word"]
+        if words and words[0] in _COUNT_WORDS and not re.search(r"\b(?:of|among)\s+(?:the\s+|all\s+)?"
+                                                                + words[0] + r"\b", self.text, re.I):
+            return _COUNT_WORDS[words[0]]
+        return None
 
     def default_n(self) -> int:
         """Top/bottom without a number: 5 for a plural ("top states"), 1 for a singular ("best state",
@@ -808,6 +829,7 @@ _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
+_COLLECTIVE_BEFORE = re.compile(r"\b(?:did|do|does|have|has|had|will|would)\s+(?:all\s+)?(?:the|our)\s+$", re.I)
 _REMARK_WORDS = frozenset("""i i'm im me my we our us you your thanks thank please sorry lol haha hope hopefully guess
 think suppose believe maybe just ok okay cheers appreciate appreciated""".split())
 _CLAUSE_BREAK = re.compile(r"[?!;]|:(?![^<>]*>)|(?<!\d)\.(?!\d)|\s[-–—]{1,2}\s|[()]")
@@ -848,6 +870,8 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
                 continue
             if not any(w.lower() in _REMARK_WORDS for w in words):
                 continue                   # "(phones, computers)" is not a remark: its words must be read
+            if any(p.search(seg) for p in lex.phrases["unit_word"]):
+                continue                   # "euros please:" names a unit: it may change the number
         if not any(held[m] for m in held if m != n):
             continue                       # the question itself must be elsewhere
         remarks.append(" ".join(seg.split()).strip(" ?!;:.-–—()"))
@@ -881,7 +905,7 @@ def _constructions(masked: str) -> tuple[dict[str, str], str]:
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics", "one_entity", "slash", "agent_by", "single_total"):
+                 "both_metrics", "one_entity", "slash", "agent_by", "used_member", "single_total"):
         for pattern in phrases[name]:
             for m in list(pattern.finditer(residual)):
                 if not m.group(0).strip():

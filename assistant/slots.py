@@ -103,8 +103,10 @@ _NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bo
                               r"|\bnot\s+including|\bnot|\boutside(?:\s+of)?|\bwithout(?:\s+counting)?|\bapart\s+from"
                               r"|\baside\s+from|\bbesides|\b(?:everything|all|anything|everyone|every\s+\w+)\s+(?:but|except)"
                               r"|\b(?:if\s+(?:you|we)\s+)?(?:leave|leaving|take|taking|strip|stripping|cut|cutting)\s+out"
-                              r"|\bleaving\s+out|\bleave\s+out|\b(?:drop|dropping|remove|removing)|\bminus|\bexcl\.?|\bexcl(?:uding)?\.|\bignoring|\bomitting|\bnon)\s+"
+                              r"|\bleaving\s+out|\bleave\s+out|\b(?:drop|dropping|remove|removing)|\bminus|\bexcl\.?|\bexcl(?:uding)?\.|\bignoring|\bomitting|\bnon"
+                              r"|\bsans|\bsave\s+for|\bbar|\bex)\s+"
                               r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
+                              r"|come|came|go|went|arrive|arrived"
                               r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
 _ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:(?:in|for|from|during|within)\s+)?"
                           r"(?:the\s+)?(?:(?:year|month|quarter)\s+(?:of\s+)?)?$", re.I)
@@ -349,6 +351,14 @@ def _negate(question: str, slots: list[Slot]) -> list[Slot]:
             elif after is not None:           # "furniture excluded", "the West left out"
                 s = Slot(s.kind, question[s.start: s.end + after.end()], s.start, s.end + after.end(),
                          replace(s.value, negate=True))
+                nxt = s                       # "binders and tables are taken out": the whole list
+                for j in range(len(out) - 1, -1, -1):
+                    earlier = out[j]
+                    if not (earlier.kind == "filter_value" and isinstance(earlier.value, Filter)
+                            and earlier.value.dimension == s.value.dimension and not earlier.value.negate
+                            and _LIST_JOIN.match(question[earlier.end: nxt.start])):
+                        break
+                    out[j] = nxt = replace(earlier, value=replace(earlier.value, negate=True))
             elif joined:
                 s = replace(s, value=replace(s.value, negate=True))
         out.append(s)

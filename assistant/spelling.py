@@ -126,6 +126,8 @@ class Speller:
                 found.append(candidate)
         if best > limit:
             return None
+        # a letter more than a three-letter word is likelier an acronym than a slip ("csat" is not "cat")
+        found = [f for f in found if len(f) > 3 or len(f) >= len(lower)]
         if best == 2:                       # two edits: only towards the dataset's own words
             found = [f for f in found if f in self.dataset_words]
         swapped = [f for f in found if sorted(f) == sorted(lower)]

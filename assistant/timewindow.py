@@ -271,7 +271,7 @@ def _year_range(m: re.Match[str], as_of: date):
     return date(first, 1, 1), date(last, 12, 31), None
 
 
-@_rule(r"(?:fy\s*)?" + _YEAR)
+@_rule(_YEAR)      # "fy2017" is not read: a fiscal year is not the calendar year unless the data says so
 def _year(m: re.Match[str], as_of: date):
     return (*year_bounds(int(m.group("year"))), "year")
 
@@ -322,6 +322,22 @@ def _prior(m: re.Match[str], as_of: date):
     if unit in ("period", "half"):
         return as_of, as_of, None
     return _previous_complete(unit, as_of)
+
+
+_BACK = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+@_rule(r"(?:the\s+)?(?P<unit>week|month|quarter|year)\s+(?:before|prior\s+to)\s+(?:the\s+)?last(?:\s+(?P=unit))?"
+       r"(?!\s+(?:week|month|quarter|year)s?\b)"
+       r"|(?P<n>[2-9]|two|three|four|five)\s+(?P<unit2>week|month|quarter|year)s\s+(?:ago|back)")
+def _periods_back(m: re.Match[str], as_of: date):
+    """"the year before last" (two years back), "3 months ago": the complete period that many before the current one."""
+    unit = (m.group("unit") or m.group("unit2")).lower()
+    steps = 2 if m.group("unit") else int(_BACK.get(m.group("n").lower(), m.group("n")))
+    start, end, period = _previous_complete(unit, as_of)
+    for _ in range(steps - 1):
+        start, end, period = _previous_complete(unit, start)
+    return start, end, period
 
 
 @_rule(r"(?:the\s+)?same\s+(?:period|time|month|quarter|week|days|half|year\s+to\s+date)\s+(?:of\s+)?"

@@ -8,7 +8,9 @@ reaches the warehouse as text: only names the schema allows, placed by the compi
 
 The outcome is an ``IntentAttempt``: ``ran`` (with the intent, the compiled query and its result),
 or why not: ``declined`` (the model said an intent cannot express the question), ``unusable`` (the
-intent breaks an operation's needs, or does not compile or run), ``bad_output`` (not the JSON
+intent breaks an operation's needs, or does not compile or run), ``disagrees`` (the intent leaves out
+something the rules read in the question, or adds what it does not say: ``assistant.llm.readback``),
+``bad_output`` (not the JSON
 asked for), ``unavailable`` (no model answered) or ``bytes_cap``. Every outcome but ``ran`` and
 ``unavailable`` hands the question to the SQL path; the note says why, for the interpretation.
 
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.compiler import CompiledQuery, Compiler
 from assistant.llm.intent_output import UnusableIntent, intent_output, to_intent
 from assistant.llm.intent_prompt import intent_messages
+from assistant.llm.readback import intent_disagreements
 from assistant.llm.schema import Output
 from retail_insights.errors import RetailError
 
@@ -38,7 +41,8 @@ if TYPE_CHECKING:
     from assistant.llm.prompts import Message
     from assistant.router import Route
 
-AttemptKind = Literal["ran", "declined", "needs_sql", "unusable", "bad_output", "unavailable", "bytes_cap"]
+AttemptKind = Literal["ran", "declined", "needs_sql", "unusable", "disagrees", "bad_output", "unavailable",
+                      "bytes_cap"]
 NEEDS_SQL = re.compile(
     r"\b(?:median|percentiles?|quartiles?|quantiles?|p\d\d|both|each\s+of\s+the|every\s+(?:year|month|quarter)"
     r"|in\s+all\s+(?:\w+\s+)?(?:years|months|quarters)|running\s+total|cumulative|moving\s+average|rolling"
@@ -83,6 +87,11 @@ class IntentPath:
             return IntentAttempt("declined", reply.missing)
         try:
             intent = to_intent(reply, dataset=dataset)
+        except (UnusableIntent, RetailError, ValueError, KeyError) as exc:
+            return IntentAttempt("unusable", _first_line(exc))
+        if route is not None and (problems := intent_disagreements(intent, route)):
+            return IntentAttempt("disagrees", "; ".join(problems[:3]), intent=intent)
+        try:
             compiled = self.compiler.compile(intent)
             result = self.runner_for(dataset).query(compiled.sql, list(compiled.params))
         except (UnusableIntent, RetailError, ValueError, KeyError) as exc:

@@ -40,6 +40,7 @@ from assistant.llm.generator import Difficulty, Generation, Generator, MockScrip
 from assistant.llm.intent_path import IntentAttempt, IntentPath
 from assistant.llm.learning import TemplateLearner, bound_template, template_for
 from assistant.llm.prompts import repair_messages, sql_messages
+from assistant.llm.readback import sql_disagreements
 from assistant.llm.result import LLMResult, Reason, Status, summary
 from assistant.llm.schema import SQL_OUTPUT, Output
 from assistant.llm.screen import scrub, screen
@@ -199,6 +200,8 @@ class _Run:
             guarded = guardrails.check(reply.sql, s.tables_for(self.dataset), max_rows=s.max_rows)
         except guardrails.RejectedSQL as exc:
             return _Attempt(exc.kind, str(exc), sql=reply.sql)
+        if problems := sql_disagreements(guarded.sql, self.route):
+            return _Attempt("invalid", "; ".join(problems[:3]) + ".", sql=guarded.sql)
         try:
             result = s.runner_for(self.dataset).query(guarded.sql, [])
         except RetailError as exc:

@@ -122,7 +122,7 @@ TOP3 = ("California", "New York", "Washington")
 
 @pytest.mark.parametrize(("question", "filters", "operation"), [
     ("those three together", (Filter("state", TOP3),), "total"),
-    ("the second one", (Filter("state", ("New York",)),), "total"),
+    ("the second one", (Filter("state", ("New York",)),), "breakdown"),   # named beside its value
     ("exclude the biggest one", (Filter("state", ("California",), negate=True),), "top_n"),
 ])
 def test_the_members_an_answer_listed_can_be_named_by_their_place(question: str, filters: tuple, operation: str) -> None:
@@ -154,3 +154,59 @@ def test_a_growth_ranking_can_switch_between_rate_and_amount() -> None:
 def test_a_year_after_a_quarter_over_quarter_growth_moves_both_quarters() -> None:
     edited = follow("which region grew fastest from Q3 to Q4 2017", "and for 2016?")
     assert (edited.time.start, edited.compare_time.start) == (date(2016, 10, 1), date(2016, 7, 1))
+
+
+@pytest.mark.parametrize(("previous", "question", "means"), [
+    # a member of a coarser (or finer) level replaces the other level's member
+    ("sales in Texas in 2017", "what about the whole Central region", "sales in the Central region in 2017"),
+    ("sales in the West region in 2017", "and Texas?", "sales in Texas in 2017"),
+    # "all X again" drops the filter on X and keeps the split
+    ("sales by sub-category for Technology in 2017", "all categories again", "sales by sub-category in 2017"),
+    # a quarter or month without a year is one of the conversation's year
+    ("Furniture sales in Q2 2016", "same for q3", "Furniture sales in Q3 2016"),
+    # a metric and a member alone edit the last answer (its period and split carry over)
+    ("sales by segment in 2015", "units in the east", "quantity by segment in the East region in 2015"),
+    # "rank them by profit" ranks everyone again by the new measure
+    ("top 3 customers by sales in 2017", "rank them by profit", "top 3 customers by profit in 2017"),
+    # "the best quarter" after the best month swaps the grain
+    ("best month of 2016 by quantity", "and the best quarter?", "best quarter of 2016 by quantity"),
+])
+def test_round_12_edits(previous: str, question: str, means: str) -> None:
+    assert same(follow(previous, question), intent(means))
+
+
+def test_a_yearless_period_never_moves_into_a_later_year_than_the_data_has() -> None:
+    edited = follow("sales in 2017", "what about q1?")
+    assert (edited.time.start, edited.time.end) == (date(2017, 1, 1), date(2017, 3, 31))
+
+
+@pytest.mark.parametrize(("question", "top_n", "order"), [
+    ("only the biggest one", 1, "desc"),
+    ("just the top one", 1, "desc"),
+])
+def test_one_end_of_the_last_ranking(question: str, top_n: int, order: str) -> None:
+    edited = edit_with(intent("top 3 states by sales in 2017"), question, TOP3)
+    assert edited is not None and (edited.operation, edited.top_n, edited.order) == ("top_n", top_n, order)
+    assert edit_with(intent("top 3 states by sales in 2017"), "only the smallest one", TOP3) is None
+
+
+def test_those_members_stay_pinned_when_the_period_changes() -> None:
+    edited = edit_with(intent("top 3 states by sales in 2016"), "those three, but in 2017", TOP3)
+    assert edited is not None and edited.operation == "breakdown" and edited.filters == (Filter("state", TOP3),)
+    assert edited.time.start == date(2017, 1, 1)
+
+
+def test_that_period_is_the_one_the_last_answer_picked_out() -> None:
+    edited = edit_with(intent("which quarter of 2016 had the most sales"), "and the profit in that quarter",
+                       ("2016-10-01",))
+    assert edited is not None and edited.operation == "total" and edited.metrics == ("profit",)
+    assert (edited.time.start, edited.time.end) == (date(2016, 10, 1), date(2016, 12, 31))
+
+
+def test_compare_to_last_year_means_the_year_before_the_last_answer() -> None:
+    edited = follow("profit in 2016", "how does that compare to last year")
+    assert (edited.time.start.year, edited.compare_time.start.year) == (2016, 2015)
+
+
+def test_the_other_two_with_nothing_picked_out_asks() -> None:
+    assert edit_with(intent("sales by region in 2017"), "what about the other two", ()) is None

@@ -214,3 +214,54 @@ def test_growth_rankings_keep_two_periods_and_say_rate_or_amount(question: str, 
                                                                    earlier: date) -> None:
     it = intent(question)
     assert (it.operation, it.rank_by, it.time.start, it.compare_time.start) == ("top_n", rank_by, later, earlier)
+
+
+@pytest.mark.parametrize(("question", "excluded"), [
+    ("sales sans texas in q1 2024", ("state", ("TX",))),
+    ("2023 profit, save for books", ("category", ("Books",))),
+    ("units sold last quarter bar electronics", ("category", ("Electronics",))),
+    ("ex-california revenue by channel, first half of 2024", ("state", ("CA",))),
+    ("whats our margin for 2023 once you take out grocery and beauty", ("category", ("Grocery", "Beauty"))),
+    ("orders that did not come through the store, split by segment, last quarter", ("channel", ("Store",))),
+    ("margin for 2023 once grocery and beauty are taken out", ("category", ("Grocery", "Beauty"))),
+])
+def test_exclusions_said_many_ways_negate_their_members(question: str, excluded: tuple[str, tuple[str, ...]]) -> None:
+    dimension, values = excluded
+    negated = {v for f in intent(question).filters if f.negate and f.dimension == dimension for v in f.values}
+    assert negated == set(values)
+
+
+@pytest.mark.parametrize(("question", "start", "end"), [
+    ("revenue in '23", date(2023, 1, 1), date(2023, 12, 31)),
+    ("revenue the year before last", date(2022, 1, 1), date(2022, 12, 31)),
+    ("revenue 2 years ago", date(2022, 1, 1), date(2022, 12, 31)),
+    ("revenue the month before last", date(2024, 5, 1), date(2024, 5, 31)),
+])
+def test_periods_said_casually(question: str, start: date, end: date) -> None:
+    window = intent(question).time
+    assert (window.start, window.end) == (start, end)
+
+
+@pytest.mark.parametrize("question", [
+    "what was our profit in £ in 2023",            # a currency symbol is a unit the data does not hold
+    "yen please: electronics revenue for june 2024",  # a unit in an aside is not an aside
+    "revenue in k$ by region for 2023",             # thousands are asked, not dollars
+    "csat by region for last year",                 # an acronym is not a typo of a shorter word
+])
+def test_words_that_change_the_number_clarify(question: str) -> None:
+    assert not route(question).complete
+
+
+def test_a_dimension_as_the_subject_of_a_verb_asks_whether_together_or_each() -> None:
+    assert not route("how much revenue did the stores ring up last year", "tpcds_store").complete
+    assert intent("what did each store take in last year", "tpcds_store").dimensions == ("store",)
+
+
+def test_abbreviations_read_as_their_words() -> None:
+    assert intent("revenue per-cust by region, 2023").metrics == ("revenue_per_customer",)
+    assert intent("how many customers ordered last month").metrics == ("customers",)
+
+
+def test_a_growth_ranking_keeps_the_count_said_in_words() -> None:
+    ranked = intent("which three states added the most revenue going from H1 2023 to H1 2024")
+    assert (ranked.operation, ranked.top_n, ranked.dimensions) == ("top_n", 3, ("state",))

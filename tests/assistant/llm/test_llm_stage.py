@@ -59,7 +59,8 @@ def test_broken_sql_is_repaired_once_with_the_error_message(runner: RecordingRun
 
 
 def test_a_query_the_warehouse_rejects_gets_the_repair_round_too(runner: RecordingRunner) -> None:
-    bad = "SELECT SUM(state) AS revenue FROM sales"                # parses, names real columns, fails to bind
+    bad = ("SELECT SUM(state) AS revenue FROM sales WHERE state = 'CA' "   # parses, names real columns, fails to bind
+           "AND order_date BETWEEN DATE '2024-03-01' AND DATE '2024-03-31'")
     stage = make_stage(runner, {CHEAP: [reply(bad), reply(GOOD_SQL, EXPLAINED)]})
     result = ask(stage)
     assert result.status == "answered" and result.repaired

@@ -66,13 +66,14 @@ def _summary(tally: Tally) -> str:
     return f"{dict(tally.counts)} of {tally.total}"   # counts only: never print held-out questions
 
 
-def test_the_corpus_has_150_questions_over_its_shapes_and_a_third_held_out() -> None:
+def test_the_corpus_has_150_questions_over_its_shapes_and_a_held_out_part() -> None:
     shapes = {s["id"] for s in yaml.safe_load((CORPUS / "shapes.yaml").read_text())["shapes"]}
     dev = [e for f in corpus_files("paraphrase", "dev", CORPUS) for e in load_questions(f)]
     held = [e for f in corpus_files("paraphrase", "heldout", CORPUS) for e in load_questions(f)]
     # Counts and ids only in the assertions: a failure must not print held-out questions.
     n_dev, n_held = len(dev), len(held)
-    assert n_dev + n_held >= 150 and n_held * 3 >= n_dev + n_held, (n_dev, n_held)
+    # The held-out file was a third of the first 150-question corpus; later dev rounds only add dev questions.
+    assert n_dev + n_held >= 150 and n_held >= 50, (n_dev, n_held)
     held_shapes = set(Counter(e.group for e in held))
     assert set(Counter(e.group for e in dev)) == shapes == held_shapes, sorted(shapes ^ held_shapes)
     assert all(e.dataset == "tpcds_store" for e in dev + held)
