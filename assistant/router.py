@@ -167,13 +167,17 @@ class _Parse:
         self.slots = list(ex.slots)
         self.masked = mask(text, ex.slots)
         self.found, self.residual = _constructions(self.masked)
+        if "loss_rank" in self.found and len(ex.times) >= 2:   # "lost the most ... between Q2 2023 and Q2 2024": a change
+            self.found, self.residual = _constructions(self.masked, skip=("loss_rank",))
+        self.loss_span: set[int] = set()
+        self.loss_metric = self.losses(ex.slots) if "loss_rank" in self.found else None
         verbs = frozenset(i for i, s in enumerate(self.slots) if s.kind == "metric" and is_verb(s, vocab))
         self.residual, self.remarks, dropped, spans = _without_remarks(self.masked, self.residual, self.slots, verbs)
         if dropped:                                # values a remark repeated ("i think ohio is big")
             self.slots = [s for i, s in enumerate(self.slots) if i not in dropped]
             for a, b in spans:                     # placeholders count slots: the remark's go too
                 self.masked = self.masked[:a] + " " * (b - a) + self.masked[b:]
-        named = [i for i, s in enumerate(self.slots) if s.kind == "metric"]
+        named = [i for i, s in enumerate(self.slots) if s.kind == "metric" and s.start not in self.loss_span]
         strong = [i for i in named if not is_verb(self.slots[i], vocab)]
         self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
         self.verb_slots = [i for i in named if i not in strong]
@@ -192,6 +196,18 @@ class _Parse:
         self.defaulted = False
         self.read: Read | None = None
         self.words = Words((), (), ())
+
+    def losses(self, slots: tuple[Slot, ...]) -> str | None:
+        """"which class lost the most money", "the biggest loss by category": the lowest of the measure the model's
+        loss condition ("unprofitable": profit < 0) reads; the money word inside the phrase is no metric of its own."""
+        metric = next((c.metric for c in self.lang.conditions.values() if c.op == "<" and c.value == 0), None)
+        pattern = next(p for p in lexicon().phrases["loss_rank"] if p.search(self.masked))
+        m = pattern.search(self.masked)
+        assert m is not None
+        inside = self.masked[: m.end()].count("<") - self.masked[: m.start()].count("<")
+        first = self.masked[: m.start()].count("<")
+        self.loss_span = {s.start for s in sorted(slots, key=lambda s: s.start)[first:first + inside]}
+        return metric
 
     # --- the verdict ----------------------------------------------------------------------------------
     def understood(self) -> Understood:
@@ -377,8 +393,12 @@ class _Parse:
         if self.grain is not None or self.cue("trend"):
             self.check_rate_reading(time)
             evolves = any(k == "trend" and re.match(r"evol|develop", w, re.I) for k, w in self.words.cues)
+            grain = self.grain
+            if grain is None and evolves and time is not None and (time.start.month, time.start.day) == (1, 1) \
+                    and (time.end.month, time.end.day) == (12, 31) and time.end.year > time.start.year:
+                grain = "year"          # "how did sales evolve from 1998 to 2002": year by year, with each change
             return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=time,
-                          grain=self.grain or _default_grain(time), change=evolves and self.grain is not None, **base)
+                          grain=grain or _default_grain(time), change=evolves and grain is not None, **base)
         dims = self.group_dims(2)
         self.check_collective_subject(dims)
         if any(c.level == "group" for c in read.conditions) and not dims:
@@ -579,6 +599,8 @@ class _Parse:
     def with_default(self, metrics: tuple[str, ...]) -> tuple[str, ...]:
         if metrics:
             return metrics
+        if self.loss_metric is not None:
+            return (self.loss_metric,)
         if self.cue("popular") or re.search(r"\bhow\s+many\b", self.text, re.I):
             counted = self.lang.count_metric       # "the most used ship mode", "how many in Texas": orders
             self.defaulted = True
@@ -625,8 +647,9 @@ class _Parse:
                 window = next_period(out[-1][1], period=m.period)
             elif m.anchor == "prior":
                 others = [t for t in self.ex.times if t is not m]
-                wide = len(others) == 1 and others[0].anchor == "as_of" and self.grain is not None \
-                    and (periods_in(others[0].window, self.grain) or 0) > 1   # "yearly, vs the prior year, 2014-2017"
+                wide = self.grain is not None and others and all(t.anchor == "as_of" for t in others) and (
+                    (len(others) == 1 and (periods_in(others[0].window, self.grain) or 0) > 1)   # "yearly, vs the prior year, 2014-2017"
+                    or (len(others) == 2 and all(periods_in(t.window, self.grain) == 1 for t in others)))  # "1998 to 2002"
                 if self.grain is not None and m.period in (self.grain, None) and (len(self.ex.times) == 1 or wide):
                     self.found["period_over_period"] = self.grain   # "by quarter, vs the previous quarter"
                     continue
@@ -745,6 +768,8 @@ class _Parse:
 
     def ranking(self) -> tuple[int, str, str | None] | None:
         top, bottom = self.cue("rank_desc"), self.cue("rank_asc")
+        if "loss_rank" in self.found:
+            top, bottom = False, True      # the biggest loss is the lowest profit
         if not (top or bottom or self.numbers):
             return None
         if not self.numbers:
@@ -753,7 +778,8 @@ class _Parse:
                 self.numbers = [counted]
             elif self.cue("sort") or "order" in self.found:
                 return None            # "sorted from most to ...": the whole list, sorted
-        first = next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), None)
+        first = "rank_asc" if "loss_rank" in self.found else \
+            next((k for k, _ in self.words.cues if k in ("rank_desc", "rank_asc")), None)
         if first is None and "order" in self.found:   # "the 3 categories, worst one first"
             first = "rank_asc" if self.found["order"] == "asc" else "rank_desc"
         order = "asc" if first == "rank_asc" else "desc"
@@ -898,14 +924,16 @@ def _without_presentation(text: str) -> tuple[str, tuple[str, ...]]:
     return (" ".join(text.split()), tuple(shown)) if shown else (text, ())
 
 
-def _constructions(masked: str) -> tuple[dict[str, str], str]:
+def _constructions(masked: str, skip: tuple[str, ...] = ()) -> tuple[dict[str, str], str]:
     """The lexicon's phrases found in ``masked`` (name -> what they set) and the text without them."""
     found: dict[str, str] = {}
     phrases = lexicon().phrases
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics", "one_entity", "slash", "agent_by", "used_member", "single_total"):
+                 "both_metrics", "one_entity", "slash", "agent_by", "used_member", "single_total", "loss_rank"):
+        if name in skip:
+            continue
         for pattern in phrases[name]:
             for m in list(pattern.finditer(residual)):
                 if not m.group(0).strip():

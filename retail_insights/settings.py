@@ -50,6 +50,9 @@ class LocalLLMSettings(BaseModel):
                                            "to load the weights")
     timeout_s: PositiveFloat = Field(180.0, description="per-request timeout (CPU decoding takes seconds)")
     max_tokens: PositiveInt = Field(400, description="longest reply the model may write")
+    sql_path: bool = Field(False, description="let the local model write SQL when its intent does not fit; off by "
+                           "default: the 1.5B model's SQL was wrong every time it ran in the benchmark "
+                           "(docs/llm.md), and a refusal is better than a wrong number")
 
 
 class LLMSettings(BaseModel):

@@ -66,6 +66,8 @@ def intent_disagreements(intent: Intent, route: Route) -> list[str]:
     covered = {*intent.dimensions, *(g.dimension for g in intent.filters)}
     problems += [f"the question splits by {d}, the model's reading does not" for d in understood.dimensions
                  if d not in covered]
+    if {"rank_desc", "rank_asc"} & set(understood.cues) and intent.operation not in ("top_n", "breakdown", "share"):
+        problems.append("the question ranks, the model's reading does not")   # "which stretch ... gave the biggest"
     problems += _period_problems(intent, route, text)
     if intent.grain is not None and intent.grain != understood.grain \
             and not any(re.search(rf"\b{w}", text) for w in _GRAIN_WORDS.get(intent.grain, (intent.grain,))):

@@ -78,9 +78,9 @@ class LLMStage:
                  context: ContextBuilder | None = None, learner: TemplateLearner | None = None,
                  tables_for: Callable[[str], TableCatalog] = guardrails.table_catalog, max_rows: int = MAX_ROWS,
                  max_bytes: int | None = None, max_question_chars: int = 500, secrets: Sequence[str] = (),
-                 intent_path: IntentPath | None = None) -> None:
+                 intent_path: IntentPath | None = None, sql_path: bool = True) -> None:
         self.generator, self.runner_for, self.budget = generator, runner_for, budget
-        self.intent_path = intent_path
+        self.intent_path, self.sql_path = intent_path, sql_path
         self.context = context or ContextBuilder(tables_for=tables_for)
         self.learner, self.tables_for = learner, tables_for
         self.max_rows, self.max_bytes, self.max_question_chars = max_rows, max_bytes, max_question_chars
@@ -105,7 +105,8 @@ class LLMStage:
                    max_rows=max_rows, max_bytes=settings.sql.max_bytes_scanned,
                    max_question_chars=settings.llm.max_question_chars, secrets=secrets_of(settings),
                    intent_path=IntentPath(runner_for=runner_for, max_bytes=settings.sql.max_bytes_scanned)
-                   if settings.llm.intent_first else None)
+                   if settings.llm.intent_first else None,
+                   sql_path=settings.llm.model != "local" or settings.llm.local.sql_path)
 
     def answer(self, question: str, *, dataset: str, as_of: date, route: Route | None = None) -> LLMResult:
         """Answer ``question`` (normalized) about ``dataset`` as of ``as_of``; ``route`` is the router's verdict
@@ -157,6 +158,10 @@ class _Run:
             if tried.kind in ("ran", "unavailable", "bytes_cap"):
                 return self._by_intent(tried)
             self.intent_note = f"{tried.kind}: {tried.note}"
+            if not s.sql_path:                  # the local model's SQL is off: no intent, no answer
+                return self._clarify("not_answerable", f"The model's reading did not fit this question "
+                                     f"({self.intent_note[:200]}), and SQL written by the local model is off "
+                                     "(RETAIL_LLM__LOCAL__SQL_PATH)")
             if (refusal := self._over_budget()) is not None:
                 return refusal
         context = s.context.build(self.question, dataset=self.dataset, as_of=self.as_of, route=self.route)

@@ -265,3 +265,20 @@ def test_abbreviations_read_as_their_words() -> None:
 def test_a_growth_ranking_keeps_the_count_said_in_words() -> None:
     ranked = intent("which three states added the most revenue going from H1 2023 to H1 2024")
     assert (ranked.operation, ranked.top_n, ranked.dimensions) == ("top_n", 3, ("state",))
+
+
+@pytest.mark.parametrize("question", [
+    "which category lost the most money in 2023",
+    "biggest loss by category in 2023",
+    "which category had the biggest net loss in 2023",
+])
+def test_the_biggest_loss_is_the_lowest_of_the_loss_conditions_measure(question: str) -> None:
+    ranked = intent(question)
+    assert (ranked.operation, ranked.metrics, ranked.order, ranked.top_n) == ("top_n", ("profit",), "asc", 1)
+
+
+def test_evolving_over_whole_years_is_the_yearly_series_with_its_changes() -> None:
+    series = intent("how did sales evolve from 2014 to 2016", "superstore")
+    assert (series.operation, series.grain, series.change) == ("trend", "year", True)
+    stepped = intent("sales year by year 2014 to 2016 with the change from the prior year", "superstore")
+    assert (stepped.operation, stepped.grain, stepped.change) == ("trend", "year", True)

@@ -90,3 +90,26 @@ def test_a_grain_or_a_date_column_the_question_does_not_say_disagrees() -> None:
     shipped = replace(monthly, operation="breakdown", grain=None,
                       time=TimeWindow(h1.start, h1.end, "H1 2024", "ship_date"))
     assert any("ship_date" in p for p in intent_disagreements(shipped, question))
+
+
+def test_a_ranking_question_needs_a_ranking() -> None:
+    question = route("which month of 2023 gave us the biggest revenue haul")
+    year = TimeWindow(date(2023, 1, 1), date(2023, 12, 31), "2023")
+    series = Intent("retail_sales", ("revenue",), "trend", time=year, grain="month")
+    assert any("ranks" in p for p in intent_disagreements(series, question))
+
+
+def test_the_local_model_writes_no_sql_unless_told_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings only: the stage built for the bundled local model has its SQL path off by default."""
+    from assistant.llm.stage import LLMStage
+    from retail_insights.settings import get_settings
+
+    monkeypatch.setenv("RETAIL_LLM__MODEL", "local")
+    get_settings.cache_clear()
+    try:
+        assert LLMStage.from_settings(get_settings(), runner_for=lambda dataset: None, examples=None).sql_path is False
+        monkeypatch.setenv("RETAIL_LLM__LOCAL__SQL_PATH", "true")
+        get_settings.cache_clear()
+        assert LLMStage.from_settings(get_settings(), runner_for=lambda dataset: None, examples=None).sql_path is True
+    finally:
+        get_settings.cache_clear()
