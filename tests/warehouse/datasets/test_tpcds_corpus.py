@@ -97,6 +97,6 @@ def test_follow_ups_carry_over_on_a_star_schema(scored) -> None:
 
 
 # The issue asks the held-out third >= 97% right and 0 wrong; these are the counts measured after the
-# second and again after the third dev round (115 right, 1 wrong, 7 clarify of 123), so a regression
-# fails while the gap stays visible (docs/benchmarks.md, "TPC-DS store sales").
-HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.93, 1
+# fourth dev round (117 right, 1 wrong, 5 clarify of 123), so a regression fails while the gap stays
+# visible (docs/benchmarks.md, "TPC-DS store sales").
+HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.95, 1
