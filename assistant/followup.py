@@ -17,15 +17,15 @@ names nothing the last intent has a place for, or uses a word the router does no
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 import re
 
 from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.measures import PER, measure, ratio_name
-from assistant.periods import (month_bounds, next_period, periods_in, previous_period, quarter_bounds,
-                               shift_months, year_bounds)
+from assistant.periods import next_period, period_holding, periods_in, previous_period, shift_months
 from assistant.rebind import derived_shift
 from assistant.router import Route
+from assistant.vocabulary import closed_vocabulary
 from warehouse.spec import load_dataset
 
 _LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|now|but|plus|alright|cool|great|thanks|right|fine|never\s*mind|"
@@ -84,6 +84,7 @@ _INSTEAD_OF = re.compile(r"\b(?:rather\s+than|instead\s+of|in\s+place\s+of|not)\
 _REFERS = re.compile(r"\b(?:those|these|them|they|their)\b", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
+_HIGH_END = frozenset({"biggest", "largest", "top", "highest", "best"})   # the first end of a list sorted high to low
 # "only the biggest one", "just the top one", "top one only": the first (or last) of the last ranking alone
 _JUST_ONE = re.compile(r"\b(?:(?:only|just)\s+)?the\s+(?P<end>biggest|largest|top|highest|best|smallest|lowest|worst|bottom)"
                        r"\s+one(?:\s+only)?\b|\b(?:(?:only|just)\s+)?(?:the\s+)?(?P<end2>top|bottom)\s+one\s+only\b", re.I)
@@ -259,15 +260,14 @@ class FollowUp:
             it, changed = picked, ["time"]
         whole = _WHOLE.search(marked.question)
         if whole is not None and previous.time is not None and previous.compare_time is None:
-            start, unit = previous.time.start, whole.group("unit").lower()
-            start, end = {"month": month_bounds(start.year, start.month), "year": year_bounds(start.year),
-                          "quarter": quarter_bounds(start.year, (start.month - 1) // 3 + 1)}[unit]
+            unit = whole.group("unit").lower()
+            start, end = period_holding(previous.time.start, unit)
             if (start, end) != (previous.time.start, previous.time.end):
                 it, changed = replace(it, time=TimeWindow(start, end, f"the whole {unit}", previous.time.column)), \
                     changed + ["time"]
         one = _JUST_ONE.search(marked.question) if not _LEAVE_OUT.search(marked.question) else None
         if one is not None and chosen is None and picked is None:
-            high = (one.group("end") or one.group("end2")).lower() in ("biggest", "largest", "top", "highest", "best")
+            high = (one.group("end") or one.group("end2")).lower() in _HIGH_END
             if not previous.dimensions or previous.operation not in ("top_n", "breakdown", "share") or (
                     previous.operation == "top_n" and (previous.order == "desc") != high):
                 return None                 # the last answer does not hold that end
@@ -506,15 +506,13 @@ def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool, dat
             if kept is not None:
                 out[out.index(kept)] = Filter(f.dimension, tuple(dict.fromkeys((*kept.values, *f.values))))
                 continue
+        # a member replaces its dimension's filter, and one of another level of its hierarchy ("the whole South
+        # region" after Texas)
+        vocab = closed_vocabulary(dataset)
         out = [g for g in out if g.dimension != f.dimension
-               and (f.negate or g.negate or not _levels_of_one(f.dimension, g.dimension, dataset))]
+               and (f.negate or g.negate or not vocab.related(f.dimension, g.dimension))]
         out.append(f)
     return tuple(out)
-
-
-def _levels_of_one(a: str, b: str, dataset: str) -> bool:
-    """``a`` and ``b`` are levels of one hierarchy ("the whole South region" after Texas replaces the state)."""
-    return any(a in levels and b in levels for levels in load_dataset(dataset).semantic.hierarchies.values())
 
 
 def _conditions(old: tuple[Condition, ...], new: tuple[Condition, ...]) -> tuple[Condition, ...]:
@@ -674,7 +672,7 @@ def _by_members(it: Intent, listed: tuple[str, tuple[str, ...]], route: Route, m
     if _TOGETHER.search(marked.question) and (_REFERS.search(marked.question) or re.search(r"\bboth\b", marked.question, re.I)):
         return _narrowed(it, dim, names, growth=False), changed + ["filters", "dimensions"]
     if leave and it.operation in ("top_n", "breakdown", "share"):
-        high = leave.group("end").lower() in ("biggest", "largest", "top", "highest")
+        high = leave.group("end").lower() in _HIGH_END
         first = (it.order or "desc") == "desc"
         name = names[0] if high == first else names[-1]
         if it.operation == "top_n" and high != first:
@@ -748,10 +746,7 @@ def _that_period(previous: Intent, marked: Markers, members: tuple[str, ...]) ->
     except ValueError:
         return None
     grain = previous.grain
-    start, end = {"day": (start, start), "week": (start, start + timedelta(days=6)),
-                  "month": month_bounds(start.year, start.month),
-                  "quarter": quarter_bounds(start.year, (start.month - 1) // 3 + 1),
-                  "year": year_bounds(start.year)}[grain]
+    start, end = period_holding(start, grain)
     return replace(previous, time=TimeWindow(start, end, f"that {grain}", previous.time.column if previous.time
                                              else "order_date"), operation="total", grain=None, top_n=None)
 

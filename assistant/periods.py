@@ -114,16 +114,27 @@ def shift_days(window: TimeWindow, days: int) -> TimeWindow:
     return TimeWindow(start=start, end=end, label=label_for(start, end), column=window.column)
 
 
+def period_holding(day: date, period: str) -> tuple[date, date]:
+    """First and last day of the calendar ``period`` (day, ISO week, month, quarter, half, year) holding ``day``."""
+    if period == "day":
+        return day, day
+    if period == "week":
+        start = day - timedelta(days=day.isoweekday() - 1)
+        return start, start + timedelta(days=6)
+    size = {"year": 12, "half": 6, "quarter": 3, "month": 1}[period]
+    first = date(day.year, (day.month - 1) // size * size + 1, 1)
+    last = add_months(first, size - 1)
+    return first, month_end(last.year, last.month)
+
+
 def next_period(window: TimeWindow, *, period: str | None = None) -> TimeWindow:
     """The period just after ``window``: of the kind named, the one after the calendar period holding
     the window's last day ("Q1", then "the quarter after": Q2; "May", then "the quarter after": Q3;
     2016, then "the year after": 2017); unnamed, a span of the window's own months (or days) later."""
     by_months = {"year": 12, "half": 6, "quarter": 3, "month": 1}
     if period in by_months:
-        size, end = by_months[period], window.end
-        first = date(end.year, (end.month - 1) // size * size + 1, 1)
-        last = add_months(first, size - 1)
-        return shift_months(TimeWindow(first, month_end(last.year, last.month), "", window.column), -size)
+        first, last = period_holding(window.end, period)
+        return shift_months(TimeWindow(first, last, "", window.column), -by_months[period])
     if period == "week":
         return shift_days(window, -7)
     months = months_spanned(window.start, window.end)

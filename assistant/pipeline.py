@@ -61,6 +61,10 @@ _POINTS_BACK = re.compile(r"\b(?:is|was|are|were|did|does|has|had)\s+(?:that|it|
 # "ok, the west then", "never mind, bottom 3": the user read a clarification and moves on from it
 _MOVES_ON = re.compile(r"^\W*(?:ok(?:ay)?|fine|alright|all\s+right|never\s*mind|nvm|forget\s+(?:it|that)|no\s+worries|"
                        r"got\s+it|sure|understood)\b|\bthen\W*$", re.I)
+# "undo that", "scratch that": the answer before the last one, again
+_UNDO = re.compile(r"\W*(?:(?:no|oops|sorry|ok(?:ay)?)[\s,!.]+)?(?:undo(?:\s+(?:that|it|this|taht|tht|the\s+last\s+(?:one|change)))?"
+                   r"|scratch\s+that|revert(?:\s+(?:that|it))?|go\s+back(?:\s+to\s+(?:the\s+)?(?:previous|last|one)\s+"
+                   r"(?:one|answer|version))?|take\s+that\s+back)\W*", re.I)
 # "what was their total", "how many of them": words that lean on an earlier answer
 _REFERS_BACK = re.compile(r"\b(?:their|them|those|these|they|its|it|that|the\s+same)\b", re.I)
 
@@ -549,10 +553,6 @@ def _members(intent: Intent, answer: Answer) -> tuple[str, ...]:
     at = answer.columns.index(intent.dimensions[0])
     return tuple(str(row[at]) for row in answer.rows if row[at] is not None)
 
-
-_UNDO = re.compile(r"\W*(?:(?:no|oops|sorry|ok(?:ay)?)[\s,!.]+)?(?:undo(?:\s+(?:that|it|this|taht|tht|the\s+last\s+(?:one|change)))?"
-                   r"|scratch\s+that|revert(?:\s+(?:that|it))?|go\s+back(?:\s+to\s+(?:the\s+)?(?:previous|last|one)\s+"
-                   r"(?:one|answer|version))?|take\s+that\s+back)\W*", re.I)
 
 
 def _tags_unknown(route: Route, slot: Slot) -> bool:

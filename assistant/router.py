@@ -201,9 +201,7 @@ class _Parse:
         """"which class lost the most money", "the biggest loss by category": the lowest of the measure the model's
         loss condition ("unprofitable": profit < 0) reads; the money word inside the phrase is no metric of its own."""
         metric = next((c.metric for c in self.lang.conditions.values() if c.op == "<" and c.value == 0), None)
-        pattern = next(p for p in lexicon().phrases["loss_rank"] if p.search(self.masked))
-        m = pattern.search(self.masked)
-        assert m is not None
+        m = next(m for p in lexicon().phrases["loss_rank"] if (m := p.search(self.masked)) is not None)
         inside = self.masked[: m.end()].count("<") - self.masked[: m.start()].count("<")
         first = self.masked[: m.start()].count("<")
         self.loss_span = {s.start for s in sorted(slots, key=lambda s: s.start)[first:first + inside]}
