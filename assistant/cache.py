@@ -1,9 +1,10 @@
 """Exact answer cache: L1 in-process LRU with TTL, L2 Redis shared by every process.
 
-Keys come from the pipeline (``f"{dataset}:{data_version}:{intent.canonical_key()}"``), so a new
-data version never serves old numbers as new ones. L1 keeps a dataset's newest two data versions
-(the one before may stand in, labelled as such, for a second after a load: ``assistant.refresh``),
-drops older ones as soon as a newer one is put, and refuses answers computed for those.
+Keys come from the pipeline (``f"{dataset}:{version}:{intent.canonical_key()}"``, the version being
+the data version the answer depends on: ``assistant.scope``), so a new data version never serves old
+numbers as new ones. L1 keeps each answer's newest two versions (the one before may stand in,
+labelled as such, for a second after a load: ``assistant.refresh``), drops older ones as soon as a
+newer one is put, and refuses answers computed for those.
 Values are JSON: the answer dict is serialized on ``put`` and parsed again on every hit, so a
 caller that mutates an answer cannot corrupt the cached one.
 
@@ -80,7 +81,8 @@ class ExactCache:
         self._lock = threading.Lock()
         self._redis = _redis_client(redis_url, socket_timeout_s) if redis_url else None
         self._redis_down_until = 0.0
-        self._newest: dict[str, tuple[int, int]] = {}   # dataset -> the newest data version in L1, the one before
+        # "dataset:intent" -> the newest version of its answer in L1, and the one before
+        self._newest: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._backoff_s = FIRST_BACKOFF_S
         self.l1_hits = self.l1_misses = 0
         self.l2_hits = self.l2_misses = self.l2_errors = 0
@@ -145,17 +147,18 @@ class ExactCache:
         generation = _generation(key)
         with self._lock:
             if generation is not None:
-                dataset, version = generation
-                newest, previous = self._newest.get(dataset, (-1, -1))
+                answer, version = generation
+                newest, previous = self._newest.get(answer, (-2, -2))
                 if version < previous:
-                    return          # computed for a data version long replaced: never asked for again
+                    return          # computed for a version long replaced: never asked for again
                 if version > newest:
-                    # A new data version: keep the one before it (it may stand in for a second,
-                    # assistant.refresh) and drop anything older.
-                    self._newest[dataset] = (version, newest)
-                    for old in [k for k in self._l1 if (g := _generation(k)) is not None
-                                and g[0] == dataset and g[1] < newest]:
-                        del self._l1[old]
+                    # A new version: keep the one before it (it may stand in for a second,
+                    # assistant.refresh) and drop the one before that.
+                    self._newest[answer] = (version, newest)
+                    self._l1.pop(_versioned(answer, previous), None)
+                self._newest.move_to_end(answer)
+                while len(self._newest) > 4 * self.l1_size:
+                    self._newest.popitem(last=False)
             self._l1[key] = (self._clock() + ttl_s, payload)
             self._l1.move_to_end(key)
             while len(self._l1) > self.l1_size:
@@ -201,10 +204,17 @@ class ExactCache:
 
 
 def _generation(key: str) -> tuple[str, int] | None:
-    """(dataset, data version) of a pipeline key ``dataset:version:intent``; None for other keys."""
+    """("dataset:intent", version) of a pipeline key ``dataset:version:intent``; None for other keys."""
     dataset, _, rest = key.partition(":")
     version, _, intent = rest.partition(":")
-    return (dataset, int(version)) if intent and version.isdigit() else None
+    if not intent or not version.lstrip("-").isdigit():
+        return None
+    return f"{dataset}:{intent}", int(version)
+
+
+def _versioned(answer: str, version: int) -> str:
+    dataset, _, intent = answer.partition(":")
+    return f"{dataset}:{version}:{intent}"
 
 
 def _redis_client(url: str, socket_timeout_s: float) -> redis.Redis:

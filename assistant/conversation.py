@@ -47,20 +47,22 @@ class Turn:
     earlier: Intent | None = None     # the answer before it ("put the two side by side")
     members: tuple[str, ...] = ()     # the members it listed first, best first ("that one", "them")
     lost: tuple[str, ...] = ()        # the messages since it that went unanswered (clarified), oldest first
+    first: Intent | None = None       # the conversation's first answer ("go back to the first one")
 
     def to_json(self) -> str:
         return json.dumps({"dataset": self.dataset, "question": self.question,
                            "intent": self.intent.to_dict() if self.intent is not None else None,
                            "earlier": self.earlier.to_dict() if self.earlier is not None else None,
-                           "members": list(self.members), "lost": list(self.lost)})
+                           "members": list(self.members), "lost": list(self.lost),
+                           "first": self.first.to_dict() if self.first is not None else None})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Turn:
         data = json.loads(text)
-        intent, earlier = data.get("intent"), data.get("earlier")
+        intent, earlier, first = data.get("intent"), data.get("earlier"), data.get("first")
         return cls(data["dataset"], data["question"], Intent.from_dict(intent) if intent else None,
                    Intent.from_dict(earlier) if earlier else None, tuple(data.get("members") or ()),
-                   tuple(data.get("lost") or ()))
+                   tuple(data.get("lost") or ()), Intent.from_dict(first) if first else None)
 
 
 class ConversationStore(Protocol):

@@ -1,7 +1,8 @@
 """The composition root: every stage of the assistant built from settings, in one place.
 
 ``build_assistant(settings)`` wires the warehouse backend (``warehouse.backends.get_backend``), the
-data version of each dataset's silver table (its last data-changing Delta commit), looked-up values
+data version of each dataset's silver table (its last data-changing Delta commit) and of the months
+an answer reads (``assistant.scope``, what answers are cached under), looked-up values
 of open dimensions, the exact cache (L1 + Redis when configured), the semantic tier (built lazily,
 so the embedding model loads only when first needed), the LLM tier (``assistant.llm.stage.LLMStage``, when ``settings.llm.model``
 or ``settings.llm.mock_response`` is set) and the conversation store.
@@ -15,6 +16,7 @@ from typing import Any
 
 from assistant.conversation import conversations_from_settings
 from assistant.pipeline import Assistant
+from assistant.scope import AnswerScope
 from assistant.values import ValueCatalog
 from retail_insights.settings import Settings, get_settings
 from warehouse.spec import load_dataset
@@ -140,6 +142,7 @@ def build_assistant(settings: Settings | None = None, *, semantic: bool = True, 
         conversations=conversations_from_settings(settings),
         max_question_chars=settings.llm.max_question_chars,
         refresh_ahead=serving,
+        scope=AnswerScope(settings),
     )
 
 

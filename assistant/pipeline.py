@@ -65,6 +65,13 @@ _MOVES_ON = re.compile(r"^\W*(?:ok(?:ay)?|fine|alright|all\s+right|never\s*mind|
 _UNDO = re.compile(r"\W*(?:(?:no|oops|sorry|ok(?:ay)?)[\s,!.]+)?(?:undo(?:\s+(?:that|it|this|taht|tht|the\s+last\s+(?:one|change)))?"
                    r"|scratch\s+that|revert(?:\s+(?:that|it))?|go\s+back(?:\s+to\s+(?:the\s+)?(?:previous|last|one)\s+"
                    r"(?:one|answer|version))?|take\s+that\s+back)\W*", re.I)
+# "go back to the first one", "the original question again": the conversation's first answer
+_FIRST_AGAIN = re.compile(
+    r"\W*(?:(?:ok(?:ay)?|now|and|so|pls|please|hmm+)[\s,!.]+)*(?:(?:(?:let'?s|can\s+we|could\s+we|can\s+you)\s+)?"
+    r"(?:go\s+back|back|return|revert|switch\s+back|get\s+back)\s+to\s+(?:the\s+|my\s+)?(?:very\s+)?(?:first|original|initial"
+    r"|opening)(?:\s+(?:one|question|answer|query|view|table|breakdown|list|numbers?|ask))?"
+    r"|(?:the\s+|my\s+)?(?:very\s+)?(?:first|original|initial)\s+(?:question|query|answer|view|ask)\s+again"
+    r"|(?:the\s+)?original(?:\s+one)?\s+again)(?:\s+(?:again|please|pls))*\W*", re.I)
 # "what was their total", "how many of them": words that lean on an earlier answer
 _REFERS_BACK = re.compile(r"\b(?:their|them|those|these|they|its|it|that|the\s+same)\b", re.I)
 
@@ -160,6 +167,7 @@ class Assistant:
         max_question_chars: int = MAX_QUESTION_CHARS,
         clock: Callable[[], float] = time.perf_counter,
         refresh_ahead: bool = False,
+        scope: Callable[[str, int | None, Intent], int | None] | None = None,
     ) -> None:
         self.runner_for = runner_for
         self.data_version = data_version
@@ -172,6 +180,9 @@ class Assistant:
         self._places: dict[tuple[Any, ...], dict[str, list[str]]] = {}   # (dataset, version, level, above, filter)
         self.max_question_chars = max_question_chars
         self.clock = clock
+        # The version an answer is cached under: the table's data version, or (assistant.scope) that of
+        # the months the intent reads, so a load of new months keeps the answers about older ones.
+        self.scope = scope or (lambda dataset, version, intent: version)
         # The HTTP service warms a new data version in the background and bridges its first second
         # (assistant.refresh); one-shot callers (CLI, tests) compute on demand.
         self.hot = HotIntents() if refresh_ahead else None
@@ -207,13 +218,14 @@ class Assistant:
         bridge = self.switch.bridge(dataset, version) if self.switch is not None else None
         reading = self._read(text, dataset, as_of, vocabulary, previous)
         intent_key = reading.intent.canonical_key() if reading.intent is not None else None
-        key = f"{dataset}:{version}:{intent_key}" if intent_key is not None else None
+        key = self._key(dataset, version, reading.intent, intent_key) if intent_key is not None else None
         prepared = Prepared(base, started, as_of, version, reading, previous, text, key, None)
         if intent_key is not None and self.hot is not None:
             self.hot.note(dataset, intent_key, reading.intent)
-        cached = self._cache_get(key) if key is not None else None
+        cached = self._cache_get(key, version) if key is not None else None
         if cached is None and bridge is not None and intent_key is not None:
-            cached = self._cache_get(f"{dataset}:{bridge}:{intent_key}")   # says its own data version
+            # the previous version's answer, saying its own data version
+            cached = self._cache_get(self._key(dataset, bridge, reading.intent, intent_key), bridge)
         if cached is None:
             return prepared
         cached = cached.with_(**base, neighbour=reading.neighbour, bytes_read=0, rows_read=0)
@@ -231,8 +243,8 @@ class Assistant:
             if match is not None:
                 reading = replace(reading, intent=match.intent, tier="semantic", neighbour=match.neighbour)
                 prepared = replace(prepared, reading=reading,
-                                   key=f"{dataset}:{prepared.version}:{match.intent.canonical_key()}")
-                cached = self._cache_get(prepared.key)
+                                   key=self._key(dataset, prepared.version, match.intent))
+                cached = self._cache_get(prepared.key, prepared.version)
                 if cached is not None:
                     return self._done(prepared, cached.with_(**base, neighbour=match.neighbour, bytes_read=0,
                                                              rows_read=0))
@@ -272,10 +284,12 @@ class Assistant:
         reading = prepared.reading
         assert reading is not None and reading.intent is not None
         if result.status == "answered":
-            earlier = prepared.previous.intent if prepared.previous is not None else None
+            previous = prepared.previous
+            earlier = previous.intent if previous is not None else None
+            first = (previous.first or previous.intent) if previous is not None else None
             self.conversations.put(prepared.base["conversation_id"],
                                    Turn(prepared.base["dataset"], prepared.base["question"], reading.intent, earlier,
-                                        _members(reading.intent, result)))
+                                        _members(reading.intent, result), first=first or reading.intent))
         else:
             self._lost(prepared)
         return self._finish(_with_reading(result, reading), prepared.started)
@@ -296,8 +310,8 @@ class Assistant:
         base = dict(question="", dataset=dataset, as_of=datetime.now(timezone.utc).date().isoformat(),
                     conversation_id="")
         for intent in self.hot.top(dataset, WARM_INTENTS):
-            key = f"{dataset}:{version}:{intent.canonical_key()}"
-            if self._cache_get(key) is None:
+            key = self._key(dataset, version, intent)
+            if self._cache_get(key, version) is None:
                 result = self._run(intent, base, tier="metadata", version=version, neighbour=None)
                 if result.status == "answered":
                     self._cache_put(key, result)
@@ -309,6 +323,12 @@ class Assistant:
             route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
             return _Reading(route, previous.earlier, extras={"follow_up": {"of": previous.question, "changed": ["undo"],
                                                                            "carried_over": []}})
+        if previous is not None and previous.first is not None and _FIRST_AGAIN.fullmatch(text):
+            # "go back to the first one": the conversation's first answer, again
+            route = self.router.parse(text, dataset=dataset, as_of=as_of, vocabulary=vocabulary)
+            return _Reading(route, previous.first, extras={"follow_up": {"of": previous.question,
+                                                                         "changed": ["back to the first"],
+                                                                         "carried_over": []}})
         if previous is not None and previous.lost:
             return self._after_lost(text, dataset, as_of, vocabulary, previous)
         if previous is not None and previous.intent is not None:
@@ -492,13 +512,18 @@ class Assistant:
         except Exception:
             log.warning("semantic tier could not remember a question", exc_info=True)
 
-    def _cache_get(self, key: str) -> Answer | None:
+    def _key(self, dataset: str, version: int | None, intent: Intent, intent_key: str | None = None) -> str:
+        return f"{dataset}:{self.scope(dataset, version, intent)}:{intent_key or intent.canonical_key()}"
+
+    def _cache_get(self, key: str, version: int | None) -> Answer | None:
+        """The cached answer under ``key``, as an answer of data version ``version`` (the key's scope
+        may be older: the rows it read did not change since)."""
         if self.cache is None:
             return None
         hit = self.cache.get(key)
         if hit is None:
             return None
-        return Answer.from_dict(hit.answer).with_(tier=hit.tier)
+        return Answer.from_dict(hit.answer).with_(tier=hit.tier, data_version=version)
 
     def _cache_put(self, key: str, answer: Answer) -> None:
         if self.cache is not None:

@@ -157,15 +157,17 @@ def test_a_hung_redis_times_out_once_then_is_skipped_during_the_backoff(clock: F
         assert (cache.l2_errors, cache.l2_available) == (1, False)
 
 
-def test_l1_keeps_a_datasets_newest_two_data_versions() -> None:
+def test_l1_keeps_each_answers_newest_two_versions() -> None:
     cache = ExactCache(l1_size=100)
     cache.put("superstore:3:intent-a", {"n": 1})
     cache.put("retail_sales:3:intent-a", {"n": 3})
+    cache.put("superstore:2:intent-b", {"n": 2})    # an answer whose months did not change since version 2
     cache.put("superstore:4:intent-a", {"n": 4})
     assert cache.get("superstore:3:intent-a").answer == {"n": 1}     # the one before stays (for a second)
     cache.put("superstore:5:intent-a", {"n": 5})
     assert cache.get("superstore:3:intent-a") is None                 # two versions back: dropped
     assert cache.get("superstore:4:intent-a").answer == {"n": 4}
     assert cache.get("retail_sales:3:intent-a").answer == {"n": 3}   # other datasets keep theirs
-    cache.put("superstore:3:intent-c", {"n": 6})                     # finished late, long replaced
-    assert cache.get("superstore:3:intent-c") is None
+    assert cache.get("superstore:2:intent-b").answer == {"n": 2}     # other answers keep theirs
+    cache.put("superstore:3:intent-a", {"n": 6})                     # finished late, long replaced
+    assert cache.get("superstore:3:intent-a") is None

@@ -47,7 +47,7 @@ def _dedupe(table: pa.Table, key: str, order: str | None) -> pa.Table:
     return ranked.take(pa.array(keep)).drop_columns(["__pos"])
 
 
-def _write(dataset: str, raw: pd.DataFrame, home: Path, source_file: str) -> int:
+def _write(dataset: str, raw: pd.DataFrame, home: Path, source_file: str, *, mode: str = "overwrite") -> int:
     from retail_insights.settings import get_settings
 
     spec = load_dataset(dataset).spec
@@ -55,8 +55,23 @@ def _write(dataset: str, raw: pd.DataFrame, home: Path, source_file: str) -> int
                                  ingested_at=INGESTED_AT)
     clean = _dedupe(result.clean, spec.key[0], spec.dedupe_order)
     path = get_settings().table_path(dataset, spec.silver_table)
-    write_deltalake(str(path), clean, partition_by=list(spec.partitioning), mode="overwrite")
+    write_deltalake(str(path), clean, partition_by=list(spec.partitioning), mode=mode)
     return clean.num_rows
+
+
+def append_superstore(home: Path, rows: pd.DataFrame) -> int:
+    """Append raw Superstore rows (CSV columns, as ``superstore_rows`` reads them) and refresh the views."""
+    from warehouse.views import refresh
+
+    rows = rows.assign(source_line=range(2, len(rows) + 2))
+    added = _write("superstore", rows, home, "late_orders.csv", mode="append")
+    refresh("superstore", full=True)
+    return added
+
+
+def superstore_rows(n: int) -> pd.DataFrame:
+    """The first ``n`` rows of the real Superstore CSV, headers normalized (no source_line yet)."""
+    return _read_raw(get_settings().superstore_dir / SUPERSTORE_FILE, "superstore").head(n).drop(columns="source_line")
 
 
 def build(home: Path) -> dict[str, int]:

@@ -45,6 +45,7 @@ from warehouse.backends.watchdog import WATCHDOG
 from warehouse.spec import dataset_names
 
 GUARDED_SQL_KEPT = 1024  # checked SQL texts remembered per open catalog
+REOPENS = 3              # snapshots opened again for a query whose files were replaced under it
 
 
 def _python_values(column: pa.ChunkedArray) -> list[Any]:
@@ -216,16 +217,22 @@ class DuckDBBackend(Backend):
         try:
             return self._query(sql, params)
         except _FilesGone:
-            # The snapshot's files were replaced under it (an overwrite then VACUUM): list the Delta
-            # logs again, open the current snapshot and run the query once more there.
+            pass
+        # The snapshot's files were replaced under it (an overwrite then VACUUM): list the Delta logs
+        # again, open the current snapshot and run the query there. Tables rewritten one after another
+        # can pull the files from under that snapshot too, so a few times before giving up.
+        for attempt in range(1, REOPENS + 1):
             shared_reader().forget()
             SNAPSHOTS.discard(self.dataset)
             try:
                 return self._query(sql, params)
             except (_FilesGone, duckdb.IOException) as exc:   # also when opening the snapshot
-                raise QueryFailed(f"the table files are missing: {str(exc).splitlines()[0]}",
-                                  hint="Fix: the table lost files outside a Delta commit; rerun the load "
-                                       "(`retail-insights run`) to rewrite it.") from None
+                if attempt == REOPENS:
+                    raise QueryFailed(f"the table files are missing: {str(exc).splitlines()[0]}",
+                                      hint="Fix: the table lost files outside a Delta commit; rerun the load "
+                                           "(`retail-insights run`) to rewrite it.") from None
+                time.sleep(0.05 * attempt)                      # let a rewrite in progress finish
+        raise AssertionError("unreachable")
 
     def _query(self, sql: str, params: Params) -> QueryResult:
         settings = get_settings()

@@ -110,6 +110,8 @@ def _new_orders_csv(path: Path, *, rows: int = 25) -> float:
 
 def test_a_batch_ingest_under_load_fails_no_request_and_never_serves_old_numbers_as_new(
         serve, own_home: Path, tmp_path: Path) -> None:
+    """December 2017 orders loaded while clients ask: 2017's total moves to the new version and its
+    new number; 2016's cached answer is kept (its months did not change)."""
     server = serve(home=own_home)
     with httpx.Client(base_url=server.url, timeout=60) as http:
         before = http.post("/v1/ask", json=TOTAL_2017).json()
@@ -140,6 +142,10 @@ def test_a_batch_ingest_under_load_fails_no_request_and_never_serves_old_numbers
                    if body is TOTAL_2017 and a["data_version"] == new_versions[0])
     assert not [a for sent, body, _, a in load.responses      # once switched, never back
                 if body is TOTAL_2017 and sent > seen_new + 1.0 and a["data_version"] == before["data_version"]]
+    # 2016 did not change: its cached answer stays, labelled with the new version (assistant.scope)
+    total_2016 = [a for _, body, _, a in load.responses if body is MIX[1]]
+    assert len({round(a["rows"][0][0], 4) for a in total_2016}) == 1
+    assert [a for a in total_2016 if a["data_version"] == new_versions[0] and a["tier"].startswith("cache")]
 
 
 def test_files_replaced_under_the_open_snapshot_fail_no_request(serve, own_home: Path) -> None:
