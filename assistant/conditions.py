@@ -53,6 +53,11 @@ def entity_of(slot: Slot, model: SemanticModel, vocab: Vocabulary) -> str | None
     return None
 
 
+# "inclusive of orders sold at <full price>", "including the <undiscounted> ones": kept in, not picked out
+_INCLUDED = re.compile(r"\b(?:inclusive\s+of|including|counting|even)\s+(?:the\s+)?(?:orders?|lines?|sales|items|ones|those"
+                       r"|purchases)?\s*(?:(?:that|which)\s+(?:were|are)\s+)?(?:sold\s+|bought\s+|made\s+)?(?:at\s+)?$", re.I)
+
+
 class ConditionReader:
     def __init__(self, question: str, slots: list[Slot], vocab: Vocabulary, model: SemanticModel) -> None:
         self.question, self.slots, self.vocab, self.model = question, slots, vocab, model
@@ -70,6 +75,8 @@ class ConditionReader:
         amounts = [i for i, s in enumerate(self.slots) if s.kind == "amount"]
         for i, slot in enumerate(self.slots):
             if slot.kind == "condition":
+                if _INCLUDED.search(self.question[:slot.start]):
+                    continue            # "inclusive of orders sold at full price": all of them, no condition
                 declared = self.model.language.conditions[str(slot.value)]
                 level, subject = self.level(i, steps=(1, -1))
                 conditions.append(Condition(declared.metric, declared.op, declared.value, level))

@@ -43,7 +43,7 @@ _MARKERS = re.compile(
     r"|\b(?:those|them|these)\b"
     r"|\b(?:swap|switch|change)\s+(?:the\s+)?(?:metric|measure|number)\s+(?:to|for|with)\b"
     r"|\b(?:that|this)\s+one\b|\bthe\s+(?:former|latter)\b|\bthe\s+other(?:\s+one)?\b|\bon\s+(?:them|him|her|it)\b|\bthat\s+year\b"
-    r"|\b(?:was|is|were|are)\s+(?:that|it|this|those|these)\W*$", re.I)
+    r"|\b(?:was|is|were|are)\s+(?:that|it|this|those|these)\W*$|\bon\s+(?:that|this|the\s+same)\s+basis\b", re.I)
 # "the second one", "the runner-up": a member of the last answer by its place in it
 _ORDINAL = re.compile(r"\bthe\s+(?P<nth>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\s+one\b"
                       r"|\b(?:the\s+)?(?P<runner>runner[\s-]?up)\b", re.I)
@@ -85,13 +85,16 @@ _REFERS = re.compile(r"\b(?:those|these|them|they|their)\b", re.I)
 _ADD = re.compile(r"\b(?:also|too|as\s+well|add|adding|plus|in\s+addition|further|split|break|broke|divide)\b", re.I)
 _REPLACE = re.compile(r"\b(?:instead|only|just|now)\b", re.I)
 _HIGH_END = frozenset({"biggest", "largest", "top", "highest", "best"})   # the first end of a list sorted high to low
-# "only the biggest one", "just the top one", "top one only": the first (or last) of the last ranking alone
+# "only the biggest one", "just the top one", "top one only", "just the no 1": the first (or last) of the last
+# ranking alone
 _JUST_ONE = re.compile(r"\b(?:(?:only|just)\s+)?the\s+(?P<end>biggest|largest|top|highest|best|smallest|lowest|worst|bottom)"
-                       r"\s+one(?:\s+only)?\b|\b(?:(?:only|just)\s+)?(?:the\s+)?(?P<end2>top|bottom)\s+one\s+only\b", re.I)
+                       r"\s+one(?:\s+only)?\b|\b(?:(?:only|just)\s+)?(?:the\s+)?(?P<end2>top|bottom)\s+one\s+only\b"
+                       r"|\b(?:only|just)\s+the\s+(?P<end3>top|biggest|largest|highest|best|smallest|lowest|worst|bottom)(?=\W*$)",
+                       re.I)
 # "how did the west do in that same period", "online, same quarter": the last answer's period, carried over
 _SAME_PERIOD = re.compile(r"(?:\b(?:in|for|during|over)\s+)?\b(?:that|this|the)\s+same\s+(?:period|time(?:\s*frame)?|quarter|month"
                           r"|year|week|half)\b(?!\s+(?:last|a|one|the|of|in|before|prior)\b)"
-                          r"|,\s*(?:the\s+)?same\s+(?:period|quarter|month|year|week|half)\s*(?=[?.!]*$)", re.I)
+                          r"|(?:,\s*|\s)(?:the\s+)?same\s+(?:period|quarter|month|year|week|half)\s*(?=[?.!]*$)", re.I)
 # "that number for the whole quarter": the quarter (month, year) the last period lies in
 _WHOLE = re.compile(r"\b(?:for\s+|in\s+|over\s+)?(?:the\s+)?(?:whole|entire|full)\s+(?P<unit>quarter|year|month)\b", re.I)
 # "and what were they worth": their money value, the dataset's default (money) metric
@@ -209,12 +212,18 @@ def _terse(route: Route, marked: Markers) -> bool:
                           marked.text, re.I)
 
 
+_RANKS = re.compile(r"\b(?:which|what)\b.*\b(?:most|least|highest|lowest|best|worst|top|bottom|fewest)\b", re.I)
+
+
 def _qualifier(route: Route, marked: Markers) -> bool:
     if not marked.fragment or route.intent is None:
         return False
     counts = {e.count for e in load_dataset(route.intent.dataset).semantic.language.entities.values()}
-    # "for Marketplace orders only" says whose rows; "same for orders" names the metric
-    if set(route.intent.metrics) <= counts and not re.match(r"\W*(?:the\s+)?same\s+for\b", marked.question, re.I):
+    # "for Marketplace orders only" says whose rows; "same for orders" names the metric, and so does "for the
+    # orders, which quarter has the most" (no member to say whose rows, a ranking of its own)
+    ranks_alone = not any(s.kind == "filter_value" for s in route.slots) and _RANKS.search(marked.question)
+    if set(route.intent.metrics) <= counts and not ranks_alone \
+            and not re.match(r"\W*(?:the\s+)?same\s+for\b", marked.question, re.I):
         return True
     # "only online sales": the metric word right after the member, ending the fragment, says whose rows too
     slots = route.slots
@@ -238,7 +247,20 @@ class FollowUp:
         u = route.understood
         both = _both(previous, earlier, route, marked)
         if both is not None:                # "put the two side by side" after "California?" "and Texas?"
+            if route.extraction.times:      # "... side by side in 2017"
+                dated = _period(both, previous, route, compare=False)
+                if dated.compare_time is not None:
+                    return None             # two members over two periods: ask
+                return Edit(dated, ("filters", "compare", "time"), tuple(k for k in ("metrics",) if previous.metrics))
             return Edit(both, ("filters", "compare"), tuple(k for k in ("metrics", "time") if getattr(previous, k)))
+        versus = _versus(previous, route)
+        if versus is not None:              # "how does that compare with Beauty" after Clothing
+            if route.extraction.times:
+                versus = _period(versus, previous, route, compare=False)
+                if versus.compare_time is not None:
+                    return None             # two members over two periods: ask
+            return Edit(versus, ("filters", "compare", *(("time",) if route.extraction.times else ())),
+                        tuple(k for k in ("metrics", "time") if getattr(previous, k)))
         it, changed = previous, []
         counted = _COUNTED.search(marked.question)
         if counted is not None:             # "those two" must be two things the last answer holds
@@ -267,7 +289,11 @@ class FollowUp:
                     changed + ["time"]
         one = _JUST_ONE.search(marked.question) if not _LEAVE_OUT.search(marked.question) else None
         if one is not None and chosen is None and picked is None:
-            high = (one.group("end") or one.group("end2")).lower() in _HIGH_END
+            high = (one.group("end") or one.group("end2") or one.group("end3")).lower() in _HIGH_END
+            if previous.operation == "trend" and not previous.dimensions and previous.grain is not None \
+                    and not previous.change:  # "which month was the best one" after a monthly series
+                return Edit(replace(previous, operation="top_n", top_n=1, order="desc" if high else "asc"), ("top_n",),
+                            tuple(k for k in ("metrics", "time", "filters") if getattr(previous, k)))
             if not previous.dimensions or previous.operation not in ("top_n", "breakdown", "share") or (
                     previous.operation == "top_n" and (previous.order == "desc") != high):
                 return None                 # the last answer does not hold that end
@@ -390,7 +416,7 @@ class FollowUp:
             # "and their profit" pinned the listed members; "bottom 3 instead" ranks all of them again
             it = replace(it, filters=tuple(f for f in it.filters if not (
                 f.dimension == it.dimensions[0] and not f.negate and set(f.values) == set(members))))
-        it, shaped = _shape(it, u.numbers, u.order, u.cues)
+        it, shaped = _shape(it, u.numbers, u.order, u.cues, marked.question)
         changed += shaped
         if it.operation == "top_n" and it.compare_time is not None:
             if _BY_RATE.search(marked.question):          # "in percentage terms instead"
@@ -420,6 +446,8 @@ class FollowUp:
         return Edit(it, tuple(changed), tuple(carried))
 
 
+_YEAR_ON_YEAR = re.compile(r"\b(?:yoy|y/y|year[-\s](?:over|on)[-\s]year|(?:vs\.?|versus|against|compared\s+(?:to|with))\s+"
+                           r"(?:the\s+)?(?:same\s+\w+\s+)?(?:last|previous|prior)\s+year)\b", re.I)
 _PER_PERIOD = re.compile(r"\b(?:per|a|an)\s+(?P<grain>day|week|month|quarter|year)\b(?!\s+(?:before|after|earlier|later|"
                          r"ago|prior|on\s+(?:day|week|month|quarter|year)))", re.I)
 _AVERAGE = re.compile(r"\b(?:on\s+)?(?:average|avg|mean)\b", re.I)
@@ -492,6 +520,21 @@ def _both(previous: Intent, earlier: Intent | None, route: Route, marked: Marker
     return replace(previous, filters=(*kept, Filter(dim, values)), operation="compare_values", dimensions=(dim,))
 
 
+def _versus(previous: Intent, route: Route) -> Intent | None:
+    """"How does that compare with Beauty" after one number for Clothing: the two members side by side."""
+    u = route.understood
+    if "compare" not in u.cues or len(u.filters) != 1 or u.filters[0].negate or previous.operation != "total" \
+            or previous.dimensions or u.metrics or u.dimensions:
+        return None
+    new = u.filters[0]
+    old = next((f for f in previous.filters if f.dimension == new.dimension and not f.negate), None)
+    if old is None or set(new.values) & set(old.values):
+        return None
+    kept = tuple(f for f in previous.filters if f is not old)
+    return replace(previous, filters=(*kept, Filter(new.dimension, (*old.values, *new.values))),
+                   operation="compare_values", dimensions=(new.dimension,))
+
+
 def _filters(old: tuple[Filter, ...], new: tuple[Filter, ...], *, add: bool, dataset: str) -> tuple[Filter, ...]:
     out = list(old)
     for f in new:
@@ -523,9 +566,10 @@ def _conditions(old: tuple[Condition, ...], new: tuple[Condition, ...]) -> tuple
     return new
 
 
-def _period(it: Intent, previous: Intent, route: Route) -> Intent:
+def _period(it: Intent, previous: Intent, route: Route, *, compare: bool = True) -> Intent:
     """The follow-up's period(s), relative ones read against the last period; "compare it with
-    February" compares the last period with the one named."""
+    February" compares the last period with the one named (unless ``compare`` is off: the members
+    are what is compared)."""
     windows: list[TimeWindow] = []
     for m in route.extraction.times:
         window = m.window
@@ -536,13 +580,15 @@ def _period(it: Intent, previous: Intent, route: Route) -> Intent:
             window = next_period(base, period=m.period)
         elif m.anchor == "last_year" and base is not None:
             window = shift_months(base, 12)
+        elif m.anchor == "same_in" and base is not None and base.start.year == base.end.year:
+            window = shift_months(base, 12 * (base.start.year - window.start.year))   # "the same quarter of 2023"
         elif m.yearless is not None and base is not None and base.start.year == base.end.year \
                 and window.start.year == window.end.year and window.start.year > base.start.year:
             # "same for q3" after "Q2 2016": the quarter of the year the conversation is in (never a later one:
             # the yearless default is the latest that has ended)
             window = shift_months(window, 12 * (window.start.year - base.start.year))
         windows.append(window)
-    compares = {"compare", "more", "growth"} & set(route.understood.cues)
+    compares = {"compare", "more", "growth"} & set(route.understood.cues) if compare else set()
     if len(windows) == 1 and compares and previous.time is not None and previous.compare_time is None:
         said_back = route.extraction.times[0] if route.extraction.times else None
         if said_back is not None and _YEAR_BACK.fullmatch(said_back.text.strip()):
@@ -577,7 +623,8 @@ def _split(it: Intent, dims: tuple[str, ...], *, add: bool) -> Intent:
     return replace(it, dimensions=new, operation=op)
 
 
-def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[str, ...]) -> tuple[Intent, list[str]]:
+def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[str, ...],
+           question: str = "") -> tuple[Intent, list[str]]:
     changed = []
     if numbers and it.operation == "share" and "share" not in cues:   # the top 3 of the shares, shares kept
         it = replace(it, top_n=numbers[0], order="asc" if "rank_asc" in cues else "desc")
@@ -599,8 +646,10 @@ def _shape(it: Intent, numbers: tuple[int, ...], order: str | None, cues: tuple[
         dims = it.dimensions or tuple(picked[:1])
         it = replace(it, operation="share", metrics=it.metrics[:1], top_n=None, grain=None, dimensions=dims)
         changed.append("share")
-    if "growth" in cues and it.compare_time is None and it.time is not None:
-        it = replace(it, operation="growth", compare_time=previous_period(it.time), grain=None, top_n=None)
+    if ("growth" in cues or _YEAR_ON_YEAR.search(question)) and it.compare_time is None and it.time is not None:
+        # "yoy chg" after Q2 2017: against Q2 2016; a plain "growth": against the period before
+        other = shift_months(it.time, 12) if _YEAR_ON_YEAR.search(question) else previous_period(it.time)
+        it = replace(it, operation="growth", compare_time=other, grain=None, top_n=None)
         changed.append("growth")
     if "trend" in cues and it.operation != "trend":
         it = replace(it, operation="trend", grain=it.grain or "month", dimensions=it.dimensions[:1], top_n=None)

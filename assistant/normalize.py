@@ -51,6 +51,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*\.?)\s+'(\d{2})\b", re.I), r"\1\2 20\3"),
     # "which promotion moved the most units", "units that went out the door": sold, not a change
     (re.compile(r"\bmov(?:e|ed|es|ing)\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)\b)", re.I), "sold "),
+    # ("orders that went out the door": orders leave when they ship)
+    (re.compile(r"(\borders?\b(?:\s+\w+){0,3}?\s+)(?:went|go|goes|going|gone)\s+out\s+(?:of\s+)?the\s+door\b", re.I),
+     r"\1shipped"),
     (re.compile(r"\b(?:went|go|goes|going|gone)\s+out\s+(?:of\s+)?the\s+door\b", re.I), "sold"),
     (re.compile(r"\bppl\b", re.I), "people"),
     (re.compile(r"\bcust(s)?\b", re.I), r"customer\1"),
@@ -64,7 +67,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
      "cumulative"),
     (re.compile(r"\bteh\b", re.I), "the"),
     # "back to revenue", "go back to 2023": the thing gone back to (not "back to all years": a removal)
-    (re.compile(r"\b(?:(?:go|switch|let's\s+go|lets\s+go)\s+)?back\s+to\s+(?!(?:all|every)\b)", re.I), ""),
+    # (nor "back to the first one": the conversation's first answer, read by the pipeline)
+    (re.compile(r"\b(?:(?:go|switch|let's\s+go|lets\s+go)\s+)?back\s+to\s+(?!(?:all|every)\b)"
+                r"(?!(?:the\s+|my\s+)?(?:very\s+)?(?:first|original|initial|opening)\b)", re.I), ""),
     # "and back in 2014?": the year, said looking back
     (re.compile(r"\bback\s+(?=in\s+(?:(?:19|20)\d\d|q[1-4]\b|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I), ""),
     # money in another currency or in thousands: words the rules read (and ask about), not symbols they drop
@@ -74,6 +79,38 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\s*₹\s*"), " rupees "),
     (re.compile(r"(?<![\w$])(?:k\$|\$k|\$000s?|\$\s*thousands?)(?![\w$])", re.I), "thousands"),
     (re.compile(r"\bincl\.?(?=\s)", re.I), "including"),
+    # "on a per-order basis": per order; "restrict that to Furniture": only Furniture
+    (re.compile(r"\bon\s+an?\s+per[\s-](order|customer|line|unit|day|week|month)\s+basis\b", re.I), r"per \1"),
+    (re.compile(r"\b(?:restrict|restricted|restricting|narrow|narrowed)\s+(?:(?:that|it|this|them|the\s+analysis)\s+)?(?:down\s+)?to\b",
+                re.I), "only"),
+    # "what share of sales was attributable to each region": by region
+    (re.compile(r"\b(?:(?:was|were|is|are)\s+)?attributable\s+to\s+(?:each|every)\b", re.I), "by"),
+    (re.compile(r"\bchg\b", re.I), "change"),
+    # "the corresponding half of 2023": the same half
+    (re.compile(r"\bcorresponding\b", re.I), "same"),
+    # "by the years": by year; "the less profit": the least
+    (re.compile(r"\bby\s+the\s+(year|month|quarter|week|day)s\b", re.I), r"by \1"),
+    (re.compile(r"\bthe\s+less\b(?!\s+than)", re.I), "the least"),
+    # "orders over $1,000, excluding cancellations": every measure but the cancellations' own leaves them out already
+    (re.compile(r",?\s*\b(?:excluding|excl\.?|without|net\s+of|not\s+counting|leaving\s+out)\s+(?:the\s+|any\s+)?"
+                r"(?:cancell?ations|cancell?ed\s+(?:orders|ones))\b(?!\s+(?:rate|share|count))", re.I),
+     lambda m: m.group(0) if re.search(r"cancel", m.string[:m.start()], re.I) else ""),
+    (re.compile(r"\bset\s+out\b", re.I), "show"),
+    # "how much revenue did we book": a verb (record), not the Books category
+    (re.compile(r"\b((?:did|do|will|would|could)\s+(?:we|you|they)|we|they)\s+book\b", re.I), r"\1 make"),
+    # "calif", "cali": California
+    (re.compile(r"\bcalif\b\.?|\bcali\b(?!-)", re.I), "California"),
+    # "orders that went out the door in May", "left the warehouse": shipped (the ship date)
+    (re.compile(r"\b(?:got|were\s+sent|was\s+sent)\s+out(?=\s+(?:in|during|on|last|this|between|from|since)\b)"
+                r"|\bleft\s+(?:the\s+)?(?:warehouse|building|dock)", re.I), "shipped"),
+    # "how many pieces in one order in average": per order, on average
+    (re.compile(r"\b(?:in|for)\s+(?:one|a\s+single|each|an?)\s+(order|line|customer)\b(?!\s+(?:id|number|of)\b)", re.I), r"per \1"),
+    (re.compile(r"\b(?:in|for)\s+(?:one|a\s+single|each|an?)\s+unit\b", re.I), "per unit"),
+    (re.compile(r"\b(?:in|at)\s+(?:the\s+)?average\b(?!\s+(?:of|order|discount|basket|price|value|ticket)\b)", re.I), "on average"),
+    # "flip it to profit", "switch to units": the measure replaced (not the order reversed: "flip it to ascending")
+    (re.compile(r"\b(?:flip|switch|change|swap|turn)(?:\s+(?:it|that|this|them|the\s+metric))?\s+(?:over\s+)?(?:to|into)\s+"
+                r"(?!(?:asc|desc|ascending|descending|reverse|the\s+other\s+way)\b)(?P<rest>[a-z][^,.;?!]*)", re.I),
+     r"\g<rest> instead"),
     # "our no. 1 customer", "the number one product": the top one
     # ("#1" only after "our"/"the"/"my": a brand may be called "importoimporto #1")
     (re.compile(r"(?:\b(?:no\.?|number)|(?:^|(?<=\bour\s)|(?<=\bthe\s)|(?<=\bmy\s))#)\s*(?:1|one)\b"

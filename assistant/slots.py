@@ -104,10 +104,12 @@ _NEGATION_BEFORE = re.compile(r"(?:\bexcluding|\bexclude|\bexcept(?:\s+for)?|\bo
                               r"|\baside\s+from|\bbesides|\b(?:everything|all|anything|everyone|every\s+\w+)\s+(?:but|except)"
                               r"|\b(?:if\s+(?:you|we)\s+)?(?:leave|leaving|take|taking|strip|stripping|cut|cutting)\s+out"
                               r"|\bleaving\s+out|\bleave\s+out|\b(?:drop|dropping|remove|removing)|\bminus|\bexcl\.?|\bexcl(?:uding)?\.|\bignoring|\bomitting|\bnon"
-                              r"|\bsans|\bsave\s+for|\bbar|\bex)\s+"
+                              r"|\bsans|\bsave\s+for|\bbar|\bbarring|\bex|\bnot\s+count|\bexclusive\s+of|\bnet\s+of(?:\s+(?:anything|everything|whatever))?"
+                              r"|\b(?:leaving|leave|setting|set|putting|put)\s+aside|\bwith\s+the\s+exception\s+of)\s+"
                               r"(?:(?:placed|made|sold|bought|ordered|shipped|ship|sent|delivered|from|in|through|thru|via"
                               r"|come|came|go|went|arrive|arrived"
-                              r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?$", re.I)
+                              r"|at|on|by|with|to|into|within|part\s+of)\s+){0,2}(?:the\s+|a\s+|an\s+)?"
+                              r"(?:(?:region|category|segment|channel|state|city|sub[\s-]?category|ship\s+mode)\s+)?$", re.I)
 _ONLY_BEFORE = re.compile(r"\b(?:only|just|solely|exclusively|purely|strictly)\s+(?:(?:in|for|from|during|within)\s+)?"
                           r"(?:the\s+)?(?:(?:year|month|quarter)\s+(?:of\s+)?)?$", re.I)
 _BUT_AFTER_ALL = re.compile(r"\s(?:but|save|bar)\s+(?:for\s+)?(?:the\s+)?$", re.I)
@@ -332,7 +334,11 @@ def _negate(question: str, slots: list[Slot]) -> list[Slot]:
         if s.kind == "filter_value":
             assert isinstance(s.value, Filter)
             negation = _NEGATION_BEFORE.search(question[: s.start])
-            if negation is not None and out and out[-1].end > negation.start():
+            if negation is not None and out and out[-1].start > negation.start() and out[-1].kind in ("dimension", "metric") \
+                    and not re.match(r"(?:every|all)\b", negation.group(0), re.I):
+                out.pop()   # a dimension or verb inside the phrase belongs to it: "without the sub category Tables",
+                #             "net of anything sold in Office Supplies"
+            elif negation is not None and out and out[-1].end > negation.start():
                 # "every <region> except Central": the negation word alone, after the slot before it
                 negation = _NEGATION_BEFORE.search(question, out[-1].end, s.start)
             if negation is None and out and out[-1].kind == "dimension":

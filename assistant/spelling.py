@@ -29,6 +29,10 @@ yesterday today year years quarter quarters month months week weeks day days hou
 quarterly yearly annual annually last past previous prior trailing this current since first second third
 fourth half ytd mtd qtd wtd""".split())
 
+# ISO codes of currencies other than the data's: a unit to ask about, never a slip for a word
+CURRENCY_CODES = frozenset({"cad", "aud", "nzd", "chf", "eur", "gbp", "jpy", "cny", "rmb", "inr", "mxn", "brl", "hkd", "sgd",
+                            "sek", "nok", "dkk", "zar", "krw", "pln"})
+
 
 @dataclass(frozen=True)
 class Correction:
@@ -109,8 +113,8 @@ class Speller:
     def _nearest(self, lower: str) -> str | None:
         if lower in self.misspellings:
             return self.misspellings[lower]
-        if lower in self.known or is_english(lower):
-            return None
+        if lower in self.known or is_english(lower) or lower in CURRENCY_CODES:
+            return None                     # "in cad" is Canadian dollars, not "cat"
         if lower.endswith("ys") and lower[:-2] + "ies" in self.known:
             return lower[:-2] + "ies"       # "citys", "categorys"
         limit = 1 if len(lower) < 9 else 2

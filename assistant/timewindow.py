@@ -124,6 +124,18 @@ def _previous_complete(unit: str, as_of: date) -> tuple[date, date, Period]:
     return (*year_bounds(as_of.year - 1), "year")
 
 
+@_rule(_YEAR + r"\s+(?:ytd|year[\s-]+to[\s-]+date)|(?:ytd|year[\s-]+to[\s-]+date)\s+(?:(?:of|in|for)\s+)?"
+       + _YEAR.replace("year", "year2"))
+def _year_to_date(m: re.Match[str], as_of: date):
+    """"2024 ytd": the year's start through as_of; another year's to the same day ("2023 ytd")."""
+    year = int(m.group("year") or m.group("year2"))
+    if year == as_of.year:
+        return date(year, 1, 1), as_of, "year"
+    if year > as_of.year:
+        return None
+    return date(year, 1, 1), (as_of - timedelta(days=1) if as_of.month == 2 and as_of.day == 29 else as_of).replace(year=year), "year"
+
+
 @_rule(r"(?:this|current|the\s+current)\s+(?P<unit>week|month|quarter|year)"
        r"|(?P<todate>month|quarter|year|week)[\s-]+to[\s-]+date|(?P<abbr>[wmqy]td)|so\s+far\s+this\s+(?P<sofar>year|month|quarter|week)")
 def _to_date(m: re.Match[str], as_of: date):
@@ -347,7 +359,7 @@ def _last_year(m: re.Match[str], as_of: date):
     return as_of, as_of, None
 
 
-@_rule(r"(?:the\s+)?same\s+(?:period|time|month|quarter|week|days|half)\s+(?:of|in)\s+" + _YEAR, anchor="same_in")
+@_rule(r"(?:the\s+)?same\s+(?:period|time|month|quarter|week|days|half)\s+(?:(?:of|in)\s+)?" + _YEAR, anchor="same_in")
 def _same_in(m: re.Match[str], as_of: date):
     # The other window moved to this year (the router does it); the window holds the year for it.
     return (*year_bounds(int(m.group("year"))), None)

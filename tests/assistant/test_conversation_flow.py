@@ -75,3 +75,31 @@ def test_a_turn_remembers_an_unanswered_message_even_before_any_answer() -> None
     assert Turn.from_json(turn.to_json()) == turn
     kept = Turn("superstore", "sales in 2016", Intent("superstore", ("sales",), "total"), lost=("in euros?", "for narnia"))
     assert Turn.from_json(kept.to_json()) == kept
+
+
+def test_go_back_to_the_first_one_answers_the_conversations_first_question_again(chat) -> None:
+    first, *_, back = chat("sales by segment in 2017", "just the west", "and the year before?",
+                           "go back to the first one")
+    assert back.status == "answered" and back.rows == first.rows
+    assert back.interpretation["follow_up"]["changed"] == ["back to the first"]
+
+
+def test_compare_with_another_member_puts_the_two_side_by_side_in_the_period_named(chat) -> None:
+    texas, _, both = chat("sales in Texas in 2016", "how does that compare with Florida",
+                          "and the both of them side by side in 2017")
+    florida_2017, texas_2017 = chat("sales in Florida in 2017")[0], chat("sales in Texas in 2017")[0]
+    assert both.status == "answered" and both.interpretation["operation"] == "compare_values"
+    assert {r[0]: r[1] for r in both.rows} == pytest.approx({"Texas": texas_2017.rows[0][0],
+                                                             "Florida": florida_2017.rows[0][0]})
+    assert texas.rows[0][0] != texas_2017.rows[0][0]
+
+
+def test_yoy_after_a_quarter_compares_it_with_the_same_quarter_a_year_before(chat) -> None:
+    _, yoy = chat("sales in Q2 2017", "yoy chg")
+    assert yoy.interpretation["compare_time"]["start"] == "2016-04-01"
+
+
+def test_flip_it_to_profit_swaps_the_measure_and_keeps_the_ranking(chat) -> None:
+    _, flipped, ascending = chat("top 3 states by sales in 2017", "flip it to profit", "flip it to ascending")
+    assert flipped.interpretation["metrics"] == ["profit"] and flipped.interpretation["order"] == "desc"
+    assert ascending.interpretation["order"] == "asc"

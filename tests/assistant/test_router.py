@@ -69,6 +69,9 @@ def test_share_of_one_value_keeps_the_value_as_focus() -> None:
 def test_cancelled_orders_use_the_cancellation_metrics() -> None:
     assert intent("what percent of orders were cancelled in 2023").metrics == ("cancellation_rate",)
     assert intent("orders with status Cancelled in 2023").metrics == ("cancelled_orders",)
+    rate = intent("cancelled orders as a percentage of all orders placed through the Marketplace in 2023")
+    assert rate.metrics == ("cancellation_rate",) and rate.operation == "total"     # not Marketplace's share
+    assert rate.filters == (Filter("channel", ("Marketplace",)),)
 
 
 def test_distinct_counts_and_superstore_metrics() -> None:

@@ -38,3 +38,8 @@ def test_a_swapped_pair_wins_over_a_dataset_word_one_edit_away() -> None:
     speller = Speller(["the"], dataset_words=["tech", "sell", "orders", "ordered"])
     assert speller.word("teh") == "the"            # not the "tech" alias
     assert speller.word("sel") == "sell"
+
+
+def test_a_currency_code_is_never_read_as_a_word() -> None:
+    speller = Speller(["the"], dataset_words=["cat", "category"])
+    assert speller.word("cad") is None and speller.word("aud") is None       # Canadian dollars, not "cat"
