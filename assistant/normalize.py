@@ -91,15 +91,28 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "by the years": by year; "the less profit": the least
     (re.compile(r"\bby\s+the\s+(year|month|quarter|week|day)s\b", re.I), r"by \1"),
     (re.compile(r"\bthe\s+less\b(?!\s+than)", re.I), "the least"),
-    # "orders over $1,000, excluding cancellations": every measure but the cancellations' own leaves them out already
-    (re.compile(r",?\s*\b(?:excluding|excl\.?|without|net\s+of|not\s+counting|leaving\s+out)\s+(?:the\s+|any\s+)?"
-                r"(?:cancell?ations|cancell?ed\s+(?:orders|ones))\b(?!\s+(?:rate|share|count))", re.I),
-     lambda m: m.group(0) if re.search(r"cancel", m.string[:m.start()], re.I) else ""),
     (re.compile(r"\bset\s+out\b", re.I), "show"),
     # "how much revenue did we book": a verb (record), not the Books category
     (re.compile(r"\b((?:did|do|will|would|could)\s+(?:we|you|they)|we|they)\s+book\b", re.I), r"\1 make"),
-    # "calif", "cali": California
-    (re.compile(r"\bcalif\b\.?|\bcali\b(?!-)", re.I), "California"),
+    # "like-for-like" / "LFL" / "same-store": stores open in both periods, which this data cannot tell (one unknown word)
+    (re.compile(r"\blike[\s-]+for[\s-]+like\b|\blfl\b|\bsame[\s-]+stores?\b(?=\s+(?:sales|revenue|growth))", re.I), "likeforlike"),
+    # "profit month by month for 2023, Jan to Dec": the whole year the question names
+    (re.compile(r",?\s*(?:from\s+)?jan(?:uary)?\.?\s*(?:to|through|thru|-|–)\s*dec(?:ember)?\.?(?!\s*(?:19|20)?\d\d)\b", re.I),
+     lambda m: "" if re.search(r"\b(?:19|20)\d\d\b", m.string) else m.group(0)),
+    # "before the call", "for tomorrow's meeting": when it is needed, not what
+    (re.compile(r"\b(?:before|for|ahead\s+of|after|in)\s+(?:the|my|our|this|tomorrow'?s?|today'?s?)\s+(?:call|meeting|review|standup"
+                r"|stand-up|sync|catch-up|catchup)\b", re.I), ""),
+    # "a dozen": 12
+    (re.compile(r"\ba\s+dozen\b", re.I), "12"),
+    # "how many items did we shift": sold (British), not a change
+    (re.compile(r"\b((?:did|do|does|will|could)\s+(?:we|you|they)|we|they)\s+shift(?:ed)?\b", re.I), r"\1 sell"),
+    # "basket size": its value or its units? (asked, as one unknown word; "average basket" is the order value)
+    (re.compile(r"\bbasket\s+sizes?\b", re.I), "basketsize"),
+    # "customer lifetime value", "ltv": a measure this data does not hold (kept as one unknown word)
+    (re.compile(r"\b(?:customer\s+)?life[\s-]?time\s+value\b|\bc?ltv\b|\bclv\b", re.I), "lifetimevalue"),
+    # "Hi Jo, ...", "Morning team - ...": a greeting opening a message (a name after it is no member)
+    (re.compile(r"^\W*(?:hi|hello|hey|(?:good\s+)?(?:morning|afternoon|evening))(?:\s+(?:team|all|both|everyone|folks|guys"
+                r"|there|[a-z]+))?\s*(?:[,!:]|\s[-–—])\s*", re.I), ""),
     # "orders that went out the door in May", "left the warehouse": shipped (the ship date)
     (re.compile(r"\b(?:got|were\s+sent|was\s+sent)\s+out(?=\s+(?:in|during|on|last|this|between|from|since)\b)"
                 r"|\bleft\s+(?:the\s+)?(?:warehouse|building|dock)", re.I), "shipped"),

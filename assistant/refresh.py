@@ -8,10 +8,12 @@ next request for each hot question would recompute it, all at once, on one conne
   the new snapshot and values are loaded and the dataset's most asked intents (``HotIntents``) are
   recomputed and cached under the new version, most asked first. Its queries run ``in_background``:
   on a connection, a live request waiting goes first (``warehouse.backends.duckdb``);
-- for ``grace_s`` after that (1 s by default) a question whose new answer is not cached yet may be
-  answered from the previous version's cache entry. That answer says which data version it is
-  (``data_version``): an old entry is never served as the new version's, and after the grace
-  every answer is the new version's.
+- for ``grace_s`` after that (1 s by default), and for as long as that warm-up runs up to
+  ``max_grace_s`` (3 s), a question whose new answer is not cached yet may be answered from the
+  previous version's cache entry. That answer says which data version it is (``data_version``): an
+  old entry is never served as the new version's, and after the grace every answer is the new
+  version's. Only answers whose months changed are warmed again (``assistant.scope``): the others
+  keep their cache entries under the new version.
 """
 
 from __future__ import annotations
@@ -64,14 +66,15 @@ class _Switch:
     version: int | None
     previous: int | None
     at: float
+    warmed: bool = False      # the background warm-up of ``version`` has finished
 
 
 class VersionSwitch:
     """The data version each dataset is served at, the one before it and since when."""
 
-    def __init__(self, warm: Callable[[str, int | None], None], *, grace_s: float = 1.0,
+    def __init__(self, warm: Callable[[str, int | None], None], *, grace_s: float = 1.0, max_grace_s: float = 3.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._warm, self.grace_s, self._clock = warm, grace_s, clock
+        self._warm, self.grace_s, self.max_grace_s, self._clock = warm, grace_s, max(grace_s, max_grace_s), clock
         self._seen: dict[str, _Switch] = {}
         self._lock = threading.Lock()
 
@@ -92,9 +95,16 @@ class VersionSwitch:
                 if older is not None:
                     threading.Thread(target=self._run_warm, args=(dataset, version), daemon=True,
                                      name=f"warm-{dataset}-{version}").start()
-        if seen.previous is not None and now - seen.at < self.grace_s:
+        age = now - seen.at
+        if seen.previous is not None and (age < self.grace_s or (not seen.warmed and age < self.max_grace_s)):
             return seen.previous
         return None
+
+    def warmed(self, dataset: str) -> bool:
+        """Whether the warm-up of the version ``dataset`` is served at has finished (or none was needed)."""
+        with self._lock:
+            seen = self._seen.get(dataset)
+            return seen is None or seen.previous is None or seen.warmed
 
     def _run_warm(self, dataset: str, version: int | None) -> None:
         started = self._clock()
@@ -104,5 +114,10 @@ class VersionSwitch:
         except Exception:  # noqa: BLE001 - the next questions compute what the warm-up could not
             log.warning("warming %s at data version %s failed", dataset, version, exc_info=True)
             return
+        finally:
+            with self._lock:
+                seen = self._seen.get(dataset)
+                if seen is not None and seen.version == version:
+                    seen.warmed = True
         log.info("data version warmed", extra={"dataset": dataset, "version": version,
                                                "seconds": round(self._clock() - started, 3)})

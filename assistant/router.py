@@ -139,9 +139,13 @@ class Router:
               ranges: bool | None = None) -> Route:
         """``ranges=False`` keeps "from X to Y" as two periods (a follow-up of a growth question)."""
         normalized = normalize(question)
-        text, shown = _without_presentation(normalized)
         vocab = vocabulary or closed_vocabulary(dataset)
+        # a metric's own pattern keeps its words ("margin in dollars" is the profit, not a presentation)
+        kept = [m.span() for p, _ in vocab.metric_patterns for m in p.finditer(normalized)]
+        text, shown = _without_presentation(normalized, kept)
         text, fixes = vocab.speller.correct(text)
+        text, contrasted = _without_contrast(text, vocab)
+        shown = (*shown, *contrasted)
         ex = extract(text, dataset=dataset, as_of=as_of, vocabulary=vocab, ranges=ranges)
         parse = _Parse(text, dataset, ex, vocab, as_of, fixes)
         # "grew the most in dollars": read before "in dollars" goes as a presentation word
@@ -868,7 +872,11 @@ _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "ho
 
 _COLLECTIVE_BEFORE = re.compile(r"\b(?:did|do|does|have|has|had|will|would)\s+(?:all\s+)?(?:the|our)\s+$", re.I)
 _REMARK_WORDS = frozenset("""i i'm im me my we our us you your thanks thank please sorry lol haha hope hopefully guess
-think suppose believe maybe just ok okay cheers appreciate appreciated""".split())
+think suppose believe maybe just ok okay cheers appreciate appreciated hi hello hey morning afternoon evening team
+everyone folks guys ta thx tomorrow tonight review meeting call pack deck board retrospective retro planning due""".split())
+# Words that change a number: a sentence holding one is never dropped as a remark ("net, not gross.")
+_NEVER_REMARK = frozenset("""not no only net gross excluding exclude excludes except without include includes including
+incl median cumulative running rolling unless but per""".split())
 _CLAUSE_BREAK = re.compile(r"[?!;]|:(?![^<>]*>)|(?<!\d)\.(?!\d)|\s[-–—]{1,2}\s|[()]")
 
 
@@ -905,7 +913,7 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
                 continue
             if any(w.lower() in lex.cues for w in words) or any(p.search(seg) for p, _ in lex.cue_phrases):
                 continue
-            if not any(w.lower() in _REMARK_WORDS for w in words):
+            if not any(w.lower() in _REMARK_WORDS for w in words) or any(w.lower() in _NEVER_REMARK for w in words):
                 continue                   # "(phones, computers)" is not a remark: its words must be read
             if any(p.search(seg) for p in lex.phrases["unit_word"]):
                 continue                   # "euros please:" names a unit: it may change the number
@@ -926,12 +934,31 @@ def _repeats(slot: Slot, others: Sequence[Slot]) -> bool:
                or (o.kind == "dimension" and o.value == slot.value.dimension) for o in others)
 
 
-def _without_presentation(text: str) -> tuple[str, tuple[str, ...]]:
-    """The question without "as a table", "in a chart": they say how to show it, not what to count."""
+_CONTRASTS: dict[int, re.Pattern[str]] = {}
+
+
+def _without_contrast(text: str, vocab: Vocabulary) -> tuple[str, tuple[str, ...]]:
+    """The question without a measure said only to set it apart from the one asked ("units, not orders",
+    "order lines (not orders) were placed", "lines, as distinct from orders, were"): read, not counted."""
+    pattern = _CONTRASTS.get(id(vocab.metric_phrases))
+    if pattern is None:
+        names = "|".join(re.escape(p) for p in sorted(vocab.metric_phrases, key=len, reverse=True))
+        pattern = _CONTRASTS[id(vocab.metric_phrases)] = re.compile(
+            r"(?:,|\s[-–—]|\s\(|(?<=\w))\s*(?:not|as\s+distinct\s+from|as\s+opposed\s+to|rather\s+than)\s+(?:the\s+)?"
+            r"(?:number\s+of\s+)?(?:" + names + r")\s*\)?(?=\s*(?:[,.;?!)]|$|(?:were|was|are|is|did|placed|sold)\b))", re.I)
+    said = [m.group(0).strip(" ,-–—()") for m in pattern.finditer(text)]
+    return (" ".join(pattern.sub(" ", text).split()), tuple(said)) if said else (text, ())
+
+
+def _without_presentation(text: str, kept: Sequence[tuple[int, int]] = ()) -> tuple[str, tuple[str, ...]]:
+    """The question without "as a table", "in a chart": they say how to show it, not what to count
+    (except inside the ``kept`` spans, which a metric's pattern reads)."""
     shown: list[str] = []
     for pattern in lexicon().phrases["presentation"]:
-        shown += [m.group(0) for m in pattern.finditer(text)]
-        text = pattern.sub(" ", text)
+        found = [m for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in kept)]
+        for m in reversed(found):
+            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        shown += [m.group(0) for m in found]
     return (" ".join(text.split()), tuple(shown)) if shown else (text, ())
 
 

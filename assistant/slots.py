@@ -118,7 +118,10 @@ _NEGATION_AFTER = re.compile(r"^\s*,?\s*(?:(?:is|are|being)\s+)?(?:excluded|left
 _ONLY_AFTER = re.compile(r"^\s+(?:only|alone|solely|exclusively)\b", re.I)
 _RELATIVE_AFTER = re.compile(r"^\s+(?:who|that|which|whose|where)\b", re.I)
 _SAID_BEFORE = re.compile(r"\b(?:both|the\s+two|these|those)\s+$", re.I)
-_EXCEPT_AFTER = re.compile(r"^\s+(?:except|excluding|but|other\s+than|apart\s+from|besides|minus)\b", re.I)
+_EXCEPT_AFTER = re.compile(r"^\s+(?:except|excluding|but|other\s+than|apart\s+from|besides|minus|bar|save\s+for)\b", re.I)
+_RANK_AFTER = re.compile(r"^\s+\w+(?:\s+for)?\s+(?:the\s+)?(?:top|bottom|biggest|largest|smallest|best|worst|highest|lowest"
+                         r"|first|last)\b", re.I)
+_EVERY_BEFORE = re.compile(r"\b(?:for\s+|of\s+|in\s+)?(?:every|all(?:\s+(?:of\s+)?the)?)\s+$", re.I)
 _LIST_JOIN = re.compile(r"^\s*(?:,|and|or|nor|,\s*and|,\s*or)\s*(?:the\s+)?$", re.I)
 _DESCRIBES = re.compile(r"^\s*(?:of|=|==|:|is|in|called|named)?\s*\(?\s*(?:the\s+)?$", re.I)
 _STATE_WORD_BEFORE = re.compile(r"\bstate\s+of\s+$", re.I)
@@ -395,6 +398,11 @@ def _drop_describing_dimensions(question: str, slots: list[Slot], vocab: Vocabul
     merged: dict[int, Slot] = {}
     drop: set[int] = set()
     for i, s in enumerate(slots):
+        every = _EVERY_BEFORE.search(question[: s.start]) if s.kind == "dimension" else None
+        if every is not None and _EXCEPT_AFTER.match(question[s.end:]) and not _RANK_AFTER.match(question[s.end:]):
+            # "every region bar Central": the rest together ("sales by region, every region but ..." splits by "by")
+            merged[i] = Slot("noun", question[every.start(): s.end], every.start(), s.end, s.value)
+            continue
         if s.kind != "dimension" or _GROUP_BY_BEFORE.search(question[: s.start]):
             continue
         if _RELATIVE_AFTER.match(question[s.end:]) or _SAID_BEFORE.search(question[: s.start]) \

@@ -137,10 +137,11 @@ def _year_to_date(m: re.Match[str], as_of: date):
 
 
 @_rule(r"(?:this|current|the\s+current)\s+(?P<unit>week|month|quarter|year)"
-       r"|(?P<todate>month|quarter|year|week)[\s-]+to[\s-]+date|(?P<abbr>[wmqy]td)|so\s+far\s+this\s+(?P<sofar>year|month|quarter|week)")
+       r"|(?P<todate>month|quarter|year|week)[\s-]+to[\s-]+date|(?P<abbr>[wmqy]td)|so\s+far\s+this\s+(?P<sofar>year|month|quarter|week)"
+       r"|since\s+the\s+(?:start|beginning)\s+of\s+the\s+(?P<since>year|month|quarter|week)")
 def _to_date(m: re.Match[str], as_of: date):
     abbr = (m.group("abbr") or "").lower()
-    unit = (m.group("unit") or m.group("todate") or m.group("sofar")
+    unit = (m.group("unit") or m.group("todate") or m.group("sofar") or m.group("since")
             or {"wtd": "week", "mtd": "month", "qtd": "quarter", "ytd": "year"}.get(abbr, "")).lower()
     start = {"week": _week_start(as_of), "month": as_of.replace(day=1), "quarter": _quarter_start(as_of),
              "year": date(as_of.year, 1, 1)}[unit]
@@ -236,9 +237,20 @@ def _slash_month(m: re.Match[str], as_of: date):
     return (*month_bounds(int(m.group("y")), int(m.group("m"))), "month")
 
 
-@_rule(_MONTH + r",?\s+(?:of\s+)?" + _YEAR)
+@_rule(r"(?:the\s+)?(?:year|12\s+months|twelve\s+months)\s+(?:ending|ended|to)\s+(?:(?:the\s+)?end\s+of\s+)?" + _MONTH
+       + r",?\s+(?:of\s+)?" + _YEAR)
+def _year_ending(m: re.Match[str], as_of: date):
+    """"the year ending June 2017": the twelve months through that month (July 2016 - June 2017)."""
+    end = month_bounds(int(m.group("year")), _MONTHS[m.group("mon").lower()])[1]
+    start = date(end.year - 1, end.month, 1) + timedelta(days=31)
+    return start.replace(day=1), end, None
+
+
+@_rule(_MONTH + r"(?:,?\s+(?:of\s+)?|-)" + _YEAR + r"|" + _MONTH.replace("mon", "mon2") + r"-(?P<yy>\d\d)(?![\d-])")
 def _month_year(m: re.Match[str], as_of: date):
-    return (*month_bounds(int(m.group("year")), _MONTHS[m.group("mon").lower()]), "month")
+    """"March 2017", "Nov-2017", "Mar-17" (a two-digit year after a month name and a dash)."""
+    year = int(m.group("year")) if m.group("year") else 2000 + int(m.group("yy"))
+    return (*month_bounds(year, _MONTHS[(m.group("mon") or m.group("mon2")).lower()]), "month")
 
 
 @_rule(r"q(?P<q>[1-4])(?:\s+of|,)?[\s-]*" + _YEAR + r"|" + _YEAR.replace("year", "year2") + r"[\s-]*q(?P<q2>[1-4])"

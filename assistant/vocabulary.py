@@ -210,6 +210,7 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
         if dim.values_from in ("geo.states", "geo.state_names"):
             stored_as = "name" if dim.values_from == "geo.state_names" else "code"
             entries += _state_entries(name, stored_as)
+            entries += [ValueEntry(name, (value,), word.lower(), False, value) for word, value in dim.aliases.items()]
             continue
         values = dim.values or open_values.get(name, ())
         any_case = dim.values is not None or dim.any_case

@@ -96,11 +96,10 @@ def test_follow_up_conversations_are_answered_and_never_wrong(rules_only, split:
         _summary(tally)
 
 
-# Bars: the issue's targets (held-out paraphrases >= 97% correct and <= 0.3% wrong, follow-ups >= 95%
-# correct, no wrong answer) where this commit meets them; where it does not (held-out traps), the
-# count it measured, so a regression fails while the gap stays visible (docs/benchmarks.md,
-# "Assistant language").
+# Bars: the issue's targets (held-out paraphrases >= 97% correct and <= 0.3% wrong, traps and follow-ups
+# with no wrong answer, follow-ups >= 95% right), all met since round 15 (docs/benchmarks.md, "Assistant
+# language").
 HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.97, 0.003
-TRAP_WRONG = {"dev": 0, "heldout": 1}
+TRAP_WRONG = {"dev": 0, "heldout": 0}
 FOLLOW_UP_CORRECT = {"dev": 0.95, "heldout": 0.95}
 FOLLOW_UP_WRONG = {"dev": 0, "heldout": 0}

@@ -285,3 +285,14 @@ def test_evolving_over_whole_years_is_the_yearly_series_with_its_changes() -> No
     assert (series.operation, series.grain, series.change) == ("trend", "year", True)
     stepped = intent("sales year by year 2014 to 2016 with the change from the prior year", "superstore")
     assert (stepped.operation, stepped.grain, stepped.change) == ("trend", "year", True)
+
+
+def test_a_measure_said_only_to_set_it_apart_is_not_counted() -> None:
+    assert intent("how many units did we sell in 2023 - units, not orders").metrics == ("units",)
+    assert intent("how many orders in 2023, not counting Texas").filters == (Filter("state", ("TX",), negate=True),)
+
+
+def test_margin_in_dollars_is_the_profit_and_cancellations_left_out_change_nothing() -> None:
+    assert intent("margin in dollars for Home in 2023").metrics == ("profit",)
+    assert intent("margin for Home in 2023").metrics == ("margin",)
+    assert intent("revenue in 2023, excluding cancellations").filters == (Filter("status", ("Cancelled",), negate=True),)

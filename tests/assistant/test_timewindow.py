@@ -34,6 +34,10 @@ CASES = [
     ("revenue year to date", "2024-01-01", "2024-05-15"),
     ("revenue 2024 ytd", "2024-01-01", "2024-05-15"),           # the year named is this one: one window
     ("revenue ytd 2023", "2023-01-01", "2023-05-15"),           # another year: to the same day
+    ("revenue since the start of the year", "2024-01-01", "2024-05-15"),
+    ("revenue Nov-2023", "2023-11-01", "2023-11-30"),
+    ("revenue Mar-23", "2023-03-01", "2023-03-31"),
+    ("revenue for the year ending June 2023", "2022-07-01", "2023-06-30"),
     ("revenue last 7 days", "2024-05-09", "2024-05-15"),       # N days ending with as_of
     ("revenue in the last 30 days", "2024-04-16", "2024-05-15"),
     ("revenue last 3 months", "2024-02-01", "2024-04-30"),     # N complete months before the current

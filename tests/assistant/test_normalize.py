@@ -1,0 +1,30 @@
+"""Rewrites that make the words mean what the user meant before the rules read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.normalize import normalize
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("Hi Jo, what were sales in 2016", "what were sales in 2016"),             # a greeting and a name
+    ("Morning - profit by channel", "profit by channel"),
+    ("how many orders went out the door in May 2024", "how many orders shipped in May 2024"),
+    ("units that went out the door in May 2024", "units that sold in May 2024"),
+    ("chairs how many pieces in one order in average", "chairs how many pieces per order on average"),
+    ("flip it to profit", "profit instead"),
+    ("flip it to ascending", "flip it to ascending"),                          # that one reverses the order
+    ("how much revenue did we book in May 2024", "how much revenue did we make in May 2024"),
+    ("how many items did we shift in Q4 2017", "how many items did we sell in Q4 2017"),
+    ("a dozen best sellers", "12 best sellers"),
+])
+def test_rewrites(typed: str, read: str) -> None:
+    assert normalize(typed) == read
+
+
+@pytest.mark.parametrize("typed", ["like-for-like sales growth", "LFL growth", "average basket size",
+                                   "customer lifetime value"])
+def test_measures_this_data_cannot_give_become_one_unknown_word(typed: str) -> None:
+    """The word policy then asks about that one word instead of answering a near miss."""
+    assert any(word in normalize(typed) for word in ("likeforlike", "basketsize", "lifetimevalue"))
