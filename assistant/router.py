@@ -620,9 +620,13 @@ class _Parse:
     def apply_rewrites(self) -> None:
         """A metric read with a filter that means another metric ("cancelled orders", "cancel rate"); a
         counted subset as a share of the whole is its rate ("cancelled orders as a percentage of all orders")."""
-        whole = _OF_ALL.search(self.text)
-        for rewrite in self.lang.rewrites if whole is not None else ():
+        for rewrite in self.lang.rewrites:
             if not rewrite.as_rate or rewrite.becomes not in [str(self.slots[i].value) for i in self.metric_slots]:
+                continue
+            # the whole is what the rewrite counts a subset of, in any of the model's words for it
+            said = sorted((p for p, m in self.vocab.metric_phrases.items() if m == rewrite.metric), key=len, reverse=True)
+            whole = re.search(_OF_ALL + r"(?:" + "|".join(map(re.escape, said)) + r")\b", self.text, re.I) if said else None
+            if whole is None:
                 continue
             self.metric_slots = [i for i in self.metric_slots if not whole.start() <= self.slots[i].start < whole.end()]
             for i in self.metric_slots:
@@ -865,8 +869,7 @@ class _Parse:
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                 "twelve": 12, "fifteen": 15, "twenty": 20}
 # "... as a percentage of all orders": the whole a counted subset is a share of
-_OF_ALL = re.compile(r"\b(?:rate|percent(?:age)?|share|proportion|fraction|ratio|%)\s+of\s+(?:all\s+)?(?:the\s+)?"
-                     r"(?:orders?|order\s+lines|lines|transactions)\b", re.I)
+_OF_ALL = r"\b(?:rate|percent(?:age)?|share|proportion|fraction|ratio|%)\s+of\s+(?:all\s+)?(?:the\s+)?"
 _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
