@@ -18,16 +18,14 @@ cache miss at worst, never a stale answer.
 from __future__ import annotations
 
 from bisect import bisect_right
-import json
 from pathlib import Path
 import threading
 
-from warehouse.backends.versions import latest_commit
+from warehouse.backends.versions import data_changes, latest_commit
 
 Month = tuple[int, int]
 KEPT_CHANGES = 8          # data commits remembered per partition
 MEMO_SIZE = 4096          # scopes remembered between commits
-_DATA_ACTIONS = ("add", "remove", "cdc")
 
 
 class PartitionChanges:
@@ -95,23 +93,15 @@ class PartitionChanges:
 
     def _touched(self, version: int) -> set[Month] | None:
         """The partitions commit ``version`` changed; None when it changed (or may have changed) all."""
-        try:
-            text = (self.table_path / "_delta_log" / f"{version:020d}.json").read_text(encoding="utf-8")
-        except FileNotFoundError:
+        changes = data_changes(self.table_path, version)
+        if changes is None:
             return None
         touched: set[Month] = set()
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            action = json.loads(line)
-            if "metaData" in action:
+        for change in changes:
+            month = None if "metaData" in change else self._month(change.get("partitionValues") or {})
+            if month is None:
                 return None
-            for kind in _DATA_ACTIONS:
-                if kind in action and action[kind].get("dataChange", True):
-                    month = self._month(action[kind].get("partitionValues") or {})
-                    if month is None:
-                        return None
-                    touched.add(month)
+            touched.add(month)
         return touched
 
     def _month(self, values: dict[str, str | None]) -> Month | None:

@@ -49,23 +49,27 @@ def latest_commit(table_path: Path) -> int | None:
     return max(found) if found else None
 
 
-def changes_data(table_path: Path, version: int) -> bool | None:
-    """Whether commit ``version`` changed rows or schema; None when its file is gone."""
+def data_changes(table_path: Path, version: int) -> list[dict] | None:
+    """What commit ``version`` changed: its data actions (add, remove, cdc: a missing ``dataChange``
+    counts as a change, only upkeep says false), with ``{"metaData": ...}`` for a schema change; None
+    when its file is gone."""
     try:
         text = (table_path / "_delta_log" / f"{version:020d}.json").read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    changes: list[dict] = []
     for line in text.splitlines():
-        if not line.strip():
-            continue
-        action = json.loads(line)
+        action = json.loads(line) if line.strip() else {}
         if "metaData" in action:
-            return True
-        for kind in _DATA_ACTIONS:
-            # A missing flag counts as a change: only upkeep says dataChange false.
-            if kind in action and action[kind].get("dataChange", True):
-                return True
-    return False
+            changes.append({"metaData": action["metaData"]})
+        changes += [action[kind] for kind in _DATA_ACTIONS if kind in action and action[kind].get("dataChange", True)]
+    return changes
+
+
+def changes_data(table_path: Path, version: int) -> bool | None:
+    """Whether commit ``version`` changed rows or schema; None when its file is gone."""
+    changes = data_changes(table_path, version)
+    return None if changes is None else bool(changes)
 
 
 def commit_time(table_path: Path, version: int) -> datetime | None:
