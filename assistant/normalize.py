@@ -10,6 +10,8 @@ import re
 from typing import Any
 import unicodedata
 
+from assistant.lexicon import lexicon
+
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
                          "\u2014": "-", "\u00a0": " "})
 _SPACES = re.compile(r"\s+")
@@ -51,9 +53,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*\.?)\s+'(\d{2})\b", re.I), r"\1\2 20\3"),
     # "which promotion moved the most units", "units that went out the door": sold, not a change
     (re.compile(r"\bmov(?:e|ed|es|ing)\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)\b)", re.I), "sold "),
-    # ("orders that went out the door": orders leave when they ship)
-    (re.compile(r"(\borders?\b(?:\s+\w+){0,3}?\s+)(?:went|go|goes|going|gone)\s+out\s+(?:of\s+)?the\s+door\b", re.I),
-     r"\1shipped"),
+    # ("orders that went out the door": what leaves when it ships, lexicon.yaml's "ships_out" phrase)
+    *((pattern, r"\1shipped") for pattern in lexicon().phrases["ships_out"]),
     (re.compile(r"\b(?:went|go|goes|going|gone)\s+out\s+(?:of\s+)?the\s+door\b", re.I), "sold"),
     (re.compile(r"\bppl\b", re.I), "people"),
     (re.compile(r"\bcust(s)?\b", re.I), r"customer\1"),
