@@ -16,6 +16,7 @@ from pathlib import Path
 import re
 from typing import TYPE_CHECKING
 
+from assistant.errors import UnsupportedIntent
 from assistant.sources import date_column
 from warehouse.backends.partitions import Month, partition_changes
 from warehouse.spec import load_dataset
@@ -36,7 +37,7 @@ def months_read(intent: Intent, partition_date: str | None, *, spill_days: int =
     try:
         if any(date_column(model, w) != partition_date for w in windows):
             return None
-    except Exception:  # noqa: BLE001 - a window the dataset cannot answer: the compiler says why
+    except UnsupportedIntent:      # a date the dataset lacks: the compiler says why
         return None
     last = max(w.end for w in windows) + timedelta(days=spill_days)
     return last.year, last.month

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 import re
 
+from assistant.lexicon import lexicon
+
 ENGLISH_MIN_FREQUENCY = 500
 _WORD = re.compile(r"(?<![\w'-])[A-Za-z]{3,}(?![\w'-])")
 _TIME_WORDS = frozenset("""january february march april may june july august september october november december
@@ -28,10 +30,6 @@ jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursd
 yesterday today year years quarter quarters month months week weeks day days hour hours daily weekly monthly
 quarterly yearly annual annually last past previous prior trailing this current since first second third
 fourth half ytd mtd qtd wtd""".split())
-
-# ISO codes of currencies other than the data's: a unit to ask about, never a slip for a word
-CURRENCY_CODES = frozenset({"cad", "aud", "nzd", "chf", "eur", "gbp", "jpy", "cny", "rmb", "inr", "mxn", "brl", "hkd", "sgd",
-                            "sek", "nok", "dkk", "zar", "krw", "pln"})
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ class Speller:
     def _nearest(self, lower: str) -> str | None:
         if lower in self.misspellings:
             return self.misspellings[lower]
-        if lower in self.known or is_english(lower) or lower in CURRENCY_CODES:
+        if lower in self.known or is_english(lower) or _is_unit(lower):
             return None                     # "in cad" is Canadian dollars, not "cat"
         if lower.endswith("ys") and lower[:-2] + "ies" in self.known:
             return lower[:-2] + "ies"       # "citys", "categorys"
@@ -208,3 +206,8 @@ def _same_case(typed: str, read: str) -> str:
     if typed[:1].isupper():
         return read[:1].upper() + read[1:]
     return read
+
+
+def _is_unit(word: str) -> bool:
+    """A unit of money or scale the lexicon names ("cad", "gbp", "bn"): asked about, never a slip for a word."""
+    return any(p.fullmatch(word) for p in lexicon().phrases["unit_word"])

@@ -8,11 +8,13 @@ only those rows may be cached under the scope instead of the whole table's data 
 before the month counts, not only the month itself: a measure defined by history (a first order)
 stays right.
 
-Read from the Delta log's commit files, oldest first, each once per process. What the log cannot
-place counts as touching every partition: a schema change (``metaData``), a data action without
-partition values, and commits whose files were already cleaned up (the newest of those). When the
-few changes kept per partition do not reach back to ``at``, the answer is ``at`` itself: a needless
-cache miss at worst, never a stale answer.
+Read from the Delta log's commit files, oldest first, each once per process, and at first sight only
+the newest ``HISTORY`` of them (a streaming table has thousands; the first question must not read them
+all). What the log cannot place counts as touching every partition: a schema change (``metaData``), a
+data action without partition values, commits whose files were already cleaned up, and the commits
+before the history read. When the few changes kept per partition do not reach back to ``at``, or
+``at`` is older than the history read, the answer is ``at`` itself: a needless cache miss at worst,
+never a stale answer.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from warehouse.backends.versions import data_changes, latest_commit
 Month = tuple[int, int]
 KEPT_CHANGES = 8          # data commits remembered per partition
 MEMO_SIZE = 4096          # scopes remembered between commits
+HISTORY = 256             # commits read back when a table is first seen
 
 
 class PartitionChanges:
@@ -43,7 +46,7 @@ class PartitionChanges:
         with self._lock:
             if at > self._read_to:
                 self._advance()
-            if at > self._read_to:      # a version this process cannot see yet
+            if at > self._read_to or at < self._first:   # a version this process cannot see, or did not read
                 return at
             memo = self._memo.get((through, at))
             if memo is None:
@@ -66,10 +69,11 @@ class PartitionChanges:
 
     def _reset(self) -> None:
         self._changes: dict[Month, list[int]] = {}   # partition -> its newest data commits, ascending
-        self._forgot: dict[Month, int] = {}          # partition -> the newest commit dropped from _changes
+        self._forgot: set[Month] = set()              # partitions whose older commits were dropped from _changes
         self._everywhere: list[int] = []            # commits that touched every partition, ascending
         self._memo: dict[tuple[Month, int], int] = {}
         self._read_to = -1
+        self._first = 0                               # the oldest commit read
 
     def _advance(self) -> None:
         latest = latest_commit(self.table_path)
@@ -78,6 +82,10 @@ class PartitionChanges:
                 self._reset()
                 self._advance()
             return
+        if self._read_to < 0 and latest >= HISTORY:     # first sight of a long log: its newest commits only
+            self._first = latest - HISTORY + 1
+            self._everywhere.append(self._first - 1)
+            self._read_to = self._first - 1
         for version in range(self._read_to + 1, latest + 1):
             touched = self._touched(version)
             if touched is None:
@@ -87,7 +95,8 @@ class PartitionChanges:
                 versions = self._changes.setdefault(month, [])
                 versions.append(version)
                 if len(versions) > self.kept:
-                    self._forgot[month] = versions.pop(0)
+                    versions.pop(0)
+                    self._forgot.add(month)
         self._read_to = latest
         self._memo.clear()
 
