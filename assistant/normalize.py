@@ -107,8 +107,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\ba\s+dozen\b", re.I), "12"),
     # "how many items did we shift": sold (British), not a change
     (re.compile(r"\b((?:did|do|does|will|could)\s+(?:we|you|they)|we|they)\s+shift(?:ed)?\b", re.I), r"\1 sell"),
-    # "basket size": its value or its units? (asked, as one unknown word; "average basket" is the order value)
-    (re.compile(r"\bbasket\s+sizes?\b", re.I), "basketsize"),
+    # "basket size": its value or its units? (asked, as one unknown word; "average basket" is the order value);
+    # "basket size in dollars" says which
+    (re.compile(r"\bbasket\s+sizes?\b(?!\s+in\s+(?:dollars|\$|usd)\b)", re.I), "basketsize"),
     # "customer lifetime value", "ltv": a measure this data does not hold (kept as one unknown word)
     (re.compile(r"\b(?:customer\s+)?life[\s-]?time\s+value\b|\bc?ltv\b|\bclv\b", re.I), "lifetimevalue"),
     # "Hi Jo, ...", "Morning team - ...": a greeting opening a message (a name after it is no member)

@@ -459,6 +459,8 @@ class _Parse:
         describing = [i for i in kept if self.describes(i)]
         if describing and len(describing) < len(kept):
             kept = [i for i in kept if i not in describing]     # "sales from Texas customers who ..."
+        elif describing and self.verb_slots and not re.search(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b", self.text, re.I):
+            kept = list(self.verb_slots)          # "spend by texas customers": the customers say whose, the verb what
         kept, divisor, said = self.divisor(kept)
         counted = {e.count: n for n, e in self.lang.entities.items()}
         ranked_rows = [i for i in kept if counted.get(str(self.slots[i].value)) in self.dims]
@@ -762,8 +764,9 @@ class _Parse:
 
     def compared_dimension(self) -> str | None:
         each = re.search(r"<filter_value:\w+>\s+(?:each|respectively|separately|individually)\b", self.masked, re.I)
+        # "how did Jewelry and Music do": each member's own figure
         if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
-                or each) or "combine" in self.found:
+                or "performance" in self.found or each) or "combine" in self.found:
             return None
         for f in self.filters:
             if not f.negate and len(f.values) >= 2 and self.separate_slots(f.dimension) >= 2:
@@ -972,7 +975,8 @@ def _constructions(masked: str, skip: tuple[str, ...] = ()) -> tuple[dict[str, s
     residual = masked
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
-                 "both_metrics", "one_entity", "slash", "agent_by", "used_member", "single_total", "loss_rank"):
+                 "both_metrics", "one_entity", "slash", "agent_by", "used_member", "member_noun", "single_total",
+                 "loss_rank"):
         if name in skip:
             continue
         for pattern in phrases[name]:
@@ -985,7 +989,8 @@ def _constructions(masked: str, skip: tuple[str, ...] = ()) -> tuple[dict[str, s
                     found[name] = _GRAINS[m.group("g").lower()]
                 else:
                     found[name] = m.group(0)
-                residual = residual[: m.start()] + " " * (m.end() - m.start()) + residual[m.end():]
+                a, b = m.span("noun") if "noun" in pattern.groupindex else m.span()   # only the noun goes
+                residual = residual[:a] + " " * (b - a) + residual[b:]
     return found, residual
 
 

@@ -93,7 +93,9 @@ _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 
 _RANKED = r"(?:top|bottom|best|worst|highest|lowest|largest|smallest|biggest|leading|first)(?:-\w+)?"
 _NUMBER_RE = re.compile(r"(?<![\w-])(?:(?:" + _RANKED + r")\s+(?P<a>\d{1,3}|" + "|".join(_NUMBER_WORDS)
                         + r")|(?P<b>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:" + _RANKED + r"|most|least)"
-                        r"|(?:which|what|list|name|show|give|the|our|my)\s+(?:the\s+|me\s+(?:the\s+)?)?(?P<c>\d{1,3})(?=\s+[a-z]))"
+                        r"|(?:which|what|list|name|show|give|the|our|my)\s+(?:the\s+|me\s+(?:the\s+)?)?(?P<c>\d{1,3})(?=\s+[a-z])"
+                        # "5 classes with the most units": a count opening the question
+                        r"|^\s*(?P<d>\d{1,3})(?=\s+(?!(?:days?|weeks?|months?|quarters?|years?|hours?|yrs?|mos?)\b)[a-z]))"
                         r"(?![\w-])", re.I)
 _GROUP_BY_BEFORE = re.compile(r"(?:\bby|\bper|\beach|\bevery|\bacross|\bwhich|\bwhat|\btop(?:\s+\w+)?|\bbottom(?:\s+\w+)?"
                               r"|\b(?:list|show|name|display|find|identify|give)(?:\s+me)?(?:\s+(?:a\s+list\s+of|all|the|our))?"
@@ -154,7 +156,7 @@ def extract(question: str, *, dataset: str, as_of: date, vocabulary: Vocabulary 
     cands += _phrase_slots(question, lower, vocab.dimension_phrases, "dimension")
     cands += _value_slots(question, lower, vocab)
     for m in _NUMBER_RE.finditer(question):
-        group = "a" if m.group("a") else "b" if m.group("b") else "c"
+        group = next(g for g in "abcd" if m.group(g))
         raw = m.group(group).lower()
         start = m.start(group)
         cands.append(Slot("number", raw, start, start + len(raw), _NUMBER_WORDS.get(raw) or int(raw)))

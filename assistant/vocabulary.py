@@ -219,8 +219,11 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
                 continue
             for i, phrase in enumerate(_phrases(value)):
                 if phrase in reserved or (i and phrase in lexicon().ignorable):
-                    continue          # "Bottoms" must not turn "bottom 3 states" into a filter, nor
-                                      # "Tables" turn "as a table" into one
+                    # "Bottoms" must not turn "bottom 3 states" into a filter, nor "Tables" turn "as a table"
+                    # into one; named with its dimension ("the history class") it is the member
+                    entries += [ValueEntry(name, (value,), f"{phrase} {word}", False, value)
+                                for word, d in dims.items() if d == name and phrase in reserved and not i]
+                    continue
                 one_word = " " not in phrase.strip()
                 needs_capital = not any_case and one_word and is_english(phrase, min_frequency=COMMON_WORD)
                 entries.append(ValueEntry(name, (value,), phrase, needs_capital, value))

@@ -175,8 +175,11 @@ def soak(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer
         share = args.malformed_share / (1 - args.malformed_share) * sum(weights) / len(MALFORMED)
         bodies, weights = [*bodies, *MALFORMED], [*weights, *[share] * len(MALFORMED)]
     service = Service(home, scratch, redis, args.workers[0])
-    reset_state(service, [])
-    startup = service.start()
+    # A server restarted after use has a query log: its ``--logged`` most asked questions (the Zipf head)
+    logged = [b for _, b in sorted(zip(weights, bodies), key=lambda wb: -wb[0])
+              if "question" in b and isinstance(b.get("question"), str)][: args.logged]
+    reset_state(service, logged)
+    startup = service.start(env={"RETAIL_API__PRIME_QUESTIONS": str(len(logged))} if logged else None)
     assert service.process is not None
     stop = threading.Event()
     refreshes: list[dict[str, Any]] = []
@@ -221,6 +224,7 @@ def soak(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer
     for refresh in refreshes:
         refresh["switch_after_s"] = switch_lag(run, refresh["started_s"], refresh["finished_s"])
     report = {"scenario": "soak", "workers": args.workers[0], "rate": args.rate, "minutes": args.minutes,
+              "logged": len(logged),
               "startup": startup, "sent": run.sent, "dropped": run.dropped, "all": run.summary(),
               "per_minute": minutes, "rss_mb": rss, "refreshes": refreshes,
               "rss_growth_pct": round(100 * (rss[-1][1] - rss[1][1]) / rss[1][1], 1) if len(rss) > 2 else None}
@@ -315,6 +319,8 @@ def main() -> None:
     parser.add_argument("--seen-share", type=float, default=0.5, help="share of them already in the query log")
     parser.add_argument("--first-s", type=float, default=10.0, help="the cold start's first seconds, reported apart")
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak")
+    parser.add_argument("--logged", type=int, default=0,
+                        help="soak: the query log holds this many of the most asked questions (a restarted server)")
     parser.add_argument("--refresh-s", type=float, default=60.0, help="seconds between the soak's ingests (0: none)")
     parser.add_argument("--malformed-share", type=float, default=0.0,
                         help="soak: share of malformed requests (huge, invalid JSON, unknown dataset...)")

@@ -296,3 +296,37 @@ def test_margin_in_dollars_is_the_profit_and_cancellations_left_out_change_nothi
     assert intent("margin in dollars for Home in 2023").metrics == ("profit",)
     assert intent("margin for Home in 2023").metrics == ("margin",)
     assert intent("revenue in 2023, excluding cancellations").filters == (Filter("status", ("Cancelled",), negate=True),)
+
+
+@pytest.mark.parametrize("question", [
+    "OH customer sales last year",
+    "how much did people in Ohio spend last year",
+    "spend by ohio customers last year",
+])
+def test_words_that_only_say_whose_rows_leave_the_measure_alone(question: str) -> None:
+    read = intent(question, "tpcds_store")
+    assert (read.metrics, read.filters) == (("sales",), (Filter("state", ("OH",)),))
+
+
+def test_a_thing_of_a_member_is_the_member_and_how_many_still_counts() -> None:
+    assert intent("how many receipts had a Shoes item on them in 2000", "tpcds_store").metrics == ("tickets",)
+    assert intent("number of distinct customers who bought Children items in 2001", "tpcds_store").metrics \
+        == ("customers",)
+
+
+def test_how_two_members_did_is_each_members_figure() -> None:
+    both = intent("how did Jewelry and Music do in december 2002, in sales", "tpcds_store")
+    assert (both.operation, both.dimensions) == ("compare_values", ("category",))
+    together = intent("how did Jewelry and Music do together in december 2002, in sales", "tpcds_store")
+    assert together.operation == "total"
+
+
+def test_a_count_opening_the_question_is_the_ranking_size() -> None:
+    ranked = intent("5 categories with the most units sold in 2001", "tpcds_store")
+    assert (ranked.operation, ranked.top_n) == ("top_n", 5)
+    assert not route("12 months of sales", "superstore").complete
+
+
+def test_the_share_of_revenue_kept_as_profit_is_the_margin() -> None:
+    assert intent("what % of revenue did we keep as profit in 2001", "tpcds_store").metrics == ("margin",)
+    assert intent("which dept was the biggest money loser in 2002", "tpcds_store").order == "asc"
