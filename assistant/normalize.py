@@ -103,10 +103,27 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "before the call", "for tomorrow's meeting": when it is needed, not what
     (re.compile(r"\b(?:before|for|ahead\s+of|after|in)\s+(?:the|my|our|this|tomorrow'?s?|today'?s?)\s+(?:call|meeting|review|standup"
                 r"|stand-up|sync|catch-up|catchup)\b", re.I), ""),
+    # "how much business did we do": how much we sold (not a member named "business")
+    (re.compile(r"\bhow\s+much\s+business\s+(did|do|does|have|has)\s+(we|you|they|the\s+\w+)\s+(?:do|done|did)\b", re.I),
+     r"how much \1 \2 sell"),
+    # "how many units moved": sold, not a change
+    (re.compile(r"\b(units|items|pieces)\s+(?:(?:did|do)\s+we\s+|we\s+)?mov(?:e|ed)\b", re.I), r"\1 sold"),
+    # "what did the business generate": the company (not a member named "business")
+    (re.compile(r"\b(?:the|our)\s+business\b(?!\s*(?:class|classes|category|categories|dept|department|brand|items?)\b)",
+                re.I), "us"),
+    # "baskets that had at least one Music item": the baskets holding such an item
+    (re.compile(r"\b(had|have|has|with|contained|containing|included|including)\s+at\s+least\s+(?:one|1|a\s+single)\b"
+                r"(?=\s+(?-i:[A-Z])[\w&'-]*\s+(?:item|product)s?\b)", re.I), r"\1 a"),
+    # "could you share the quarterly profit": show it (not a share of a total)
+    (re.compile(r"\b((?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?|please\s+|pls\s+|kindly\s+)share\b(?!\s+of\b)",
+                re.I), r"\1show"),
     # "a dozen": 12
     (re.compile(r"\ba\s+dozen\b", re.I), "12"),
     # "how many items did we shift": sold (British), not a change
-    (re.compile(r"\b((?:did|do|does|will|could)\s+(?:we|you|they)|we|they)\s+shift(?:ed)?\b", re.I), r"\1 sell"),
+    (re.compile(r"\b((?:did|do|does|will|could)\s+(?:we|you|they|each\s+\w+|the\s+\w+|our\s+\w+)|we|they)\s+shift(?:ed)?\b", re.I),
+     r"\1 sell"),
+    # "avg ticket across the whole business": overall
+    (re.compile(r"\b(?:across|for|in)\s+(?:the|our)\s+(?:whole|entire)\s+(?:business|company|chain|firm)\b", re.I), "overall"),
     # "basket size": its value or its units? (asked, as one unknown word; "average basket" is the order value);
     # "basket size in dollars" says which
     (re.compile(r"\bbasket\s+sizes?\b(?!\s+in\s+(?:dollars|\$|usd)\b)", re.I), "basketsize"),

@@ -150,6 +150,8 @@ class Router:
         parse = _Parse(text, dataset, ex, vocab, as_of, fixes)
         # "grew the most in dollars": read before "in dollars" goes as a presentation word
         parse.absolute = any(p.search(normalized) for p in lexicon().phrases["absolute"])
+        # "X and Y, one row each": each member's own figure (read before the presentation words go)
+        parse.separately = bool(_ONE_ROW_EACH.search(normalized))
         route = parse.route()
         return replace(route, ignored=(*shown, *route.ignored)) if shown else route
 
@@ -166,6 +168,7 @@ class _Parse:
         self.text, self.dataset, self.ex, self.vocab, self.as_of = text, dataset, ex, vocab, as_of
         self.corrections = corrections
         self.absolute = False              # growth ranked by the change, not its rate
+        self.separately = False            # "one row each": members side by side
         self.model = load_dataset(dataset).semantic
         self.lang = self.model.language
         self.slots = list(ex.slots)
@@ -189,6 +192,10 @@ class _Parse:
             # "how many chairs did we sell": the quantity sold, not the money
             for i in named:
                 self.slots[i] = replace(self.slots[i], value=self.lang.quantity_metric)
+        for i in strong:
+            if self.counts_money(self.slots[i]):
+                # "how many sales did we make", "number of sales": a count of sales, not their money
+                self.slots[i] = replace(self.slots[i], value=self.lang.count_metric)
         self.dims = list(dict.fromkeys(str(s.value) for s in self.slots if s.kind == "dimension"))
         self.dim_slots = [s for s in self.slots if s.kind == "dimension"]
         self.grain_slot = next((s for s in self.slots if s.kind == "time" and isinstance(s.value, str)), None)
@@ -200,6 +207,14 @@ class _Parse:
         self.defaulted = False
         self.read: Read | None = None
         self.words = Words((), (), ())
+
+    def counts_money(self, slot: Slot) -> bool:
+        """A money measure counted: "how many sales", "number of sales", "sales count"."""
+        metric = self.model.metrics.get(str(slot.value))
+        if metric is None or metric.format != "currency":
+            return False
+        return bool(re.search(r"\b(?:how\s+many|number\s+of|count\s+of|#\s*of)\s+(?:the\s+|our\s+|total\s+)?$",
+                              self.text[: slot.start], re.I) or re.match(r"\s+counts?\b", self.text[slot.end:], re.I))
 
     def losses(self, slots: tuple[Slot, ...]) -> str | None:
         """"which class lost the most money", "the biggest loss by category": the lowest of the measure the model's
@@ -289,7 +304,7 @@ class _Parse:
                 self.dim_slots.append(subject)
         nouns = [s for s in self.slots if s.kind == "noun" and not entity_of(s, self.model, self.vocab) in
                  {c.level for c in read.conditions}]
-        if not self.dims and nouns and (self.cue("rank_desc") or self.cue("rank_asc")):
+        if not self.dims and nouns and (self.cue("rank_desc") or self.cue("rank_asc") or "loss_rank" in self.found):
             self.dims, self.dim_slots = [str(nouns[0].value)], [nouns[0]]   # "the customer who spent the most"
         self.entity_asked_for()
         for slot in self.value_slots:
@@ -401,8 +416,7 @@ class _Parse:
                 grain = "year"          # "how did sales evolve from 1998 to 2002": year by year, with each change
             return Intent(metrics=metrics, operation="trend", dimensions=self.group_dims(1), time=time,
                           grain=grain or _default_grain(time), change=evolves and grain is not None, **base)
-        dims = self.group_dims(2)
-        self.check_collective_subject(dims)
+        dims = self.collective_subject(self.group_dims(2))
         if any(c.level == "group" for c in read.conditions) and not dims:
             raise _Incomplete(("dimension",), "Which members should the condition keep? e.g. 'which states are unprofitable'.")
         if dims:
@@ -426,15 +440,20 @@ class _Parse:
         self.words = replace(self.words, cues=tuple(c for c in self.words.cues if c[0] != "average"))
         return Intent(metrics=metrics, operation="total", time=time, average_over=grain, **base)
 
-    def check_collective_subject(self, dims: tuple[str, ...]) -> None:
-        """"how much did the stores ring up": the stores together, or each store? Neither reading is safe."""
+    def collective_subject(self, dims: tuple[str, ...]) -> tuple[str, ...]:
+        """"how much did the stores ring up": the stores together, or each store? Neither reading is safe,
+        unless the question says "together" ("what did the stores sell all together": one total)."""
         for slot in self.dim_slots:
             if str(slot.value) not in dims or not _COLLECTIVE_BEFORE.search(self.text[: slot.start]):
                 continue
             follows = next((s for s in self.slots if s.start >= slot.end), None)
             if follows is not None and is_verb(follows, self.vocab) and not self.text[slot.end: follows.start].strip():
+                if _TOGETHER.search(self.text):
+                    self.dim_slots = [s for s in self.dim_slots if s is not slot]
+                    return tuple(d for d in dims if d != str(slot.value))
                 raise Problem(f"'the {slot.text}' can mean all of them together or each one; ask for the total, "
                               f"or '... by {self.model.label(str(slot.value))}'.")
+        return dims
 
     def check_rate_reading(self, time: TimeWindow | None) -> None:
         """"orders per day last quarter" is a daily rate as often as a 91-point series: ask."""
@@ -521,6 +540,8 @@ class _Parse:
         """"revenue of cancelled orders": a metric said of other rows; clear only when those rows are
         an entity's ("revenue from orders"), else ask."""
         for a, b in zip(kept, kept[1:]):
+            if self.describes(a):
+                continue                    # "Texas customers on sales": the customers say whose sales
             gap = self.text[self.slots[a].end: self.slots[b].start]
             if re.fullmatch(r"\s*(?:of|from|on|for|in|among|across)\s+(?:the\s+|our\s+|all\s+)?", gap, re.I) \
                     and entity_of(self.slots[b], self.model, self.vocab) is None:
@@ -763,7 +784,8 @@ class _Parse:
         return previous_period(window, period=m.period)
 
     def compared_dimension(self) -> str | None:
-        each = re.search(r"<filter_value:\w+>\s+(?:each|respectively|separately|individually)\b", self.masked, re.I)
+        each = re.search(r"<filter_value:\w+>\s+(?:each|respectively|separately|individually)\b", self.masked, re.I) \
+            or self.separately or re.search(r"\b(?:separately|individually)\b", self.text, re.I)
         # "how did Jewelry and Music do": each member's own figure
         if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
                 or "performance" in self.found or each) or "combine" in self.found:
@@ -836,7 +858,9 @@ class _Parse:
         "of the three segments, which one")."""
         word = self.dim_slots[0].text.lower() if self.dim_slots else ""
         plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))   # "states"; not "class", "status"
-        singular_ask = re.search(r"\b(?:which|what)\s+one\b|^\s*who\b", self.text, re.I)
+        # "which one", "who", "which of our stores": one member
+        singular_ask = re.search(r"\b(?:which|what)\s+one\b|^\s*who\b|\bwhich\s+of\s+(?:our|the|all|all\s+the|all\s+our|these|those)\s",
+                                 self.text, re.I)
         return 5 if plural and not singular_ask else 1
 
     def bucket_name(self, metrics: tuple[str, ...]) -> str | None:
@@ -876,6 +900,9 @@ _OF_ALL = r"\b(?:rate|percent(?:age)?|share|proportion|fraction|ratio|%)\s+of\s+
 _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
+_ONE_ROW_EACH = re.compile(r"\b(?:one|a|1)\s+(?:row|line|entry)\s+(?:each|apiece|for\s+each\s+(?:one|of\s+them))\b", re.I)
+_TOGETHER = re.compile(r"\b(?:all\s+together|altogether|together|combined|in\s+total|as\s+a\s+whole|overall|in\s+all)\b",
+                       re.I)
 _COLLECTIVE_BEFORE = re.compile(r"\b(?:did|do|does|have|has|had|will|would)\s+(?:all\s+)?(?:the|our)\s+$", re.I)
 _REMARK_WORDS = frozenset("""i i'm im me my we our us you your thanks thank please sorry lol haha hope hopefully guess
 think suppose believe maybe just ok okay cheers appreciate appreciated hi hello hey morning afternoon evening team

@@ -330,3 +330,36 @@ def test_a_count_opening_the_question_is_the_ranking_size() -> None:
 def test_the_share_of_revenue_kept_as_profit_is_the_margin() -> None:
     assert intent("what % of revenue did we keep as profit in 2001", "tpcds_store").metrics == ("margin",)
     assert intent("which dept was the biggest money loser in 2002", "tpcds_store").order == "asc"
+
+
+@pytest.mark.parametrize("question", ["how many sales did we make in 2001", "number of sales in 2001", "sales count 2001"])
+def test_a_money_measure_counted_is_the_count_of_sales(question: str) -> None:
+    assert intent(question, "tpcds_store").metrics == ("tickets",)
+    assert intent("how much sales in 2001", "tpcds_store").metrics == ("sales",)
+
+
+def test_the_stores_together_is_one_total() -> None:
+    together = intent("what did the stores sell all together in 2001", "tpcds_store")
+    assert (together.operation, together.dimensions) == ("total", ())
+    assert not route("what did the stores sell in 2001", "tpcds_store").complete
+
+
+def test_business_done_and_units_moved_are_sales_words() -> None:
+    assert intent("how much business did we do in 2001", "tpcds_store").filters == ()
+    assert intent("how many units moved in 2000", "tpcds_store").operation == "total"
+    assert intent("profit as a % of sales for 2001", "tpcds_store").metrics == ("margin",)
+    assert intent("what was the best state for customer spending in 2001", "tpcds_store").metrics == ("sales",)
+    assert intent("average customer spend in 2001", "tpcds_store").metrics == ("sales_per_customer",)
+
+
+def test_one_row_each_and_which_of_our_stores() -> None:
+    each = intent("sales for Books and Music in 2001, one row each", "tpcds_store")
+    assert (each.operation, each.dimensions) == ("compare_values", ("category",))
+    one = intent("which of our stores took the most money in 2001", "tpcds_store")
+    assert (one.operation, one.top_n) == ("top_n", 1)
+    assert intent("which stores took the most money in 2001", "tpcds_store").top_n == 5
+
+
+def test_a_dimension_that_lost_the_most_is_ranked_by_the_loss() -> None:
+    ranked = intent("customer state that lost us the most money, 2001", "tpcds_store")
+    assert (ranked.dimensions, ranked.order, ranked.metrics) == (("state",), "asc", ("net_profit",))

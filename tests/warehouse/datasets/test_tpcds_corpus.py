@@ -72,8 +72,8 @@ def test_the_corpus_has_150_questions_over_its_shapes_and_a_held_out_part() -> N
     held = [e for f in corpus_files("paraphrase", "heldout", CORPUS) for e in load_questions(f)]
     # Counts and ids only in the assertions: a failure must not print held-out questions.
     n_dev, n_held = len(dev), len(held)
-    # The held-out file was a third of the first 150-question corpus; later dev rounds only add dev questions.
-    assert n_dev + n_held >= 150 and n_held >= 50, (n_dev, n_held)
+    # Held out: a third of the first 150-question corpus, then 200 more written after the fifth dev round.
+    assert n_dev + n_held >= 150 and n_held >= 300, (n_dev, n_held)
     held_shapes = set(Counter(e.group for e in held))
     assert set(Counter(e.group for e in dev)) == shapes == held_shapes, sorted(shapes ^ held_shapes)
     assert all(e.dataset == "tpcds_store" for e in dev + held)
@@ -97,6 +97,7 @@ def test_follow_ups_carry_over_on_a_star_schema(scored) -> None:
 
 
 # The issue asks the held-out third >= 97% right and 0 wrong; these are the counts measured after the
-# fourth dev round (117 right, 1 wrong, 5 clarify of 123), so a regression fails while the gap stays
-# visible (docs/benchmarks.md, "TPC-DS store sales").
-HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.95, 1
+# seventh dev round over both held-out files (the first 123 questions and 200 written after the fifth
+# round: 310 right, 3 wrong, 10 clarify of 323), so a regression fails while the gap stays visible
+# (docs/benchmarks.md, "TPC-DS store sales").
+HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.955, 3
