@@ -198,16 +198,19 @@ class _Builder:
         inner = inner.group_by(exp.column(entity.key)).having(self.comparison(c, own))
         return exp.column(entity.key).isin(query=inner)
 
+    def period_column(self) -> exp.Column:
+        """The column a time grain groups: the view's period start, the timestamp for hours, else the date."""
+        if self.view:
+            return exp.column("period_start")
+        if self.intent.grain == "hour":
+            return exp.column(self.model.time_dimension.column)
+        return exp.column(date_column(self.model, self.intent.time) if self.intent.time
+                          else self.model.time_dimension.date_column)
+
     def period(self) -> tuple[exp.Expression, str]:
         grain = self.intent.grain
         assert grain is not None
-        if self.view:
-            col: exp.Expression = exp.column("period_start")
-        elif grain == "hour":
-            col = exp.column(self.model.time_dimension.column)
-        else:
-            col = exp.column(date_column(self.model, self.intent.time) if self.intent.time
-                             else self.model.time_dimension.date_column)
+        col = self.period_column()
         if grain == "day_of_week":
             return exp.DayOfWeekIso(this=col), "day_of_week"
         if grain == "day":
@@ -231,6 +234,9 @@ class _Builder:
         metrics = [(self.per_period(self.metric(m)), m) for m in self.intent.metrics]
         select = self.from_(exp.select(*(e.as_(a) for e, a in keys), *(e.as_(a) for e, a in metrics)))
         where = self.where()
+        if op in ("trend", "top_n") and self.intent.grain is not None and self.intent.time is None:
+            # rows without a date count in all-time totals and in no period (SPEC 2)
+            where = _and([where, exp.Not(this=exp.Is(this=self.period_column(), expression=exp.Null()))])
         if where is not None:
             select = select.where(where)
         if keys:

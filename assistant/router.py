@@ -478,7 +478,8 @@ class _Parse:
         describing = [i for i in kept if self.describes(i)]
         if describing and len(describing) < len(kept):
             kept = [i for i in kept if i not in describing]     # "sales from Texas customers who ..."
-        elif describing and self.verb_slots and not re.search(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b", self.text, re.I):
+        elif describing and self.verb_slots and all(self.after_member(i) for i in describing) \
+                and not re.search(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\btotal\b", self.text, re.I):
             kept = list(self.verb_slots)          # "spend by texas customers": the customers say whose, the verb what
         kept, divisor, said = self.divisor(kept)
         counted = {e.count: n for n, e in self.lang.entities.items()}
@@ -548,6 +549,11 @@ class _Parse:
                 raise Problem(f"{self.slots[a].text!r} of {self.slots[b].text!r} mixes two metrics; ask for one "
                               f"of them, filtered as you need.")
 
+    def after_member(self, i: int) -> bool:
+        """The slot follows a member with nothing between ("Texas customers")."""
+        slot = self.slots[i]
+        return i > 0 and self.slots[i - 1].kind == "filter_value" and not self.text[self.slots[i - 1].end: slot.start].strip()
+
     def describes(self, i: int) -> bool:
         """An entity's count word that only says whose rows these are: "Consumer customers",
         "customers who ...", "orders that ..."."""
@@ -555,8 +561,7 @@ class _Parse:
         if entity_of(slot, self.model, self.vocab) is None:
             return False
         after = re.match(r"\s+(?:who|that|which|whose|where)\b", self.text[slot.end:], re.I)
-        before = i > 0 and self.slots[i - 1].kind == "filter_value" and not self.text[self.slots[i - 1].end: slot.start].strip()
-        return bool(after or before)
+        return bool(after or self.after_member(i))
 
     def summable(self, name: str) -> bool:
         return name in self.model.metrics and self.model.metrics[name].summable

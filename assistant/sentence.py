@@ -178,7 +178,7 @@ class _Writer:
         values = [r[self.col[m]] for r in rows if r[self.col[m]] is not None]
         peak = max(rows, key=lambda r: float(r[self.col[m]] or 0))
         grain = (self.intent.grain or "").replace("_", " ")
-        text = (f"{_cap(self.label)} by {grain}{self.where} {self.when}: {len(rows)} points, from "
+        text = (f"{_cap(self.label)} by {grain}{self.where} {self.when}: {len(rows)} point{'' if len(rows) == 1 else 's'}, from "
                 f"{fmt(values[0] if values else None, self.kind)} ({_key(rows[0][0], self.columns[0])}) to "
                 f"{fmt(values[-1] if values else None, self.kind)} ({_key(rows[-1][0], self.columns[0])}); highest "
                 f"{fmt(peak[self.col[m]], self.kind)} ({_key(peak[0], self.columns[0])})")

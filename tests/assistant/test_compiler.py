@@ -253,3 +253,11 @@ def test_new_shapes_give_the_numbers_of_sql_written_by_hand(question: str, datas
     if "year to year" in question:          # the series keys periods by their first day
         answer = [(int(str(r[0])[:4]), *r[1:]) for r in answer]
     assert contains_table(answer, expected, ordered=False) == ""
+
+
+def test_a_series_over_all_dates_leaves_rows_without_a_date_out() -> None:
+    """SPEC 2: rows without a sale date count in all-time totals and in no period."""
+    series = Compiler().compile(Intent(dataset="tpcds_store", metrics=("sales",), operation="trend", grain="year"))
+    assert "NOT PERIOD_START IS NULL" in series.sql.upper().replace("(", "").replace(")", "")
+    total = Compiler().compile(Intent(dataset="tpcds_store", metrics=("sales",), operation="total"))
+    assert "IS NULL" not in total.sql.upper()

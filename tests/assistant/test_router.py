@@ -363,3 +363,8 @@ def test_one_row_each_and_which_of_our_stores() -> None:
 def test_a_dimension_that_lost_the_most_is_ranked_by_the_loss() -> None:
     ranked = intent("customer state that lost us the most money, 2001", "tpcds_store")
     assert (ranked.dimensions, ranked.order, ranked.metrics) == (("state",), "asc", ("net_profit",))
+
+
+def test_people_counted_are_customers_and_a_total_of_customers_stays_a_count() -> None:
+    assert intent("how many folks bought Electronics in 2000", "tpcds_store").metrics == ("customers",)
+    assert intent("total customers who bought from the Women dept in 2002", "tpcds_store").metrics == ("customers",)
