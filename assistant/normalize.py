@@ -109,7 +109,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "how many units moved": sold, not a change
     (re.compile(r"\b(units|items|pieces)\s+(?:(?:did|do)\s+we\s+|we\s+)?mov(?:e|ed)\b", re.I), r"\1 sold"),
     # "what did the business generate": the company (not a member named "business")
-    (re.compile(r"\b(?:the|our)\s+business\b(?!\s*(?:class|classes|category|categories|dept|department|brand|items?)\b)",
+    (re.compile(r"\b(?:the|our)\s+(?:whole\s+|entire\s+)?business\b(?!\s*(?:class|classes|category|categories|dept|department|brand|items?)\b)",
                 re.I), "us"),
     # "baskets that had at least one Music item": the baskets holding such an item
     (re.compile(r"\b(had|have|has|with|contained|containing|included|including)\s+at\s+least\s+(?:one|1|a\s+single)\b"
@@ -117,6 +117,24 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "could you share the quarterly profit": show it (not a share of a total)
     (re.compile(r"\b((?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?|please\s+|pls\s+|kindly\s+)share\b(?!\s+of\b)",
                 re.I), r"\1show"),
+    # "CY2000", "FY2001 (calendar)": the calendar year (a fiscal year alone is not known here)
+    (re.compile(r"\bcy\s*(\d{4})\b|\bfy\s*(\d{4})\s*\(\s*calendar(?:\s+year)?\s*\)", re.I), lambda m: m.group(1) or m.group(2)),
+    # "the most recent full year", "the previous calendar year": last year
+    (re.compile(r"\b(?:the\s+)?(?:most\s+recent|latest|previous|prior|last)\s+(?:(?:full|complete|whole|calendar)\s+)+year\b",
+                re.I), "last year"),
+    # "across the whole of 1998": in 1998
+    (re.compile(r"\bacross\s+(?:the\s+)?(?:whole|entire|full)(?:\s+of)?\s+(?=(?:the\s+)?(?:year\s+)?(?:19|20)\d\d\b)", re.I), "in "),
+    # "how much revenue did the able store book": made (a verb, not the Books category)
+    (re.compile(r"\b((?:did|do|does|will|would|could)\s+(?:the\s+|our\s+)?(?:[\w'-]+\s+){1,3}?)book\b(?!s)", re.I), r"\1make"),
+    # "customers from which state took home the most units": bought (not the Home category)
+    (re.compile(r"\b(?:took|take|takes|taking)\s+home\b(?!\s+(?:dept|department|category|items?|products?|goods))", re.I),
+     "bought"),
+    # "the brand that shifted the most units": sold
+    (re.compile(r"\bshift(?:ed|s)?\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)?\s*(?:units|items|pieces|products|stock)\b)",
+                re.I), "sold "),
+    # "did Nebraska customers shop with us", "shop at the ese store": a verb (buy), not the store
+    (re.compile(r"\b((?:did|do|does|will|would)\s+(?:[\w'-]+\s+){0,3}?)shop\b|\bshop(?=\s+(?:with|at|from)\b)", re.I),
+     lambda m: (m.group(1) or "") + "buy"),
     # "a dozen": 12
     (re.compile(r"\ba\s+dozen\b", re.I), "12"),
     # "how many items did we shift": sold (British), not a change

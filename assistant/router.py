@@ -196,8 +196,8 @@ class _Parse:
             if self.counts_money(self.slots[i]):
                 # "how many sales did we make", "number of sales": a count of sales, not their money
                 self.slots[i] = replace(self.slots[i], value=self.lang.count_metric)
-        self.dims = list(dict.fromkeys(str(s.value) for s in self.slots if s.kind == "dimension"))
-        self.dim_slots = [s for s in self.slots if s.kind == "dimension"]
+        self.dim_slots = [s for s in self.slots if s.kind == "dimension" and not self.qualifies_total(s)]
+        self.dims = list(dict.fromkeys(str(s.value) for s in self.dim_slots))
         self.grain_slot = next((s for s in self.slots if s.kind == "time" and isinstance(s.value, str)), None)
         self.grain = str(self.grain_slot.value) if self.grain_slot is not None else None
         self.numbers = [int(s.value) for s in self.slots if s.kind == "number"]  # type: ignore[call-overload]
@@ -207,6 +207,13 @@ class _Parse:
         self.defaulted = False
         self.read: Read | None = None
         self.words = Words((), (), ())
+
+    def qualifies_total(self, slot: Slot) -> bool:
+        """"our total store revenue": a singular dimension word between "total" and the measure says
+        which sales these are (the store's), it splits nothing."""
+        after = next((s for s in self.slots if s.start >= slot.end), None)
+        return after is not None and after.kind == "metric" and not self.text[slot.end: after.start].strip() \
+            and not slot.text.lower().endswith("s") and bool(re.search(r"\btotal\s+$", self.text[: slot.start], re.I))
 
     def counts_money(self, slot: Slot) -> bool:
         """A money measure counted: "how many sales", "number of sales", "sales count"."""
@@ -447,7 +454,10 @@ class _Parse:
             if str(slot.value) not in dims or not _COLLECTIVE_BEFORE.search(self.text[: slot.start]):
                 continue
             follows = next((s for s in self.slots if s.start >= slot.end), None)
-            if follows is not None and is_verb(follows, self.vocab) and not self.text[slot.end: follows.start].strip():
+            verb_next = follows is not None and is_verb(follows, self.vocab) and not self.text[slot.end: follows.start].strip()
+            # "what did our stores clear in net profit": the stores are the subject, and nothing says "each"
+            subject = slot.text.lower().endswith("s") and not self.cue("rank_desc") and not self.cue("rank_asc")
+            if (verb_next or subject) and not self.cue("group"):
                 if _TOGETHER.search(self.text):
                     self.dim_slots = [s for s in self.dim_slots if s is not slot]
                     return tuple(d for d in dims if d != str(slot.value))
@@ -550,9 +560,15 @@ class _Parse:
                               f"of them, filtered as you need.")
 
     def after_member(self, i: int) -> bool:
-        """The slot follows a member with nothing between ("Texas customers")."""
-        slot = self.slots[i]
-        return i > 0 and self.slots[i - 1].kind == "filter_value" and not self.text[self.slots[i - 1].end: slot.start].strip()
+        """The slot follows a member with nothing between ("Texas customers"), or a dimension
+        ("which state's customers")."""
+        if i == 0:
+            return False
+        before, gap = self.slots[i - 1], self.text[self.slots[i - 1].end: self.slots[i].start]
+        if before.kind == "filter_value":
+            return not gap.strip()
+        # the question's text has lost the possessive's "'s" ("which state customers")
+        return before.kind in ("dimension", "noun") and bool(re.fullmatch(r"(?:'s?)?\s+", gap))
 
     def describes(self, i: int) -> bool:
         """An entity's count word that only says whose rows these are: "Consumer customers",

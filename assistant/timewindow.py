@@ -420,6 +420,8 @@ def _label(text: str, start: date, end: date) -> str:
 
 _RANGE_JOIN = re.compile(r"^\s*(?:to|through|thru|until|till|and|-)\s*$", re.I)
 _RANGE_OPEN = re.compile(r"(?:\bfrom|\bbetween)\s*$", re.I)
+_RANGE_TO = re.compile(r"^\s*(?:to|through|thru|until|-)\s*$", re.I)
+_COMPARED = re.compile(r"\b(?:compare|compared|comparing|vs|versus|against|growth|grow|grew|change|changed)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|starting|after)\s*$", re.I)
 
 
@@ -429,7 +431,12 @@ def _merge_ranges(question: str, matches: list[TimeMatch], as_of: date) -> list[
     while i < len(matches):
         first = matches[i]
         opener = _RANGE_OPEN.search(question[: first.start])
-        if opener and i + 1 < len(matches) and first.anchor == "as_of" \
+        opened_at = opener.start() if opener else first.start
+        # "april to june 2002": one span, unless the months are compared
+        bare = opener is None and first.month_only is not None and i + 1 < len(matches) \
+            and bool(_RANGE_TO.match(question[first.end: matches[i + 1].start])) \
+            and not _COMPARED.search(question[: first.start])
+        if (opener or bare) and i + 1 < len(matches) and first.anchor == "as_of" \
                 and _RANGE_JOIN.match(question[first.end: matches[i + 1].start]):
             second = matches[i + 1]
             start = first.window.start
@@ -437,7 +444,7 @@ def _merge_ranges(question: str, matches: list[TimeMatch], as_of: date) -> list[
                 start = date(second.window.end.year, first.month_only, 1)
             end = second.window.end
             if start <= end:
-                span = (opener.start(), second.end)
+                span = (opened_at, second.end)
                 window = TimeWindow(start, end, label_for(start, end), first.window.column)
                 both_bare = first.month_only is not None and second.month_only is not None
                 yearless = ("months", first.month_only * 100 + second.month_only) if both_bare else None

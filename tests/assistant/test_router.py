@@ -368,3 +368,24 @@ def test_a_dimension_that_lost_the_most_is_ranked_by_the_loss() -> None:
 def test_people_counted_are_customers_and_a_total_of_customers_stays_a_count() -> None:
     assert intent("how many folks bought Electronics in 2000", "tpcds_store").metrics == ("customers",)
     assert intent("total customers who bought from the Women dept in 2002", "tpcds_store").metrics == ("customers",)
+
+
+def test_months_joined_by_to_are_one_span_unless_compared() -> None:
+    span = intent("Shoes dept sales, april to june 2002", "tpcds_store")
+    assert (span.operation, span.time.start, span.time.end) == ("total", date(2002, 4, 1), date(2002, 6, 30))
+    assert intent("compare sales april to june 2002", "tpcds_store").operation == "compare_periods"
+
+
+@pytest.mark.parametrize("question", ["total qty sold in CY2000", "units in FY2000 (calendar year)"])
+def test_a_calendar_year_said_as_cy_or_fy_calendar_is_that_year(question: str) -> None:
+    assert intent(question, "tpcds_store").time.start == date(2000, 1, 1)
+    assert not route("units in FY2000", "tpcds_store").complete
+
+
+def test_a_dimension_word_only_qualifying_a_total_or_its_customers() -> None:
+    total = intent("could you tell me our total store revenue in 2001", "tpcds_store")
+    assert (total.operation, total.dimensions) == ("total", ())
+    ranked = intent("Which state's customers gave us the best margin in 1999?", "tpcds_store")
+    assert (ranked.metrics, ranked.dimensions) == (("margin",), ("state",))
+    assert not route("what did our stores clear in net profit last year", "tpcds_store").complete
+    assert intent("how much did the stores make in 2001 each", "tpcds_store").dimensions == ("store",)
