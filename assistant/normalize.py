@@ -133,8 +133,23 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bshift(?:ed|s)?\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)?\s*(?:units|items|pieces|products|stock)\b)",
                 re.I), "sold "),
     # "did Nebraska customers shop with us", "shop at the ese store": a verb (buy), not the store
-    (re.compile(r"\b((?:did|do|does|will|would)\s+(?:[\w'-]+\s+){0,3}?)shop\b|\bshop(?=\s+(?:with|at|from)\b)", re.I),
+    (re.compile(r"\b((?:did|do|does|will|would)\s+(?:[\w'-]+\s+){0,2}?(?:customers?|people|shoppers?|buyers?|folks|clients?|guests?"
+                r"|patrons?|we|you|they)\s+)shop\b|\bshop(?=\s+(?:with|at|from)\b)", re.I),
      lambda m: (m.group(1) or "") + "buy"),
+    # "who bought at one of the Midway stores": at the Midway stores
+    (re.compile(r"\b(at|in|from|through)\s+one\s+of\s+(?:the|our)\s+", re.I), r"\1 the "),
+    # "the year ending Dec 2001", "the 12 months of 2000": that calendar year
+    (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+ending\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
+    (re.compile(r"\b(in|during)\s+the\s+(?:12|twelve)\s+months\s+of\s+(?=(?:19|20)\d\d\b)", re.I), r"\1 "),
+    # "what did we ring up at the tills": in the stores (not "till" as "until")
+    (re.compile(r"\bat\s+the\s+till?s\b|\bat\s+the\s+till\b(?!\s+(?:19|20)\d\d)", re.I), ""),
+    # "picked up", "rung through": bought, sold at
+    (re.compile(r"\bpick(?:ed|s)?\s+up\b", re.I), "bought"),
+    (re.compile(r"\b(?:rung|rang|ring|rings)\s+through\b", re.I), "sold at"),
+    # "what did we net", "how much did we earn net": the net profit (a verb, not a qualifier)
+    (re.compile(r"\b(earn(?:ed|s)?)\s+net\b", re.I), r"\1"),
+    (re.compile(r"\b((?:did|do|does)\s+(?:[\w'-]+\s+){1,3}?)net\b(?!\s+(?:profit|profits|margin|sales|revenue|of|earnings|income))", re.I),
+     r"\1earn"),
     # "a dozen": 12
     (re.compile(r"\ba\s+dozen\b", re.I), "12"),
     # "how many items did we shift": sold (British), not a change

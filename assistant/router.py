@@ -196,7 +196,8 @@ class _Parse:
             if self.counts_money(self.slots[i]):
                 # "how many sales did we make", "number of sales": a count of sales, not their money
                 self.slots[i] = replace(self.slots[i], value=self.lang.count_metric)
-        self.dim_slots = [s for s in self.slots if s.kind == "dimension" and not self.qualifies_total(s)]
+        self.dim_slots = [s for s in self.slots if s.kind == "dimension" and not self.qualifies_total(s)
+                          and not self.under_its_parent(s)]
         self.dims = list(dict.fromkeys(str(s.value) for s in self.dim_slots))
         self.grain_slot = next((s for s in self.slots if s.kind == "time" and isinstance(s.value, str)), None)
         self.grain = str(self.grain_slot.value) if self.grain_slot is not None else None
@@ -207,6 +208,15 @@ class _Parse:
         self.defaulted = False
         self.read: Read | None = None
         self.words = Words((), (), ())
+
+    def under_its_parent(self, slot: Slot) -> bool:
+        """"which city's stores sold the most": the stores are the city's; the city is what is ranked."""
+        before = next((s for s in reversed(self.slots) if s.end <= slot.start), None)
+        if before is None or before.kind != "dimension" or not re.fullmatch(r"(?:'s?)?\s*", self.text[before.end: slot.start]):
+            return False
+        return any(str(before.value) in levels and str(slot.value) in levels
+                   and levels.index(str(before.value)) < levels.index(str(slot.value))
+                   for levels in self.model.hierarchies.values())
 
     def qualifies_total(self, slot: Slot) -> bool:
         """"our total store revenue": a singular dimension word between "total" and the measure says
@@ -249,6 +259,10 @@ class _Parse:
 
     def route(self) -> Route:
         self.words = sort_words(self.person_residual())
+        counts = {e.count for e in self.lang.entities.values()}
+        if self.metric_slots and all(str(self.slots[i].value) in counts for i in self.metric_slots):
+            # "unique Virginia-based shoppers", "different Electronics customers": a distinct count already
+            self.words = replace(self.words, unknown=tuple(w for w in self.words.unknown if w.lower() not in _DISTINCT))
         if self.words.unknown:
             unknown = self.words.unknown
             return self.incomplete(("unknown words",), "I do not know what " + ", ".join(repr(w) for w in unknown)
@@ -604,6 +618,7 @@ class _Parse:
         return [i for i in kept if str(self.slots[i].value) in counted and self.slots[i].end <= verb_at
                 and not re.search(r"\b(?:most|fewest|least|more|fewer|less|many|unique|distinct|new)\s+$",
                                   self.text[: self.slots[i].start], re.I)
+                and not re.match(r"(?:distinct|unique|different|number|count|total|#)\b", self.slots[i].text, re.I)
                 and not re.match(r"\s+(?:who|that|which)\b", self.text[self.slots[i].end:], re.I)]
 
     def per_non_entity(self) -> Slot | None:
@@ -806,7 +821,8 @@ class _Parse:
 
     def compared_dimension(self) -> str | None:
         each = re.search(r"<filter_value:\w+>\s+(?:each|respectively|separately|individually)\b", self.masked, re.I) \
-            or self.separately or re.search(r"\b(?:separately|individually)\b", self.text, re.I)
+            or self.separately or re.search(r"\b(?:separately|individually)\b", self.text, re.I) \
+            or re.search(r"\bfor\s+each\b(?!\s+(?:of\s+(?:the|our)\s+)?<(?:dimension|grain|noun))", self.masked, re.I)
         # "how did Jewelry and Music do": each member's own figure
         if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
                 or "performance" in self.found or each) or "combine" in self.found:
@@ -921,6 +937,7 @@ _OF_ALL = r"\b(?:rate|percent(?:age)?|share|proportion|fraction|ratio|%)\s+of\s+
 _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "hour": 1 / 24}
 
 
+_DISTINCT = frozenset({"unique", "distinct", "different", "individual", "separate"})
 _ONE_ROW_EACH = re.compile(r"\b(?:one|a|1)\s+(?:row|line|entry)\s+(?:each|apiece|for\s+each\s+(?:one|of\s+them))\b", re.I)
 _TOGETHER = re.compile(r"\b(?:all\s+together|altogether|together|combined|in\s+total|as\s+a\s+whole|overall|in\s+all)\b",
                        re.I)

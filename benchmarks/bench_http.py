@@ -13,7 +13,8 @@ one, starts Redis (L2 cache, quotas, conversations, as deployed) and ``retail-in
   for the whole run and for the first ``--first-s`` seconds apart.
 - ``soak``: ``--rate`` req/s for ``--minutes`` with a batch ingest (``retail-insights ingest`` of new
   Superstore orders, at ``nice 19``) every ``--refresh-s``: errors, p95 per minute for cached and routed answers,
-  RSS per minute, and how long after each ingest the answers carried the new data version.
+  RSS per minute, and how long after each ingest the answers carried the new data version. The server
+  starts with an empty query log, or with its ``--logged`` most asked questions in it (a restarted server).
 """
 
 from __future__ import annotations

@@ -389,3 +389,16 @@ def test_a_dimension_word_only_qualifying_a_total_or_its_customers() -> None:
     assert (ranked.metrics, ranked.dimensions) == (("margin",), ("state",))
     assert not route("what did our stores clear in net profit last year", "tpcds_store").complete
     assert intent("how much did the stores make in 2001 each", "tpcds_store").dimensions == ("store",)
+
+
+def test_for_each_after_two_members_puts_them_side_by_side() -> None:
+    each = intent("Shoes and Sports - margin for each in 2001", "tpcds_store")
+    assert (each.operation, each.dimensions) == ("compare_values", ("category",))
+    assert intent("sales for each category in 2001", "tpcds_store").operation == "breakdown"
+
+
+def test_a_parent_level_owning_the_child_is_what_is_ranked() -> None:
+    ranked = intent("which city's stores sold the most in 1999", "tpcds_store")
+    assert ranked.dimensions == ("store_city",)
+    assert intent("distinct customers, all years combined, who ever bought Books", "tpcds_store").metrics \
+        == ("customers",)
