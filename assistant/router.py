@@ -820,8 +820,9 @@ class _Parse:
         return previous_period(window, period=m.period)
 
     def compared_dimension(self) -> str | None:
-        each = re.search(r"<filter_value:\w+>\s+(?:each|respectively|separately|individually)\b", self.masked, re.I) \
-            or self.separately or re.search(r"\b(?:separately|individually)\b", self.text, re.I) \
+        # "X and Y each / respectively", "separately", "one row each", "margin for each": each member's own figure
+        each = self.separately or re.search(r"\b(?:separately|individually)\b", self.text, re.I) \
+            or re.search(r"<filter_value:\w+>\s+(?:each|respectively)\b", self.masked, re.I) \
             or re.search(r"\bfor\s+each\b(?!\s+(?:of\s+(?:the|our)\s+)?<(?:dimension|grain|noun))", self.masked, re.I)
         # "how did Jewelry and Music do": each member's own figure
         if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
