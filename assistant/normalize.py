@@ -16,6 +16,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
                          "\u2014": "-", "\u00a0": " "})
 _SPACES = re.compile(r"\s+")
 _TRAILING = re.compile(r"[\s?!.;:,]+$")
+_DIGIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _YEAR_WORDS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
                "nineteen", "twenty")
 _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
@@ -122,6 +123,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "the most recent full year", "the previous calendar year": last year
     (re.compile(r"\b(?:the\s+)?(?:most\s+recent|latest|previous|prior|last)\s+(?:(?:full|complete|whole|calendar)\s+)+year\b",
                 re.I), "last year"),
+    # "in the latest year", "the year that just ended", "the year just gone": last year (not "latest year first")
+    (re.compile(r"\b(?:the\s+)?(?:most\s+recent|latest)\s+year\b(?!\s+(?:first|on\s+top|at\s+the\s+top))"
+                r"|\bthe\s+year\s+(?:that\s+)?just\s+(?:ended|finished|closed|gone|past)\b"
+                r"|\bthe\s+year\s+that\s+(?:ended|finished|closed)\b(?!\s+(?:in|on|at)?\s*[a-z]*\s*\d)"
+                , re.I), "last year"),
     # "across the whole of 1998": in 1998
     (re.compile(r"\bacross\s+(?:the\s+)?(?:whole|entire|full)(?:\s+of)?\s+(?=(?:the\s+)?(?:year\s+)?(?:19|20)\d\d\b)", re.I), "in "),
     # "how much revenue did the able store book": made (a verb, not the Books category)
@@ -147,6 +153,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bpick(?:ed|s)?\s+up\b", re.I), "bought"),
     (re.compile(r"\b(?:rung|rang|ring|rings)\s+through\b", re.I), "sold at"),
     # "what did we net", "how much did we earn net": the net profit (a verb, not a qualifier)
+    # "what did we make net": earned
+    (re.compile(r"\b(?:make|made|makes|making)\s+net\b(?!\s+(?:profit|profits|margin|sales|revenue|of|earnings|income))", re.I), "earn"),
     (re.compile(r"\b(earn(?:ed|s)?)\s+net\b", re.I), r"\1"),
     (re.compile(r"\b((?:did|do|does)\s+(?:[\w'-]+\s+){1,3}?)net\b(?!\s+(?:profit|profits|margin|sales|revenue|of|earnings|income))", re.I),
      r"\1earn"),
@@ -180,9 +188,16 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # ("#1" only after "our"/"the"/"my": a brand may be called "importoimporto #1")
     (re.compile(r"(?:\b(?:no\.?|number)|(?:^|(?<=\bour\s)|(?<=\bthe\s)|(?<=\bmy\s))#)\s*(?:1|one)\b"
                 r"(?!\s*(?:st|%|percent))", re.I), "top"),
-    # years said as words: "twenty fifteen", "two thousand and sixteen"
+    # years said as words: "two thousand one", "nineteen ninety-eight", "in two thousand" (a year only after a
+    # word that leads to one, and not "two thousand dollars"), "twenty fifteen", "two thousand and sixteen"
+    (re.compile(r"\btwo\s+thousand(?:\s+and)?[\s-]+(" + "|".join(_DIGIT_WORDS) + r")\b(?!\s+hundred)", re.I),
+     lambda m: str(2000 + _DIGIT_WORDS.index(m.group(1).lower()) + 1)),
+    (re.compile(r"\bnineteen[\s-]+ninety[\s-]+(" + "|".join(_DIGIT_WORDS) + r")\b", re.I),
+     lambda m: str(1990 + _DIGIT_WORDS.index(m.group(1).lower()) + 1)),
     (re.compile(r"\b(?:twenty|two\s+thousand(?:\s+and)?)[\s-]+(" + "|".join(_YEAR_WORDS) + r")\b", re.I),
      lambda m: str(2000 + _YEAR_WORDS.index(m.group(1).lower()) + 10)),
+    (re.compile(r"\b(in|of|to|vs|and|for|year|from|thru|until|during|versus|through|between)\s+two\s+thousand\b(?!\s*(?:"
+                r"hundred|dollars?|bucks|usd|units?|items?|orders?|customers?|tickets?|receipts?|sales\b|[$%]|\d))", re.I), r"\1 2000"),
     # "the month prior", "the prior quarter": the one before
     (re.compile(r"\b(the\s+(?:month|quarter|year|week|day|period))\s+prior\b", re.I), r"\1 before"),
     (re.compile(r"\bprior\s+(?=(?:month|quarter|year|week|day|period)s?\b)", re.I), "previous "),
@@ -227,6 +242,28 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(?<=\s)v(?=\s)", re.I), "vs"),
     (re.compile(r"(?<=[a-z]s)'(?=\s|$)", re.I), ""),       # "investors' summary"
     (re.compile(r"\b(negative|positive)\s+(?:total|overall)\s+", re.I), r"\1 "),
+    # Analysts typing SQL: "order by sales desc limit 5" is a top 5, "... asc limit 3" a bottom 3
+    (re.compile(r"\b(?:order|sort)(?:ed)?\s+by\s+([a-z][a-z ]*?)\s+desc(?:ending)?\s+limit\s+(\d+)\b", re.I), r"top \2 by \1"),
+    (re.compile(r"\b(?:order|sort)(?:ed)?\s+by\s+([a-z][a-z ]*?)\s+asc(?:ending)?\s+limit\s+(\d+)\b", re.I), r"bottom \2 by \1"),
+    # "customer state contributing the least revenue": the one with the least (a ranking, not a share)
+    (re.compile(r"\bcontribut(?:ed|ing|es|e)\s+(?=(?:the\s+)?(?:least|most|fewest|lowest|highest|biggest|smallest|largest)\b)",
+                re.I), "with "),
+    # "sat at the bottom" (not Saturday), "the winner among the classes": the one at the top
+    (re.compile(r"\b(?:sat|sits|sit)\s+(?=(?:at\s+)?(?:the\s+)?(?:bottom|top|last|first)\b)", re.I), "was "),
+    (re.compile(r"\b(?:the\s+)?(?:winner|leader)\b(?!\s+(?:of|in)\s+(?:19|20)\d\d)", re.I), "the top 1"),
+    # "by calendar month", "each calendar quarter": the month, the quarter
+    (re.compile(r"\bcalendar\s+(?=(?:month|quarter|week)s?\b)", re.I), ""),
+    # "Q1-Q4 sales for 2002": the year's four quarters laid out
+    (re.compile(r"\bq1\s*(?:-|–|to|thru|through)\s*q4\b(?!\s*(?:19|20)?\d\d\s*(?:-|–|to|vs|versus|and)\b)", re.I), "by quarter"),
+    # "march 02", "nov 99": a month and a two-digit year (no day has a leading zero or is above 31)
+    (re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|"
+                r"nov(?:ember)?|dec(?:ember)?)\s+(?:0(\d)|([7-9]\d))\b(?!\s*(?:st|nd|rd|th|,?\s*(?:19|20)\d\d)\b)", re.I),
+     lambda m: f"{m.group(1)} {'200' + m.group(2) if m.group(2) else '19' + m.group(3)}"),
+    # "the most negative margin": the lowest one (a ranking, not a condition on the sign)
+    (re.compile(r"\bmost\s+negative\b", re.I), "lowest"),
+    # "the most unprofitable class", "deepest in the red": the least profitable one, not the top among losses
+    (re.compile(r"\b(?:most|deepest|furthest|farthest)\s+(?:unprofitable|loss\s*making|money\s*losing|in\s+the\s+red)\b",
+                re.I), "least profitable"),
     (re.compile(r"\bthe\s+(?:previous|prior|preceding)\s+one\b|\bthe\s+one\s+before\b", re.I), "the previous period"),
     (re.compile(r"\b(?:in\s+)?each\s+of\s+the\s+(last|past|previous)\s+(\d+|\w+)\s+(day|week|month|quarter|year)s\b", re.I),
      r"by \3 for the \1 \2 \3s"),

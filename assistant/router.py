@@ -188,7 +188,8 @@ class _Parse:
         strong = [i for i in named if not is_verb(self.slots[i], vocab)]
         self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
         self.verb_slots = [i for i in named if i not in strong]
-        if named and not strong and re.search(r"\b(?:how\s+many|number\s+of|count\s+of|quantity\s+of)\b", text, re.I):
+        if named and not strong and re.search(r"\b(?:how\s+many(?!\s+(?:percent|percentage|pct|%))|number\s+of|count\s+of"
+                                              r"|quantity\s+of)\b", text, re.I):
             # "how many chairs did we sell": the quantity sold, not the money
             for i in named:
                 self.slots[i] = replace(self.slots[i], value=self.lang.quantity_metric)
@@ -591,7 +592,13 @@ class _Parse:
         if entity_of(slot, self.model, self.vocab) is None:
             return False
         after = re.match(r"\s+(?:who|that|which|whose|where)\b", self.text[slot.end:], re.I)
-        return bool(after or self.after_member(i))
+        return bool(after or self.after_member(i) or self.of_which(i))
+
+    def of_which(self, i: int) -> bool:
+        """"customers of which state buy the fewest units": the customers say whose rows; the state is ranked."""
+        nxt = self.slots[i + 1] if i + 1 < len(self.slots) else None
+        return nxt is not None and nxt.kind == "dimension" and bool(re.fullmatch(
+            r"\s+(?:of|from|in)\s+(?:which|what|each|every)\s+", self.text[self.slots[i].end: nxt.start], re.I))
 
     def summable(self, name: str) -> bool:
         return name in self.model.metrics and self.model.metrics[name].summable
@@ -823,6 +830,8 @@ class _Parse:
         # "X and Y each / respectively", "separately", "one row each", "margin for each": each member's own figure
         each = self.separately or re.search(r"\b(?:separately|individually)\b", self.text, re.I) \
             or re.search(r"<filter_value:\w+>\s+(?:each|respectively)\b", self.masked, re.I) \
+            or re.search(r"(?:<metric>\s+each|\beach\s+(?:one|of\s+them|of\s+the\s+two)|,\s*each)\b(?!\s+(?:of\s+)?<(?:dimension|grain|noun))",
+                         self.masked, re.I) \
             or re.search(r"\bfor\s+each\b(?!\s+(?:of\s+(?:the|our)\s+)?<(?:dimension|grain|noun))", self.masked, re.I)
         # "how did Jewelry and Music do": each member's own figure
         if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
@@ -945,10 +954,16 @@ _TOGETHER = re.compile(r"\b(?:all\s+together|altogether|together|combined|in\s+t
 _COLLECTIVE_BEFORE = re.compile(r"\b(?:did|do|does|have|has|had|will|would)\s+(?:all\s+)?(?:the|our)\s+$", re.I)
 _REMARK_WORDS = frozenset("""i i'm im me my we our us you your thanks thank please sorry lol haha hope hopefully guess
 think suppose believe maybe just ok okay cheers appreciate appreciated hi hello hey morning afternoon evening team
-everyone folks guys ta thx tomorrow tonight review meeting call pack deck board retrospective retro planning due""".split())
+everyone folks guys ta thx tomorrow tonight review meeting call pack deck board retrospective retro planning due
+holiday readout read report reporting presentation slides update prep prepping boss manager recap memo email
+busy quick question""".split())
 # Words that change a number: a sentence holding one is never dropped as a remark ("net, not gross.")
 _NEVER_REMARK = frozenset("""not no only net gross excluding exclude excludes except without include includes including
 incl median cumulative running rolling unless but per""".split())
+# An opening clause that only says when or what for ("before our planning call,", "for my notes:"), when it
+# names nothing the question could read; the question follows it.
+_PREAMBLE = re.compile(r"^\s*(?:(?:quick\s+one|one\s+more|quick\s+q(?:uestion)?)\s+)?(?:before\s+(?:i|we|our|my|the|a|standup|"
+                       r"lunch)\b|for\s+(?:my|our|the|a)\b)[^,;!?]*?(?:,|:(?![^<>]*>)|\s[-–—]{1,2}\s)", re.I)
 _CLAUSE_BREAK = re.compile(r"[?!;]|:(?![^<>]*>)|(?<!\d)\.(?!\d)|\s[-–—]{1,2}\s|[()]")
 
 
@@ -962,15 +977,29 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
     does not name or group by) and either opens with a hedge ("i think", "not sure", "if it...") or
     has a remark word and no cue. Only when another sentence holds the question; a question of
     remarks alone is left to clarify."""
+    remarks, dropped, spans = [], set(), []
+    pre = _PREAMBLE.match(masked)
+    if pre is not None and "<" in masked[pre.end():]:
+        # "before I present the Texas numbers: ... texas customers": why they ask, not what; a value or
+        # dimension in it must be one the question names again
+        a, b = pre.span()
+        at = dict(zip(sorted(range(len(slots)), key=lambda k: slots[k].start),
+                      (m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked))))
+        inside = [i for i, p in at.items() if a <= p < b]
+        rest = [s for i, s in enumerate(slots) if i not in inside]
+        if all(_repeats(slots[i], rest) or _regroups(slots[i], rest) for i in inside):
+            remarks.append(" ".join(residual[a:b].split()).strip(" ,:;-–—"))
+            dropped.update(inside)
+            spans.append((a, b))
+            residual = residual[:a] + " " * (b - a) + residual[b:]
     bounds = [0, *(m.start() for m in _CLAUSE_BREAK.finditer(masked)), len(masked)]
     pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if masked[a:b].strip(" ?!;:.-–—()")]
     if len(pieces) < 2 or not any("<" in masked[a:b] for a, b in pieces):
-        return residual, (), frozenset(), ()
+        return residual, tuple(remarks), frozenset(), tuple(spans)
     lex = lexicon()
     ordered = sorted(range(len(slots)), key=lambda i: slots[i].start)
     placeholders = [m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked)]
     held = {i: [ordered[k] for k, at in enumerate(placeholders) if a <= at < b] for i, (a, b) in enumerate(pieces)}
-    remarks, dropped, spans = [], set(), []
     for n, (a, b) in enumerate(pieces):
         seg = residual[a:b]
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", seg)
@@ -996,6 +1025,13 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
         spans.append((a, b))
         residual = residual[:a] + " " * (b - a) + residual[b:]
     return residual, tuple(r for r in remarks if r), frozenset(dropped), tuple(spans)
+
+
+def _regroups(slot: Slot, others: Sequence[Slot]) -> bool:
+    """A dimension the rest of the question groups by or picks members of ("the store managers ... by store")."""
+    return slot.kind == "dimension" and any(
+        (o.kind == "dimension" and o.value == slot.value)
+        or (o.kind == "filter_value" and isinstance(o.value, Filter) and o.value.dimension == slot.value) for o in others)
 
 
 def _repeats(slot: Slot, others: Sequence[Slot]) -> bool:

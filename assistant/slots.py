@@ -209,7 +209,8 @@ def beside_its_dimension(lower: str, start: int, end: int, dimension: str, vocab
     if not words:
         return False
     said = "|".join(map(re.escape, words))
-    listed = r"(?:\s*(?:,|and|&|or|\+)\s*[\w'#/-]+){0,3}"      # "the ought and bar locations"
+    # "the ought and bar locations", "eing and n st campaigns", "ese vs ation shops"
+    listed = r"(?:\s*(?:,|and|&|or|\+|vs|versus)\s*[\w'#/-]+(?:\s+[\w'#/-]+)?){0,3}"
     return bool(re.match(listed + r"\s+(?:" + said + r")\b", lower[end:])
                 or re.search(r"\b(?:" + said + r")\s+(?:called\s+|named\s+)?$", lower[:start]))
 

@@ -280,6 +280,28 @@ def test_the_biggest_loss_is_the_lowest_of_the_loss_conditions_measure(question:
     assert (ranked.operation, ranked.metrics, ranked.order, ranked.top_n) == ("top_n", ("profit",), "asc", 1)
 
 
+@pytest.mark.parametrize(("question", "metric"), [
+    ("which sub-category was the most unprofitable in 2016", "profit"),
+    ("which state is most in the red", "profit"),
+    ("the most loss-making product", "profit"),
+    ("which sub-category has the most negative margin", "margin"),
+])
+def test_the_most_unprofitable_is_the_lowest_not_the_top_among_losses(question: str, metric: str) -> None:
+    """Before: a loss condition filtered the groups and the highest of them was picked (a wrong member)."""
+    ranked = ss(question)
+    assert (ranked.operation, ranked.metrics, ranked.order, ranked.top_n, ranked.conditions) == \
+        ("top_n", (metric,), "asc", 1, ())
+
+
+def test_context_before_the_question_and_years_in_words_are_read_around() -> None:
+    assert ss("before our planning call, rank the regions by sales in two thousand sixteen, largest first").dimensions == \
+        ("region",)
+    total = ss("for my notes: total profit for nineteen ninety-nine")
+    assert (total.metrics, total.time.start) == (("profit",), date(1999, 1, 1))
+    assert ss("customers of which region bought the fewest units in 2016").dimensions == ("region",)
+    assert ss("West and East, how much sales each one in 2016").operation == "compare_values"
+
+
 def test_evolving_over_whole_years_is_the_yearly_series_with_its_changes() -> None:
     series = intent("how did sales evolve from 2014 to 2016", "superstore")
     assert (series.operation, series.grain, series.change) == ("trend", "year", True)
