@@ -148,7 +148,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+ending\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
     (re.compile(r"\b(in|during)\s+the\s+(?:12|twelve)\s+months\s+of\s+(?=(?:19|20)\d\d\b)", re.I), r"\1 "),
     # "what did we ring up at the tills": in the stores (not "till" as "until")
-    (re.compile(r"\bat\s+the\s+till?s\b|\bat\s+the\s+till\b(?!\s+(?:19|20)\d\d)", re.I), ""),
+    (re.compile(r"\b(?:at|through|thru|across)\s+the\s+till?s\b|\bat\s+the\s+till\b(?!\s+(?:19|20)\d\d)", re.I), ""),
+    # "last years revenue": last year's (the apostrophe lost), not the last few years
+    (re.compile(r"\b(last|this|next|previous)\s+years\s+(?!(?:and|or|to|of|in|by|vs|versus|compared|combined|together|"
+                r"ago|running|back|before|after|from|through|thru|for|with)\b)(?=[a-z])", re.I), r"\1 year "),
     # "picked up", "rung through": bought, sold at
     (re.compile(r"\bpick(?:ed|s)?\s+up\b", re.I), "bought"),
     (re.compile(r"\b(?:rung|rang|ring|rings)\s+through\b", re.I), "sold at"),

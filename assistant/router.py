@@ -40,7 +40,7 @@ from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.lexicon import lexicon
 from assistant.measures import measure, ratio_name
 from assistant.normalize import normalize
-from assistant.periods import label_for, next_period, periods_in, previous_period, shift_days, shift_months, year_bounds
+from assistant.periods import label_for, month_end, next_period, periods_in, previous_period, shift_days, shift_months, year_bounds
 from assistant.slots import Extraction, Slot, beside_its_dimension, extract, is_verb, mask
 from assistant.spelling import Correction
 from assistant.timewindow import TimeMatch
@@ -144,6 +144,8 @@ class Router:
         kept = [m.span() for p, _ in vocab.metric_patterns for m in p.finditer(normalized)]
         text, shown = _without_presentation(normalized, kept)
         text, fixes = vocab.speller.correct(text)
+        if fixes:                      # "the busness" is "the business", read as the wording rules read it
+            text = normalize(text)
         text, contrasted = _without_contrast(text, vocab)
         shown = (*shown, *contrasted)
         ex = extract(text, dataset=dataset, as_of=as_of, vocabulary=vocab, ranges=ranges)
@@ -472,7 +474,7 @@ class _Parse:
             verb_next = follows is not None and is_verb(follows, self.vocab) and not self.text[slot.end: follows.start].strip()
             # "what did our stores clear in net profit": the stores are the subject, and nothing says "each"
             subject = slot.text.lower().endswith("s") and not self.cue("rank_desc") and not self.cue("rank_asc")
-            if (verb_next or subject) and not self.cue("group"):
+            if (verb_next or subject) and not self.cue("group") and not self.cue("sort") and "order" not in self.found:
                 if _TOGETHER.search(self.text):
                     self.dim_slots = [s for s in self.dim_slots if s is not slot]
                     return tuple(d for d in dims if d != str(slot.value))
@@ -775,6 +777,8 @@ class _Parse:
             order = "asc" if "slowest" in self.found else "desc"
             return Intent(metrics=metrics[:1], operation="top_n", dimensions=dims, time=later, compare_time=earlier,
                           top_n=n, order=order, rank_by="change" if self.absolute else "pct_change", **base)
+        if self.grain is not None and all(_one_unit(w, self.grain) for w in (earlier, later)):
+            self.grain = None                  # "2002 with 2000, units in each year": the two years' own values
         if self.grain is not None and self.grain != "day_of_week" and not (growth or self.cue("growth")):
             # "sales per month in 2016 and 2017": one series over both, not two totals
             first, second = self.ex.times[0], self.ex.times[-1]
@@ -905,6 +909,11 @@ class _Parse:
         "of the three segments, which one")."""
         word = self.dim_slots[0].text.lower() if self.dim_slots else ""
         plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))   # "states"; not "class", "status"
+        if plural and self.dim_slots:           # "which states customers bought": "state's" with its apostrophe lost
+            slot = self.dim_slots[0]
+            after = next((s for s in self.slots if s.start >= slot.end), None)
+            plural = not (after is not None and not self.text[slot.end: after.start].strip()
+                          and entity_of(after, self.model, self.vocab) is not None)
         # "which one", "who", "which of our stores": one member
         singular_ask = re.search(r"\b(?:which|what)\s+one\b|^\s*who\b|\bwhich\s+of\s+(?:our|the|all|all\s+the|all\s+our|these|those)\s",
                                  self.text, re.I)
@@ -965,6 +974,18 @@ incl median cumulative running rolling unless but per""".split())
 _PREAMBLE = re.compile(r"^\s*(?:(?:quick\s+one|one\s+more|quick\s+q(?:uestion)?)\s+)?(?:before\s+(?:i|we|our|my|the|a|standup|"
                        r"lunch)\b|for\s+(?:my|our|the|a)\b)[^,;!?]*?(?:,|:(?![^<>]*>)|\s[-–—]{1,2}\s)", re.I)
 _CLAUSE_BREAK = re.compile(r"[?!;]|:(?![^<>]*>)|(?<!\d)\.(?!\d)|\s[-–—]{1,2}\s|[()]")
+
+
+def _one_unit(window: TimeWindow, grain: str) -> bool:
+    """The window is one whole period of the grain (a calendar year, quarter or month)."""
+    start, end = window.start, window.end
+    if grain == "year":
+        return (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year
+    if grain in ("quarter", "month"):
+        months = 3 if grain == "quarter" else 1
+        return start.day == 1 and (start.month - 1) % months == 0 and start.year == end.year \
+            and end == month_end(start.year, start.month + months - 1)
+    return False
 
 
 def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: frozenset[int] = frozenset(),

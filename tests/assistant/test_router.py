@@ -300,6 +300,10 @@ def test_context_before_the_question_and_years_in_words_are_read_around() -> Non
     assert (total.metrics, total.time.start) == (("profit",), date(1999, 1, 1))
     assert ss("customers of which region bought the fewest units in 2016").dimensions == ("region",)
     assert ss("West and East, how much sales each one in 2016").operation == "compare_values"
+    assert ss("comparing 2016 with 2014, how many units did we sell in each year").operation == "compare_periods"
+    assert ss("do you have the regions ranked by profit for 2016, most profitable first").order == "desc"
+    assert ss("In 2016, how much profit did the busness make overall?").filters == ()
+    assert ss("which states customers bought the fewest units in 2016").top_n == 1
 
 
 def test_evolving_over_whole_years_is_the_yearly_series_with_its_changes() -> None:

@@ -97,7 +97,7 @@ def test_follow_ups_carry_over_on_a_star_schema(scored) -> None:
 
 
 # The issue asks the held-out third >= 97% right and 0 wrong; these are the counts measured after the
-# ninth dev round over both held-out files (the first 123 questions and 200 written after the fifth
-# round: 312 right, 2 wrong, 9 clarify of 323), so a regression fails while the gap stays visible
-# (docs/benchmarks.md, "TPC-DS store sales").
-HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.96, 2
+# twelfth dev round over both held-out files (the first 123 questions and 200 written after the fifth
+# round: 316 right, 1 wrong, 6 clarify of 323), so a regression fails while the gap (one wrong answer)
+# stays visible (docs/benchmarks.md, "TPC-DS store sales").
+HELD_OUT_CORRECT, HELD_OUT_WRONG = 0.97, 1
