@@ -25,6 +25,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
     # "in '01", "for '99": a year with its century left out (before quoted values are unquoted)
     (re.compile(r"(?<![\w'])'(\d{2})\b(?!')"), lambda m: ("19" if int(m.group(1)) >= 50 else "20") + m.group(1)),
+    # "sales numbers for 98", "in 01 vs 00": two digits after "in/for" that end the question or a comparison
+    (re.compile(r"\b(in|for|during)\s+(\d{2})(?=\s*(?:$|[?!,;]|\.(?!\d)|\s+(?:vs|versus|and|to|compared|against)\s+(?:\d{2}|'\d{2})\b))"),
+     lambda m: f"{m.group(1)} {'19' if int(m.group(2)) >= 50 else '20'}{m.group(2)}"),
+    (re.compile(r"\b((?:19|20)\d{2}\s+(?:vs|versus|and|to|compared\s+to|against)\s+)(\d{2})\b(?![/.:-]|\s*[%$\w])"),
+     lambda m: f"{m.group(1)}{'19' if int(m.group(2)) >= 50 else '20'}{m.group(2)}"),
     (re.compile(r"(?<![\w'])'([^']+)'(?![\w'])"), r"\1"),     # quoted values: 'home' -> home
     (re.compile(r'"([^"]+)"'), r"\1"),
     (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of all rows"),

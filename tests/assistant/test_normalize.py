@@ -18,6 +18,14 @@ from assistant.normalize import normalize
     ("how much revenue did we book in May 2024", "how much revenue did we make in May 2024"),
     ("how many items did we shift in Q4 2017", "how many items did we sell in Q4 2017"),
     ("a dozen best sellers", "12 best sellers"),
+    ("what were our sales numbers for 98", "what were our sales numbers for 1998"),
+    ("sales in 01 vs 00", "sales in 2001 vs 2000"),
+    ("sales for 98 customers", "sales for 98 customers"),                      # a count, not a year
+    ("sales in march 02", "sales in march 2002"),
+    ("profit for two thousand one", "profit for 2001"),
+    ("orders over two thousand dollars", "orders over two thousand dollars"),
+    ("which class has the most negative margin", "which class has the lowest margin"),
+    ("the most unprofitable region", "the least profitable region"),
 ])
 def test_rewrites(typed: str, read: str) -> None:
     assert normalize(typed) == read
