@@ -1016,7 +1016,7 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
     bounds = [0, *(m.start() for m in _CLAUSE_BREAK.finditer(masked)), len(masked)]
     pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if masked[a:b].strip(" ?!;:.-–—()")]
     if len(pieces) < 2 or not any("<" in masked[a:b] for a, b in pieces):
-        return residual, tuple(remarks), frozenset(), tuple(spans)
+        return residual, tuple(remarks), frozenset(dropped), tuple(spans)
     lex = lexicon()
     ordered = sorted(range(len(slots)), key=lambda i: slots[i].start)
     placeholders = [m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked)]
