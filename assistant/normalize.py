@@ -19,17 +19,24 @@ _TRAILING = re.compile(r"[\s?!.;:,]+$")
 _DIGIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _YEAR_WORDS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
                "nineteen", "twenty")
+
+
+def _century(two: str) -> str:
+    """A year written with two digits: '99' -> 1999, '01' -> 2001."""
+    return ("19" if int(two) >= 50 else "20") + two
+
+
 _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bv(?:ersu)?s\.?(?=\s)", re.I), "vs"),
     # SQL-ish questions ("where region != 'west'", "count(*)")
     (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
     # "in '01", "for '99": a year with its century left out (before quoted values are unquoted)
-    (re.compile(r"(?<![\w'])'(\d{2})\b(?!')"), lambda m: ("19" if int(m.group(1)) >= 50 else "20") + m.group(1)),
+    (re.compile(r"(?<![\w'])'(\d{2})\b(?!')"), lambda m: _century(m.group(1))),
     # "sales numbers for 98", "in 01 vs 00": two digits after "in/for" that end the question or a comparison
     (re.compile(r"\b(in|for|during)\s+(\d{2})(?=\s*(?:$|[?!,;]|\.(?!\d)|\s+(?:vs|versus|and|to|compared|against)\s+(?:\d{2}|'\d{2})\b))"),
-     lambda m: f"{m.group(1)} {'19' if int(m.group(2)) >= 50 else '20'}{m.group(2)}"),
+     lambda m: f"{m.group(1)} {_century(m.group(2))}"),
     (re.compile(r"\b((?:19|20)\d{2}\s+(?:vs|versus|and|to|compared\s+to|against)\s+)(\d{2})\b(?![/.:-]|\s*[%$\w])"),
-     lambda m: f"{m.group(1)}{'19' if int(m.group(2)) >= 50 else '20'}{m.group(2)}"),
+     lambda m: m.group(1) + _century(m.group(2))),
     (re.compile(r"(?<![\w'])'([^']+)'(?![\w'])"), r"\1"),     # quoted values: 'home' -> home
     (re.compile(r'"([^"]+)"'), r"\1"),
     (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of all rows"),
@@ -251,8 +258,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(?<=[a-z]s)'(?=\s|$)", re.I), ""),       # "investors' summary"
     (re.compile(r"\b(negative|positive)\s+(?:total|overall)\s+", re.I), r"\1 "),
     # Analysts typing SQL: "order by sales desc limit 5" is a top 5, "... asc limit 3" a bottom 3
-    (re.compile(r"\b(?:order|sort)(?:ed)?\s+by\s+([a-z][a-z ]*?)\s+desc(?:ending)?\s+limit\s+(\d+)\b", re.I), r"top \2 by \1"),
-    (re.compile(r"\b(?:order|sort)(?:ed)?\s+by\s+([a-z][a-z ]*?)\s+asc(?:ending)?\s+limit\s+(\d+)\b", re.I), r"bottom \2 by \1"),
+    (re.compile(r"\b(?:order|sort)(?:ed)?\s+by\s+([a-z][a-z ]*?)\s+(desc|asc)(?:ending)?\s+limit\s+(\d+)\b", re.I),
+     lambda m: f"{'top' if m.group(2).lower() == 'desc' else 'bottom'} {m.group(3)} by {m.group(1)}"),
     # "customer state contributing the least revenue": the one with the least (a ranking, not a share)
     (re.compile(r"\bcontribut(?:ed|ing|es|e)\s+(?=(?:the\s+)?(?:least|most|fewest|lowest|highest|biggest|smallest|largest)\b)",
                 re.I), "with "),
@@ -265,8 +272,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bq1\s*(?:-|–|to|thru|through)\s*q4\b(?!\s*(?:19|20)?\d\d\s*(?:-|–|to|vs|versus|and)\b)", re.I), "by quarter"),
     # "march 02", "nov 99": a month and a two-digit year (no day has a leading zero or is above 31)
     (re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|"
-                r"nov(?:ember)?|dec(?:ember)?)\s+(?:0(\d)|([7-9]\d))\b(?!\s*(?:st|nd|rd|th|,?\s*(?:19|20)\d\d)\b)", re.I),
-     lambda m: f"{m.group(1)} {'200' + m.group(2) if m.group(2) else '19' + m.group(3)}"),
+                r"nov(?:ember)?|dec(?:ember)?)\s+(0\d|[7-9]\d)\b(?!\s*(?:st|nd|rd|th|,?\s*(?:19|20)\d\d)\b)", re.I),
+     lambda m: f"{m.group(1)} {_century(m.group(2))}"),
     # "the most negative margin": the lowest one (a ranking, not a condition on the sign)
     (re.compile(r"\bmost\s+negative\b", re.I), "lowest"),
     # "the most unprofitable class", "deepest in the red": the least profitable one, not the top among losses

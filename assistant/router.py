@@ -999,14 +999,15 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
     has a remark word and no cue. Only when another sentence holds the question; a question of
     remarks alone is left to clarify."""
     remarks, dropped, spans = [], set(), []
+    # each slot's placeholder offset in ``masked`` (placeholders keep the slots' order)
+    where = dict(zip(sorted(range(len(slots)), key=lambda i: slots[i].start),
+                     (m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked))))
     pre = _PREAMBLE.match(masked)
     if pre is not None and "<" in masked[pre.end():]:
         # "before I present the Texas numbers: ... texas customers": why they ask, not what; a value or
         # dimension in it must be one the question names again
         a, b = pre.span()
-        at = dict(zip(sorted(range(len(slots)), key=lambda k: slots[k].start),
-                      (m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked))))
-        inside = [i for i, p in at.items() if a <= p < b]
+        inside = [i for i, at in where.items() if a <= at < b]
         rest = [s for i, s in enumerate(slots) if i not in inside]
         if all(_repeats(slots[i], rest) or _regroups(slots[i], rest) for i in inside):
             remarks.append(" ".join(residual[a:b].split()).strip(" ,:;-–—"))
@@ -1018,9 +1019,7 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
     if len(pieces) < 2 or not any("<" in masked[a:b] for a, b in pieces):
         return residual, tuple(remarks), frozenset(dropped), tuple(spans)
     lex = lexicon()
-    ordered = sorted(range(len(slots)), key=lambda i: slots[i].start)
-    placeholders = [m.start() for m in re.finditer(r"<[a-z_]+(?::[a-z_]+)?>", masked)]
-    held = {i: [ordered[k] for k, at in enumerate(placeholders) if a <= at < b] for i, (a, b) in enumerate(pieces)}
+    held = {n: [i for i, at in where.items() if a <= at < b] for n, (a, b) in enumerate(pieces)}
     for n, (a, b) in enumerate(pieces):
         seg = residual[a:b]
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", seg)
