@@ -27,6 +27,10 @@ def _century(two: str) -> str:
 
 
 _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
+    # a closing sentence with a sign-off and a name ("... 2001? Thanks, Alex", "Warm regards, Margaret")
+    (re.compile(r"(?<=[.!?])\s*(?:(?i:many\s+)?(?i:thanks|thank\s+you)(?i:\s+(?:so\s+much|a\s+lot|a\s+bunch|again|in\s+advance))?"
+                r"|(?i:cheers|(?:kind|warm|warmest|best)\s+regards|regards|best\s+wishes|best|warmly|love(?:\s+to\s+all)?"
+                r"|yours(?:\s+truly)?|sincerely|ta))\s*[,!.-]*\s*(?:[A-Z][a-z]+\.?)?\s*[.!]?\s*$"), ""),
     (re.compile(r"\bv(?:ersu)?s\.?(?=\s)", re.I), "vs"),
     # SQL-ish questions ("where region != 'west'", "count(*)")
     (re.compile(r"\s*(?:!=|<>)\s*"), " not "),
@@ -42,7 +46,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bcount\s*\(\s*\*\s*\)", re.I), "count of all rows"),
     (re.compile(r"\b([A-Za-z_]+)\s*\(\s*([A-Za-z_ ]+?)\s*\)", re.I), r"\1 \2"),   # "sum(sales)", "isodow(date)"
     (re.compile(r"\bnot\s+in\s*\(", re.I), "not in ("),
-    (re.compile(r"\bgroup\s+by\b", re.I), "by"),
+    (re.compile(r"\bgroup\s*by\b", re.I), "by"),
     (re.compile(r"(?<=\w)_(?=\w)"), " "),                  # "sub_category", "ship_mode"
     (re.compile(r"\s*&\s*"), " and "),
     (re.compile(r"([A-Za-z])\1{2,}", re.I), r"\1"),         # "youuu", "sooo": no English word triples a letter
@@ -120,7 +124,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bhow\s+much\s+business\s+(did|do|does|have|has)\s+(we|you|they|the\s+\w+)\s+(?:do|done|did)\b", re.I),
      r"how much \1 \2 sell"),
     # "how many units moved": sold, not a change
-    (re.compile(r"\b(units|items|pieces)\s+(?:(?:did|do)\s+we\s+|we\s+)?mov(?:e|ed)\b", re.I), r"\1 sold"),
+    (re.compile(r"\b(units|items|pieces|products|stock)\s+(?:(?:did|do|does|have|has|had)\s+(?:we|you|they|it|(?:the|our)\s+[a-z]+)\s+"
+                r"|we\s+|they\s+)?mov(?:e|ed)\b", re.I), r"\1 sold"),
+    # "total sales across 2001": in 2001
+    (re.compile(r"\bacross\s+(?=(?:the\s+year\s+)?(?:19|20)\d\d\b(?!\s*(?:-|to|and|through|thru|until)\s*(?:19|20)\d\d))", re.I), "in "),
     # "what did the business generate": the company (not a member named "business")
     (re.compile(r"\b(?:the|our)\s+(?:whole\s+|entire\s+)?business\b(?!\s*(?:class|classes|category|categories|dept|department|brand|items?)\b)",
                 re.I), "us"),
@@ -128,8 +135,43 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\b(had|have|has|with|contained|containing|included|including)\s+at\s+least\s+(?:one|1|a\s+single)\b"
                 r"(?=\s+(?-i:[A-Z])[\w&'-]*\s+(?:item|product)s?\b)", re.I), r"\1 a"),
     # "could you share the quarterly profit": show it (not a share of a total)
-    (re.compile(r"\b((?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?|please\s+|pls\s+|kindly\s+)share\b(?!\s+of\b)",
+    (re.compile(r"\b((?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?|please\s+|pls\s+|kindly\s+"
+                r"|request(?:ing)?\s+(?:you\s+)?to\s+(?:please\s+|kindly\s+)?)share\b(?!\s+of\b)",
                 re.I), r"\1show"),
+    # "kindly state the number of ...", "would you state our net earnings": tell (a verb, not a state)
+    (re.compile(r"\b(kindly|please|pls|plz|you|would|could|can|to)\s+state\s+(?=(?:the|our|what|how|which|whether|its|their"
+                r"|total|overall)\b)", re.I), r"\1 tell "),
+    # "the stores, order them by units": sort them (an imperative, not the orders measure)
+    (re.compile(r"\b(?:re)?order\s+(them|it|those|these|this|the\s+list|the\s+results?|the\s+rows|everything)"
+                r"(?=\s+(?:by|from|in|with|starting|largest|smallest|biggest|highest|lowest|most|least|best|worst)\b|\s*[,.;?!]|\s*$)",
+                re.I), r"sort \1"),
+    # "hw much", "hw many": how (two letters: below the spelling corrector's reach)
+    (re.compile(r"\bhw\b(?=\s+(?:much|many|did|do|does|is|are|was|were))", re.I), "how"),
+    # "the ation and bar branches, not combined": each its own
+    (re.compile(r"\bnot\s+(?:combined|added\s+(?:up|together)|summed|together|lumped\s+together)\b", re.I), "separately"),
+    # "top10", "bottom5": top 10
+    (re.compile(r"\b(top|bottom)(\d{1,3})\b", re.I), r"\1 \2"),
+    # "mthly NP", "qtrly": monthly
+    (re.compile(r"\bmthly\b", re.I), "monthly"),
+    # "the chain's top seller": the top-selling one
+    (re.compile(r"\btop[\s-]+sellers?\b", re.I), "top-selling"),
+    # "the year ended 31 Dec 2000 (YE 2000)": that calendar year
+    (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+ended\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
+    (re.compile(r"\(\s*ye\s*(?:19|20)\d\d\s*\)|\bye\s*((?:19|20)\d\d)\b", re.I), lambda m: m.group(1) or ""),
+    # "no. of customers": the number of
+    (re.compile(r"\bno\.\s*of\b", re.I), "number of"),
+    # "sales ~ month": by month (a model formula's tilde)
+    (re.compile(r"(?<=\w)\s*~\s*(?=\w)"), " by "),
+    # "yr 01", "yr=1998", "year == 2002": the year
+    (re.compile(r"\b(?:yr|year)\s*(?:==?|:)?\s*(\d{2})\b(?![\d/.:%,-]|\s*(?:%|percent|months?|days?|weeks?))", re.I),
+     lambda m: "year " + _century(m.group(1))),
+    (re.compile(r"\b(yr|year)\s*==?\s*(?=(?:19|20)\d\d\b)", re.I), "year "),
+    # "sales for 2k1", "in 2k": a year (not the amount 2k, which follows 'over', 'above', '$'...)
+    (re.compile(r"\b2k(\d)\b", re.I), r"200\1"),
+    (re.compile(r"\b(in|for|during|of|yr|year|,)\s+2k\b(?!\s*(?:\+|or\s+(?:more|less)|dollars|\$))", re.I), r"\1 2000"),
+    # "twenty oh one": 2001
+    (re.compile(r"\btwenty[\s-]+(?:oh|o|zero|nought)[\s-]+(one|two|three|four|five|six|seven|eight|nine)\b", re.I),
+     lambda m: str(2001 + _DIGIT_WORDS.index(m.group(1).lower()))),
     # "CY2000", "FY2001 (calendar)": the calendar year (a fiscal year alone is not known here)
     (re.compile(r"\bcy\s*(\d{4})\b|\bfy\s*(\d{4})\s*\(\s*calendar(?:\s+year)?\s*\)", re.I), lambda m: m.group(1) or m.group(2)),
     # "the most recent full year", "the previous calendar year": last year
@@ -147,6 +189,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     # "customers from which state took home the most units": bought (not the Home category)
     (re.compile(r"\b(?:took|take|takes|taking)\s+home\b(?!\s+(?:dept|department|category|items?|products?|goods))", re.I),
      "bought"),
+    # "how much did we bring home last year": brought in (not the Home category)
+    (re.compile(r"\b(bring|brings|brought|bringing)\s+home\b(?!\s+(?:dept|department|category|items?|products?|goods))", re.I),
+     r"\1 in"),
     # "the brand that shifted the most units": sold
     (re.compile(r"\bshift(?:ed|s)?\s+(?=(?:the\s+)?(?:most|fewest|least|more|fewer)?\s*(?:units|items|pieces|products|stock)\b)",
                 re.I), "sold "),
@@ -158,7 +203,12 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\b(at|in|from|through)\s+one\s+of\s+(?:the|our)\s+", re.I), r"\1 the "),
     # "the year ending Dec 2001", "the 12 months of 2000": that calendar year
     (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+ending\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
-    (re.compile(r"\b(in|during)\s+the\s+(?:12|twelve)\s+months\s+of\s+(?=(?:19|20)\d\d\b)", re.I), r"\1 "),
+    (re.compile(r"\b(in|during|over|throughout)\s+the\s+(?:12|twelve)\s+months\s+of\s+(?=(?:19|20)\d\d\b)", re.I), r"\1 "),
+    # "the fiction and history lines together": the two members (product lines, not sales lines)
+    (re.compile(r"\b(and\s+(?!(?:sales|ticket|order|receipt|item|basket|invoice|product|transaction)s?\b)[a-z][\w-]*)\s+(?:lines|ranges)\b", re.I),
+     r"\1"),
+    # "shoppers' home states": the customers' states (not the Home category)
+    (re.compile(r"\bhome\s+(states?)\b", re.I), r"\1"),
     # "what did we ring up at the tills": in the stores (not "till" as "until")
     (re.compile(r"\b(?:at|through|thru|across)\s+the\s+till?s\b|\bat\s+the\s+till\b(?!\s+(?:19|20)\d\d)", re.I), ""),
     # "last years revenue": last year's (the apostrophe lost), not the last few years

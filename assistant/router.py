@@ -139,6 +139,8 @@ class Router:
               ranges: bool | None = None) -> Route:
         """``ranges=False`` keeps "from X to Y" as two periods (a follow-up of a growth question)."""
         normalized = normalize(question)
+        if load_dataset(dataset).semantic.time_dimension.fiscal_year_start_month == 1:
+            normalized = _calendar_fiscal_years(normalized)
         vocab = vocabulary or closed_vocabulary(dataset)
         # a metric's own pattern keeps its words ("margin in dollars" is the profit, not a presentation)
         kept = [m.span() for p, _ in vocab.metric_patterns for m in p.finditer(normalized)]
@@ -179,7 +181,8 @@ class _Parse:
         if "loss_rank" in self.found and len(ex.times) >= 2:   # "lost the most ... between Q2 2023 and Q2 2024": a change
             self.found, self.residual = _constructions(self.masked, skip=("loss_rank",))
         self.loss_span: set[int] = set()
-        self.loss_metric = self.losses(ex.slots) if "loss_rank" in self.found else None
+        self.loss_metric = self.losses(ex.slots, "loss_rank") if "loss_rank" in self.found \
+            else self.losses(ex.slots, "loss_total") if "loss_total" in self.found else None
         verbs = frozenset(i for i, s in enumerate(self.slots) if s.kind == "metric" and is_verb(s, vocab))
         self.residual, self.remarks, dropped, spans = _without_remarks(self.masked, self.residual, self.slots, verbs)
         if dropped:                                # values a remark repeated ("i think ohio is big")
@@ -190,19 +193,25 @@ class _Parse:
         strong = [i for i in named if not is_verb(self.slots[i], vocab)]
         self.metric_slots = strong or named        # a verb ("sold") counts only when nothing else is named
         self.verb_slots = [i for i in named if i not in strong]
-        if named and not strong and re.search(r"\b(?:how\s+many(?!\s+(?:percent|percentage|pct|%))|number\s+of|count\s+of"
+        if named and not strong and re.search(r"\b(?:how\s+many(?!\s+(?:percent|percentage|pct|%|dollars|bucks|euros|pounds|usd)\b)|number\s+of|count\s+of"
                                               r"|quantity\s+of)\b", text, re.I):
             # "how many chairs did we sell": the quantity sold, not the money
             for i in named:
                 self.slots[i] = replace(self.slots[i], value=self.lang.quantity_metric)
+        self.ambiguous_money: tuple[str, str] | None = None
         for i in strong:
+            self.check_money_or_count(self.slots[i])
             if self.counts_money(self.slots[i]):
                 # "how many sales did we make", "number of sales": a count of sales, not their money
                 self.slots[i] = replace(self.slots[i], value=self.lang.count_metric)
         self.dim_slots = [s for s in self.slots if s.kind == "dimension" and not self.qualifies_total(s)
                           and not self.under_its_parent(s)]
+        self.together_words: set[str] = set()
+        declined = self.declined_splits()
+        self.dim_slots = [s for s in self.dim_slots if not self.all_of_them_together(s) and s.start not in declined]
         self.dims = list(dict.fromkeys(str(s.value) for s in self.dim_slots))
-        self.grain_slot = next((s for s in self.slots if s.kind == "time" and isinstance(s.value, str)), None)
+        self.grain_slot = next((s for s in self.slots if s.kind == "time" and isinstance(s.value, str)
+                                and s.start not in declined), None)
         self.grain = str(self.grain_slot.value) if self.grain_slot is not None else None
         self.numbers = [int(s.value) for s in self.slots if s.kind == "number"]  # type: ignore[call-overload]
         self.value_slots = [s for s in self.slots if s.kind == "filter_value"]
@@ -221,12 +230,65 @@ class _Parse:
                    and levels.index(str(before.value)) < levels.index(str(slot.value))
                    for levels in self.model.hierarchies.values())
 
+    def declined_splits(self) -> set[int]:
+        """Where the slots a question declines to split by start ("no need to split it by store")."""
+        starts: set[int] = set()
+        if "declined_split" not in self.found:
+            return starts
+        ordered = sorted(self.slots, key=lambda s: s.start)
+        for pattern in lexicon().phrases["declined_split"]:
+            for m in pattern.finditer(self.masked):
+                first = self.masked[: m.start()].count("<")
+                starts |= {s.start for s in ordered[first: first + m.group(0).count("<")]}
+        return starts
+
+    def all_of_them_together(self, slot: Slot) -> bool:
+        """"sales of all stores combined", "total sales for all stores", "summed across stores", "all-store
+        sales": every member of the dimension added up, one number, no split. "sales for every store" and
+        "top 5 of all stores" still split; the words that would otherwise group are recorded as explained."""
+        before, after = self.text[: slot.start], self.text[slot.end:]
+        if re.search(r"\beach\b|\b(?:top|bottom)\s+\d", self.text, re.I) \
+                or any(s.kind == "dimension" and s.value == slot.value and s is not slot for s in self.slots):
+            return False
+        listed = re.match(r"\s*(?:,|[.?!]*\s*$)", after) and re.search(r",\s*all\s+(?:the\s+|our\s+)?$", before, re.I)
+        next_slot = next((s for s in self.slots if s.start >= slot.end), None)
+        all_store_sales = next_slot is not None and next_slot.kind == "metric" and not after[: next_slot.start - slot.end].strip() \
+            and not slot.text.lower().endswith("s") and re.search(r"\ball[-\s]$", before, re.I)
+        # "did the company's stores sell": the company's, all of them
+        owned = re.search(r"\b(?:the\s+)?(?:company|chain|business|firm|group|organi[sz]ation)(?:'?s)?\s+$", before, re.I) \
+            if slot.text.lower().endswith("s") and not _RANK_WORDS.search(self.text) else None
+        across = re.search(r"\b(?:across|over)\s+all\s+(?:(?:of\s+)?(?:the|our)\s+)?$", before, re.I) \
+            if re.match(r"\s*,", after) and not _RANK_WORDS.search(self.text) else None
+        span = (_ALL_BEFORE.search(before) if _TOGETHER_AFTER.match(after) else None) or listed or all_store_sales or across or owned \
+            or _TOTAL_OVER_ALL.search(before) or _SUMMED_ACROSS.search(before)
+        if span is None:
+            return False
+        self.together_words |= {w.lower() for w in re.findall(r"[a-z]+", span.group(0), re.I)}
+        return True
+
     def qualifies_total(self, slot: Slot) -> bool:
         """"our total store revenue": a singular dimension word between "total" and the measure says
         which sales these are (the store's), it splits nothing."""
         after = next((s for s in self.slots if s.start >= slot.end), None)
         return after is not None and after.kind == "metric" and not self.text[slot.end: after.start].strip() \
             and not slot.text.lower().endswith("s") and bool(re.search(r"\btotal\s+$", self.text[: slot.start], re.I))
+
+    def check_money_or_count(self, slot: Slot) -> None:
+        """"total receipts for 2001", "how much did we take in receipts": the money, or the number of receipts?
+        A count's word that is also money (``Metric.also_money``), asked as an amount, clarifies."""
+        metric = self.model.metrics.get(str(slot.value))
+        said = slot.text.lower()
+        word = next((w for w in metric.also_money if said == w or said.endswith(" " + w)), None) if metric else None
+        if word is None:
+            return
+        before = self.text[: slot.start] + slot.text[: len(slot.text) - len(word)]
+        if re.search(r"\b(?:how\s+many|number\s+of|count\s+of|#\s*of)\s+(?:\w+\s+){0,2}$", before, re.I):
+            return
+        if re.search(r"\b(?:per|each|every|a|an|one|average|avg|mean)\s+(?:\w+\s+)?$", before, re.I):
+            return                          # "average value per receipt": the count divides
+        if re.search(r"\b(?:total|gross|net|how\s+much|worth|value\s+of|dollars?\s+of|\$)\s+(?:\w+\s+){0,4}$", before, re.I) \
+                or re.match(r"\s+(?:worth|in\s+dollars|totall?ed|came\s+to|amounted)\b", self.text[slot.end:], re.I):
+            self.ambiguous_money = (word, self.model.label(str(slot.value)))
 
     def counts_money(self, slot: Slot) -> bool:
         """A money measure counted: "how many sales", "number of sales", "sales count"."""
@@ -236,11 +298,12 @@ class _Parse:
         return bool(re.search(r"\b(?:how\s+many|number\s+of|count\s+of|#\s*of)\s+(?:the\s+|our\s+|total\s+)?$",
                               self.text[: slot.start], re.I) or re.match(r"\s+counts?\b", self.text[slot.end:], re.I))
 
-    def losses(self, slots: tuple[Slot, ...]) -> str | None:
-        """"which class lost the most money", "the biggest loss by category": the lowest of the measure the model's
-        loss condition ("unprofitable": profit < 0) reads; the money word inside the phrase is no metric of its own."""
+    def losses(self, slots: tuple[Slot, ...], phrase: str) -> str | None:
+        """"which class lost the most money", "the biggest loss by category" (``loss_rank``): the lowest of the
+        measure the model's loss condition ("unprofitable": profit < 0) reads; "how much did we lose" (``loss_total``):
+        that measure. The money word inside the phrase is no metric of its own."""
         metric = next((c.metric for c in self.lang.conditions.values() if c.op == "<" and c.value == 0), None)
-        m = next(m for p in lexicon().phrases["loss_rank"] if (m := p.search(self.masked)) is not None)
+        m = next(m for p in lexicon().phrases[phrase] if (m := p.search(self.masked)) is not None)
         inside = self.masked[: m.end()].count("<") - self.masked[: m.start()].count("<")
         first = self.masked[: m.start()].count("<")
         self.loss_span = {s.start for s in sorted(slots, key=lambda s: s.start)[first:first + inside]}
@@ -271,6 +334,10 @@ class _Parse:
             return self.incomplete(("unknown words",), "I do not know what " + ", ".join(repr(w) for w in unknown)
                                    + " means for this dataset.", unknown)
         try:
+            if self.ambiguous_money is not None:
+                word, count = self.ambiguous_money
+                raise Problem(f"{word!r} can be the money taken or the number of {word}; ask for "
+                              f"'{self.model.label(self.lang.default_metric)}' or the 'number of {count}'.")
             self.apply_rewrites()
             self.read = ConditionReader(self.text, self.slots, self.vocab, self.model).read()
             intent = self.decide(self.read)
@@ -279,6 +346,7 @@ class _Parse:
         cues = self.words.cues
         if "single_total" in self.found:           # "by region ..., as one number": the split is declined
             cues = tuple(c for c in cues if c[0] != "group")
+        cues = tuple(c for c in cues if not (c[0] == "group" and c[1].lower() in self.together_words))
         loose = unexplained(cues, intent)
         if loose:
             return self.incomplete(("shape",), "I am not sure how " + ", ".join(repr(w) for w in loose)
@@ -836,8 +904,9 @@ class _Parse:
             or re.search(r"<filter_value:\w+>\s+(?:each|respectively)\b", self.masked, re.I) \
             or re.search(r"(?:<metric>\s+each|\beach\s+(?:one|of\s+them|of\s+the\s+two)|,\s*each)\b(?!\s+(?:of\s+)?<(?:dimension|grain|noun))",
                          self.masked, re.I) \
-            or re.search(r"\bfor\s+each\b(?!\s+(?:of\s+(?:the|our)\s+)?<(?:dimension|grain|noun))", self.masked, re.I)
-        # "how did Jewelry and Music do": each member's own figure
+            or re.search(r"\bfor\s+each\b(?!\s+(?:of\s+(?:the|our)\s+)?<(?:dimension|grain|noun))", self.masked, re.I) \
+            or re.search(r"\bwhich\b[^?]*<filter_value:\w+>[^?]*\band\s+which\b(?:\s+\w+)?\s+<filter_value", self.masked, re.I)
+        # "which margin have the Midway stores and which the Fairview stores": each its own; "how did Jewelry and Music do": each member's own figure
         if not (self.cue("compare") or self.cue("more") or self.cue("side_by_side") or "member_versus" in self.found
                 or "performance" in self.found or each) or "combine" in self.found:
             return None
@@ -958,8 +1027,17 @@ _GRAIN_DAYS = {"year": 365, "quarter": 91, "month": 30, "week": 7, "day": 1, "ho
 
 _DISTINCT = frozenset({"unique", "distinct", "different", "individual", "separate"})
 _ONE_ROW_EACH = re.compile(r"\b(?:one|a|1)\s+(?:row|line|entry)\s+(?:each|apiece|for\s+each\s+(?:one|of\s+them))\b", re.I)
-_TOGETHER = re.compile(r"\b(?:all\s+together|altogether|together|combined|in\s+total|as\s+a\s+whole|overall|in\s+all)\b",
-                       re.I)
+_TOGETHER_WORDS = r"(?:all\s+|taken\s+|put\s+)?together|altogether|combined|in\s+total|as\s+a\s+whole|in\s+all"
+_TOGETHER = re.compile(r"\b(?:" + _TOGETHER_WORDS + r"|overall)\b", re.I)
+# Every member of a dimension added up (Router.all_of_them_together); matched at the end of the text before it
+_ALL_BEFORE = re.compile(r"(?:\b(?:across|over|for|of|from|at|in)\s+)?\b(?:all|every)\s+(?:single\s+)?(?:(?:of\s+)?(?:the|our)\s+)?$", re.I)
+_TOGETHER_AFTER = re.compile(r"\s*,?\s*(?:" + _TOGETHER_WORDS + r"|added\s+up|summed(?:\s+up)?)\b", re.I)
+_TOTAL_OVER_ALL = re.compile(r"(?:\b(?:total|sum)\b[^,;.?!]*?\b(?:for|of|from|at|in|across|over)\s+all|\b(?:summed|combined|aggregate)\b"
+                             r"[^,;.?!]*?\b(?:for|of|from|at|in|across|over)\s+(?:all|every))\s+(?:(?:of\s+)?(?:the|our)\s+)?$", re.I)
+_SUMMED_ACROSS = re.compile(r"\b(?:summed|added\s+up|totall?ed|aggregated|rolled\s+up)\s+(?:across|over)\s+(?:all\s+)?"
+                            r"(?:(?:of\s+)?(?:the|our)\s+)?$", re.I)
+_RANK_WORDS = re.compile(r"\b(?:top|bottom|best|worst|most|least|highest|lowest|biggest|smallest|largest|fewest|rank\w*|sort\w*"
+                         r"|order(?:ed)?\s+by|which\s+one)\b", re.I)
 _COLLECTIVE_BEFORE = re.compile(r"\b(?:did|do|does|have|has|had|will|would)\s+(?:all\s+)?(?:the|our)\s+$", re.I)
 _REMARK_WORDS = frozenset("""i i'm im me my we our us you your thanks thank please sorry lol haha hope hopefully guess
 think suppose believe maybe just ok okay cheers appreciate appreciated hi hello hey morning afternoon evening team
@@ -1027,8 +1105,10 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
             continue
         others = [slots[i] for m, idx in held.items() if m != n for i in idx]
         hedged = any(p.search(seg.strip(" ?!;:.,-–—()")) for p in lex.phrases["hedge"])
-        if not all(_repeats(slots[i], others) or (hedged and i in verbs) for i in held[n]):
-            continue                       # "if that makes sense": a hedge's verb is no metric
+        if not all(_repeats(slots[i], others) or (hedged and (i in verbs or _regroups(slots[i], others)
+                                                              or _measured_again(slots[i], others))) for i in held[n]):
+            continue                       # "if that makes sense": a hedge's verb is no metric; "i think Books is our
+            #                                weakest department for profit - which department made the least profit"
         if not hedged:
             if held[n] or masked[a:b] != seg:
                 continue
@@ -1047,11 +1127,26 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
     return residual, tuple(r for r in remarks if r), frozenset(dropped), tuple(spans)
 
 
+def _calendar_fiscal_years(text: str) -> str:
+    """"FY2001", "FY 01", "fiscal year 2001", "fiscal 2001" where the fiscal year is the calendar year: 2001."""
+    def year(m: re.Match[str]) -> str:
+        digits = m.group(1)
+        return digits if len(digits) == 4 else ("19" if int(digits) >= 50 else "20") + digits
+    text = re.sub(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)\b", year, text, flags=re.I)
+    return re.sub(r"\s*[,;(]?\s*\b(?:our|the)\s+(?:fy|fiscal\s+year)\s+(?:is|=|equals)\s+the\s+calendar\s+year\s*\)?", "", text,
+                  flags=re.I)
+
+
 def _regroups(slot: Slot, others: Sequence[Slot]) -> bool:
     """A dimension the rest of the question groups by or picks members of ("the store managers ... by store")."""
     return slot.kind == "dimension" and any(
         (o.kind == "dimension" and o.value == slot.value)
         or (o.kind == "filter_value" and isinstance(o.value, Filter) and o.value.dimension == slot.value) for o in others)
+
+
+def _measured_again(slot: Slot, others: Sequence[Slot]) -> bool:
+    """A measure the rest of the question names too."""
+    return slot.kind == "metric" and any(o.kind == "metric" and o.value == slot.value for o in others)
 
 
 def _repeats(slot: Slot, others: Sequence[Slot]) -> bool:
@@ -1098,7 +1193,7 @@ def _constructions(masked: str, skip: tuple[str, ...] = ()) -> tuple[dict[str, s
     for name in ("order_asc", "order_desc", "period_over_period", "fastest", "slowest", "member_versus",
                  "performance", "combine", "amount_verb", "pronoun_one", "date_column", "bucket_label",
                  "both_metrics", "one_entity", "slash", "agent_by", "used_member", "member_noun", "single_total",
-                 "loss_rank"):
+                 "loss_rank", "loss_total", "declined_split"):
         if name in skip:
             continue
         for pattern in phrases[name]:

@@ -229,6 +229,21 @@ def _said_dimension_first(found: list[tuple[int, int, ValueEntry]], lower: str,
     return sorted(keep, key=lambda item: (item[0], item[1]))
 
 
+def _listed_with_a_member(item: tuple[int, int, ValueEntry], found: list[tuple[int, int, ValueEntry]], lower: str) -> bool:
+    """"fiction and history", "history or fiction": an everyday word next to a member of the same dimension,
+    joined by and / or / a comma, is a member too."""
+    _, at, entry = item
+    end = at + len(entry.phrase)
+    for _, other_at, other in found:
+        if other.listed_only or other.dimension != entry.dimension:
+            continue
+        other_end = other_at + len(other.phrase)
+        between = lower[other_end: at] if other_end <= at else lower[end: other_at] if end <= other_at else None
+        if between is not None and re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*or|&|\+)\s*(?:the\s+)?", between):
+            return True
+    return False
+
+
 def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
     index = vocab.value_index
     found: list[tuple[int, int, ValueEntry]] = []   # (position in vocab.values, offset, entry)
@@ -240,6 +255,7 @@ def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
                 found.append((position, at, entry))
     found.sort(key=lambda item: (item[0], item[1]))   # the order a scan of every value gave: ties keep it
     found = _said_dimension_first(found, lower, vocab)
+    found = [f for f in found if not f[2].listed_only or _listed_with_a_member(f, found, lower)]
     out = []
     for _, at, entry in found:
         if entry.case_sensitive and not question[at].isupper() \

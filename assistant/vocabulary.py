@@ -53,6 +53,7 @@ class ValueEntry:
     phrase: str                 # lower-case text to find
     case_sensitive: bool        # one-word open values need a capital first letter
     label: str                  # how an answer names it ("West Coast", "California")
+    listed_only: bool = False   # an everyday word ("history"): a member only listed with another member
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,9 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
         for phrase in (spoken, *dim.synonyms):
             for variant in _spellings(phrase.lower()):
                 dims.setdefault(variant, name)
+    for name, dim in model.dimensions.items():       # "i_brand", "s_city", "ca_state": the column's own name
+        for phrase in _column_phrases(dim.column):
+            dims.setdefault(phrase, name)
     # "how many distinct cities" -> distinct_city; a dimension counted by a metric of its own
     # (customers) keeps that metric.
     counted = {e.key for e in model.language.entities.values()}
@@ -223,6 +227,8 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
                     # into one; named with its dimension ("the history class") it is the member
                     entries += [ValueEntry(name, (value,), f"{phrase} {word}", False, value)
                                 for word, d in dims.items() if d == name and phrase in reserved and not i]
+                    if phrase in reserved and not i:     # "fiction and history": listed with a member, it is one
+                        entries.append(ValueEntry(name, (value,), phrase, False, value, listed_only=True))
                     continue
                 one_word = " " not in phrase.strip()
                 needs_capital = not any_case and one_word and is_english(phrase, min_frequency=COMMON_WORD)
@@ -260,7 +266,23 @@ def _metric_phrases(model: SemanticModel) -> dict[str, str]:
                            f"number of different {word}", f"number of unique {word}",
                            f"number of distinct {word}", f"how many different {word}", f"how many unique {word}"):
                 metrics.setdefault(phrase.lower(), entity.count)
+    # "sum(ss_ext_sales_price)", "ext_sales_price", "count(distinct ss_ticket_number)": the column a metric adds up or
+    # counts, named as the warehouse names it (underscores read as spaces, as normalize writes them)
+    dimension_columns = {p for dim in model.dimensions.values() for p in _column_phrases(dim.column)}
+    for name, metric in model.metrics.items():
+        one = re.fullmatch(r"\s*(?:SUM|COUNT)\s*\(\s*(?:DISTINCT\s+)?([a-z][a-z0-9_]*)\s*\)\s*", metric.base, re.I)
+        if one is not None:
+            for phrase in set(_column_phrases(one.group(1))) - dimension_columns:   # "customer id": the dimension's
+                metrics.setdefault(phrase, name)
     return metrics
+
+
+def _column_phrases(column: str) -> tuple[str, ...]:
+    """A column's name as typed, with and without a short table prefix ("ss_net_profit", "net_profit"); only
+    names of two words or more (one word is an everyday word the synonyms already hold, or should not)."""
+    spoken = column.split(".")[-1].lower().replace("_", " ")
+    bare = re.sub(r"^[a-z]{1,3} (?=\w+ \w)", "", spoken)
+    return tuple(dict.fromkeys(p for p in (spoken, bare) if " " in p))
 
 
 def _average_spellings(phrase: str) -> tuple[str, ...]:

@@ -176,6 +176,8 @@ class Metric(_Strict):
     filter: str | None = None
     format: Literal["currency", "integer", "percent", "number"] = "number"
     duration: bool = Field(False, description="a span of time: the slowest is the largest, the fastest the smallest")
+    also_money: tuple[str, ...] = Field((), description="synonyms of a count that are also the money ('receipts'): "
+                                        "asked as an amount ('total receipts', 'how much ... in receipts') they clarify")
 
     @property
     def summable(self) -> bool:
@@ -262,6 +264,9 @@ class TimeDimension(_Strict):
     date_column: str
     other_dates: dict[str, str] = {}
     grains: tuple[Literal["hour", "day", "week", "month", "quarter", "year", "day_of_week"], ...]
+    # The month a fiscal year starts in, when the data says so; only 1 (the calendar year) is read, so
+    # "FY2001" is 2001. Unset: a fiscal year is unknown and such a question clarifies.
+    fiscal_year_start_month: Literal[1] | None = None
 
 
 Grain = Literal["hour", "day", "month", "year"]

@@ -405,7 +405,9 @@ def test_months_joined_by_to_are_one_span_unless_compared() -> None:
 @pytest.mark.parametrize("question", ["total qty sold in CY2000", "units in FY2000 (calendar year)"])
 def test_a_calendar_year_said_as_cy_or_fy_calendar_is_that_year(question: str) -> None:
     assert intent(question, "tpcds_store").time.start == date(2000, 1, 1)
-    assert not route("units in FY2000", "tpcds_store").complete
+    # tpcds_store's model says its fiscal year is the calendar year (d_fy_year = d_year); retail_sales says nothing
+    assert intent("units in FY2000", "tpcds_store").time.start == date(2000, 1, 1)
+    assert not route("units in FY2023").complete
 
 
 def test_a_dimension_word_only_qualifying_a_total_or_its_customers() -> None:
@@ -428,3 +430,81 @@ def test_a_parent_level_owning_the_child_is_what_is_ranked() -> None:
     assert ranked.dimensions == ("store_city",)
     assert intent("distinct customers, all years combined, who ever bought Books", "tpcds_store").metrics \
         == ("customers",)
+
+
+@pytest.mark.parametrize("question", [
+    "total revenue for all regions in 2023",
+    "revenue of all regions combined in 2023",
+    "combined revenue of every category in 2023",
+    "2023 revenue summed across regions",
+    "all-region revenue 2023",
+    "what was sold in 2023 in total, all regions, all categories",
+    "Across all regions, how much revenue did we make in 2023?",
+    "revenue across every region, in total, 2023",
+])
+def test_every_member_taken_together_is_one_number(question: str) -> None:
+    result = intent(question)
+    assert (result.operation, result.dimensions, result.filters) == ("total", (), ()), question
+
+
+def test_every_member_named_without_together_still_splits() -> None:
+    assert intent("revenue for every region in 2023").dimensions == ("region",)
+    assert intent("revenue by category, all regions, 2023").dimensions == ("category",)
+    top = intent("across all regions, which one sold the most in 2023")
+    assert (top.operation, top.dimensions) == ("top_n", ("region",))
+
+
+def test_a_declined_split_drops_only_what_it_names() -> None:
+    assert intent("revenue by category in 2023, no need to split it by region").dimensions == ("category",)
+    no_months = intent("No monthly split please - total units for 2023 only.")
+    assert (no_months.operation, no_months.grain) == ("total", None)
+    assert intent("what was revenue in 2023? not broken down, just the one number").operation == "total"
+    assert intent("skip the per-region detail: what was revenue in 2023?").dimensions == ()
+
+
+def test_money_words_and_imperatives_are_not_other_measures() -> None:
+    assert intent("How many dollars came in during 2023?").metrics == ("revenue",)
+    regions = intent("The regions, order them by revenue in 2023, the smallest first")
+    assert (regions.metrics, regions.order) == (("revenue",), "asc")
+    assert intent("Kindly state the number of orders in Q2 2023.").dimensions == ()
+    assert intent("revenue ~ month, 2023").grain == "month"
+
+
+def test_a_loss_asked_for_is_the_profit_measure() -> None:
+    assert intent("how much money did we lose in 2023").metrics == ("profit",)
+    made_or_lost = intent("money made or lost by each region in 2023")
+    assert (made_or_lost.metrics, made_or_lost.dimensions) == (("profit",), ("region",))
+    worst_first = intent("list every region by profit for 2023, biggest loss first")
+    assert (worst_first.operation, worst_first.order) == ("breakdown", "asc")
+
+
+def test_which_and_which_puts_two_members_side_by_side() -> None:
+    both = intent("Which revenue have the West and which the South in 2023?")
+    assert (both.operation, both.dimensions) == ("compare_values", ("region",))
+
+
+def test_a_fiscal_year_is_read_only_where_the_model_says_it_is_the_calendar_year() -> None:
+    from assistant.router import _calendar_fiscal_years
+
+    assert _calendar_fiscal_years("FY2001 sales (our FY is the calendar year)") == "2001 sales"
+    assert _calendar_fiscal_years("units, fiscal year 99") == "units, 1999"
+    assert not route("revenue FY2023").complete          # retail_sales declares no fiscal year
+
+
+def test_column_names_are_read_as_what_they_hold() -> None:
+    assert intent("sum(revenue) by sub_category, 2023").dimensions == ("sub_category",)
+    assert intent("count(distinct customer_id) in 2023").metrics == ("customers",)
+    tpcds = Router().parse("count(distinct ss_ticket_number) by s_city, 2001", dataset="tpcds_store",
+                           as_of=date(2003, 1, 3))
+    assert tpcds.complete and (tpcds.intent.metrics, tpcds.intent.dimensions) == (("tickets",), ("store_city",))
+
+
+def test_a_count_word_that_is_also_money_clarifies_when_asked_as_an_amount() -> None:
+    def tpcds(question: str):
+        return Router().parse(question, dataset="tpcds_store", as_of=date(2003, 1, 3))
+
+    for amount in ("what were total receipts for 2001", "how much did we take in receipts in 2001"):
+        assert not tpcds(amount).complete and "money taken or the number" in tpcds(amount).reason
+    for count in ("how many receipts in 2001", "number of till receipts by store in 2000", "receipts in 2001"):
+        assert tpcds(count).complete and tpcds(count).intent.metrics == ("tickets",), count
+    assert tpcds("what did the average receipt come to in 2001").intent.metrics == ("sales_per_ticket",)
