@@ -155,8 +155,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bmthly\b", re.I), "monthly"),
     # "the chain's top seller": the top-selling one
     (re.compile(r"\btop[\s-]+sellers?\b", re.I), "top-selling"),
-    # "the year ended 31 Dec 2000 (YE 2000)": that calendar year
-    (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+ended\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
+    # "(YE 2000)", "YE2000": the year ended with 2000 (the year ended 31 Dec 2000 is read with "ending" below)
     (re.compile(r"\(\s*ye\s*(?:19|20)\d\d\s*\)|\bye\s*((?:19|20)\d\d)\b", re.I), lambda m: m.group(1) or ""),
     # "no. of customers": the number of
     (re.compile(r"\bno\.\s*of\b", re.I), "number of"),
@@ -201,8 +200,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
      lambda m: (m.group(1) or "") + "buy"),
     # "who bought at one of the Midway stores": at the Midway stores
     (re.compile(r"\b(at|in|from|through)\s+one\s+of\s+(?:the|our)\s+", re.I), r"\1 the "),
-    # "the year ending Dec 2001", "the 12 months of 2000": that calendar year
-    (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+ending\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
+    # "the year ending Dec 2001", "the year ended 31 Dec 2000", "the 12 months of 2000": that calendar year
+    (re.compile(r"\b(?:the\s+)?(?:12\s+months|year)\s+end(?:ing|ed)\s+(?:31(?:st)?\s+)?dec(?:ember)?\.?\s+((?:19|20)\d\d)\b", re.I), r"\1"),
     (re.compile(r"\b(in|during|over|throughout)\s+the\s+(?:12|twelve)\s+months\s+of\s+(?=(?:19|20)\d\d\b)", re.I), r"\1 "),
     # "the fiction and history lines together": the two members (product lines, not sales lines)
     (re.compile(r"\b(and\s+(?!(?:sales|ticket|order|receipt|item|basket|invoice|product|transaction)s?\b)[a-z][\w-]*)\s+(?:lines|ranges)\b", re.I),

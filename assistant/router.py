@@ -39,7 +39,7 @@ from assistant.conditions import ConditionReader, Problem, Read, bucket_starts, 
 from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.lexicon import lexicon
 from assistant.measures import measure, ratio_name
-from assistant.normalize import normalize
+from assistant.normalize import _century, normalize
 from assistant.periods import label_for, month_end, next_period, periods_in, previous_period, shift_days, shift_months, year_bounds
 from assistant.slots import Extraction, Slot, beside_its_dimension, extract, is_verb, mask
 from assistant.spelling import Correction
@@ -235,11 +235,9 @@ class _Parse:
         starts: set[int] = set()
         if "declined_split" not in self.found:
             return starts
-        ordered = sorted(self.slots, key=lambda s: s.start)
         for pattern in lexicon().phrases["declined_split"]:
             for m in pattern.finditer(self.masked):
-                first = self.masked[: m.start()].count("<")
-                starts |= {s.start for s in ordered[first: first + m.group(0).count("<")]}
+                starts |= {s.start for s in _slots_in(m, self.masked, self.slots)}
         return starts
 
     def all_of_them_together(self, slot: Slot) -> bool:
@@ -304,9 +302,7 @@ class _Parse:
         that measure. The money word inside the phrase is no metric of its own."""
         metric = next((c.metric for c in self.lang.conditions.values() if c.op == "<" and c.value == 0), None)
         m = next(m for p in lexicon().phrases[phrase] if (m := p.search(self.masked)) is not None)
-        inside = self.masked[: m.end()].count("<") - self.masked[: m.start()].count("<")
-        first = self.masked[: m.start()].count("<")
-        self.loss_span = {s.start for s in sorted(slots, key=lambda s: s.start)[first:first + inside]}
+        self.loss_span = {s.start for s in _slots_in(m, self.masked, slots)}
         return metric
 
     # --- the verdict ----------------------------------------------------------------------------------
@@ -1127,12 +1123,16 @@ def _without_remarks(masked: str, residual: str, slots: Sequence[Slot], verbs: f
     return residual, tuple(r for r in remarks if r), frozenset(dropped), tuple(spans)
 
 
+def _slots_in(m: re.Match[str], masked: str, slots: Sequence[Slot]) -> list[Slot]:
+    """The slots whose placeholders a match over the masked question covers (placeholders keep the slots' order)."""
+    first = masked[: m.start()].count("<")
+    return sorted(slots, key=lambda s: s.start)[first: first + m.group(0).count("<")]
+
+
 def _calendar_fiscal_years(text: str) -> str:
     """"FY2001", "FY 01", "fiscal year 2001", "fiscal 2001" where the fiscal year is the calendar year: 2001."""
-    def year(m: re.Match[str]) -> str:
-        digits = m.group(1)
-        return digits if len(digits) == 4 else ("19" if int(digits) >= 50 else "20") + digits
-    text = re.sub(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)\b", year, text, flags=re.I)
+    text = re.sub(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)\b",
+                  lambda m: m.group(1) if len(m.group(1)) == 4 else _century(m.group(1)), text, flags=re.I)
     return re.sub(r"\s*[,;(]?\s*\b(?:our|the)\s+(?:fy|fiscal\s+year)\s+(?:is|=|equals)\s+the\s+calendar\s+year\s*\)?", "", text,
                   flags=re.I)
 
