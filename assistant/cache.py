@@ -38,6 +38,8 @@ Tier = Literal["cache_l1", "cache_l2"]
 Clock = Callable[[], float]
 
 REDIS_PREFIX = "retail:answer:"
+CLAIM_PREFIX = "retail:computing:"   # one process computes a warm-up answer; the others read it from L2
+CLAIM_S = 10.0
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 
@@ -137,6 +139,13 @@ class ExactCache:
             ) from exc
         self._l1_put(key, payload, ttl_s=float(self.ttl_s))
         self._l2_call(lambda r: r.set(REDIS_PREFIX + key, payload, ex=self.ttl_s))
+
+    def claim(self, key: str, *, seconds: float = CLAIM_S) -> bool:
+        """Whether this process should compute ``key`` now: False when another process sharing L2
+        claimed it in the last ``seconds`` (its answer will arrive through Redis). Without Redis, or
+        while it is down, always True: every process computes its own."""
+        claimed = self._l2_call(lambda r: bool(r.set(CLAIM_PREFIX + key, "1", nx=True, px=int(seconds * 1000))))
+        return claimed is None or claimed
 
     def clear_l1(self) -> None:
         """Drop this process's entries (L2 is shared and expires by TTL only)."""

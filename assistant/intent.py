@@ -90,7 +90,16 @@ class Intent:
 
         Filters are sorted by dimension and their values sorted, because "CA or WA" and "WA or CA"
         ask the same thing; metric and dimension order is kept because it shapes the result table.
+        Computed once per intent (intents are immutable; a served question's intent is asked for it
+        on every request).
         """
+        kept = self.__dict__.get("_canonical_key")
+        if kept is None:
+            kept = self._canonical_key()
+            object.__setattr__(self, "_canonical_key", kept)   # not a field: equality and hashing ignore it
+        return kept
+
+    def _canonical_key(self) -> str:
         data = self.to_dict()
         for key in ("time", "compare_time"):
             if data[key] is not None:

@@ -6,6 +6,7 @@ the slot extractor needs to tell them apart. Every later stage works on offsets 
 
 from __future__ import annotations
 
+from functools import lru_cache
 import re
 from typing import Any
 import unicodedata
@@ -347,8 +348,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
 )
 
 
+@lru_cache(maxsize=8192)
 def normalize(question: str) -> str:
-    """NFKC, plain quotes and dashes, single spaces, no trailing punctuation; case is kept."""
+    """NFKC, plain quotes and dashes, single spaces, no trailing punctuation; case is kept (kept per
+    text: a service reads the same questions again and again)."""
     text = unicodedata.normalize("NFKC", question).translate(_QUOTES)
     text = _SPACES.sub(" ", text).strip()
     for pattern, replacement in _REWRITES:

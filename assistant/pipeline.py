@@ -41,6 +41,7 @@ from assistant.conversation import ConversationStore, MemoryConversations, Turn,
 from assistant.followup import FollowUp, markers, metric_only, reads_as_follow_up
 from assistant.intent import Filter, Intent
 from assistant.normalize import normalize
+from assistant.readings import ReadingMemo
 from assistant.refresh import WARM_INTENTS, HotIntents, VersionSwitch
 from assistant.router import Route, Router
 from assistant.sentence import sentence
@@ -88,6 +89,8 @@ class AnswerCache(Protocol):
     def get(self, key: str) -> CacheHit | None: ...
 
     def put(self, key: str, answer: dict[str, Any]) -> None: ...
+
+    def claim(self, key: str) -> bool: ...
 
 
 class SemanticTier(Protocol):
@@ -177,6 +180,7 @@ class Assistant:
         self.cache, self.semantic, self.llm = cache, semantic, llm
         self.conversations: ConversationStore = conversations or MemoryConversations()
         self.follow_up = FollowUp()
+        self.readings: ReadingMemo[_Reading] = ReadingMemo()   # questions outside a conversation, read once
         self._places: dict[tuple[Any, ...], dict[str, list[str]]] = {}   # (dataset, version, level, above, filter)
         self.max_question_chars = max_question_chars
         self.clock = clock
@@ -216,7 +220,11 @@ class Assistant:
         if previous is not None and previous.dataset != dataset:
             previous = None
         bridge = self.switch.bridge(dataset, version) if self.switch is not None else None
-        reading = self._read(text, dataset, as_of, vocabulary, previous)
+        if previous is None:
+            reading = self.readings.read(text, dataset, as_of, vocabulary,
+                                         lambda: self._read(text, dataset, as_of, vocabulary, None))
+        else:
+            reading = self._read(text, dataset, as_of, vocabulary, previous)
         intent_key = reading.intent.canonical_key() if reading.intent is not None else None
         key = self._key(dataset, version, reading.intent, intent_key) if intent_key is not None else None
         prepared = Prepared(base, started, as_of, version, reading, previous, text, key, None)
@@ -309,12 +317,23 @@ class Assistant:
         self.vocabulary_for(dataset, version)
         base = dict(question="", dataset=dataset, as_of=datetime.now(timezone.utc).date().isoformat(),
                     conversation_id="")
+        claimed_elsewhere = []
         for intent in self.hot.top(dataset, WARM_INTENTS):
             key = self._key(dataset, version, intent)
+            if self._cache_get(key, version) is not None:
+                continue
+            if self.cache is not None and not self.cache.claim(key):
+                claimed_elsewhere.append((key, intent))   # another worker computes it, into L2
+                continue
+            self._warm_one(key, intent, base, version)
+        for key, intent in claimed_elsewhere:             # its answer, or ours if it has not come yet
             if self._cache_get(key, version) is None:
-                result = self._run(intent, base, tier="metadata", version=version, neighbour=None)
-                if result.status == "answered":
-                    self._cache_put(key, result)
+                self._warm_one(key, intent, base, version)
+
+    def _warm_one(self, key: str, intent: Intent, base: dict[str, Any], version: int | None) -> None:
+        result = self._run(intent, base, tier="metadata", version=version, neighbour=None)
+        if result.status == "answered":
+            self._cache_put(key, result)
 
     # --- stages -------------------------------------------------------------------------------------
     def _read(self, text: str, dataset: str, as_of: date, vocabulary: Vocabulary, previous: Turn | None) -> _Reading:

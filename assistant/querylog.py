@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 import json
 import logging
 import os
@@ -20,11 +20,13 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 FILE_NAME = "queries.jsonl"
+Asked = tuple[str, str, date | None]      # dataset, question, the day it was pinned to (None: today)
 MAX_BYTES = 64 * 1024 * 1024
 
 
-def entry_of(answer: dict[str, Any], *, at: datetime | None = None) -> dict[str, Any]:
-    """The line kept for one answer (an ``Answer.to_dict()``)."""
+def entry_of(answer: dict[str, Any], *, at: datetime | None = None, as_of: date | None = None) -> dict[str, Any]:
+    """The line kept for one answer (an ``Answer.to_dict()``); ``as_of`` when the caller pinned the day
+    (priming then asks as of that day: "last month" of a dashboard pinned to a date is that date's)."""
     llm = ((answer.get("interpretation") or {}).get("llm") or {}) if isinstance(answer.get("interpretation"), dict) else {}
     return {
         "at": (at or datetime.now(UTC)).isoformat(timespec="milliseconds"),
@@ -34,6 +36,7 @@ def entry_of(answer: dict[str, Any], *, at: datetime | None = None) -> dict[str,
         "tokens": llm.get("tokens", 0) or 0, "cost_usd": answer.get("cost_usd", 0.0),
         "data_version": answer.get("data_version"), "source": answer.get("source"),
         "answer_id": answer.get("answer_id"),
+        **({"as_of": as_of.isoformat()} if as_of is not None else {}),
     }
 
 
@@ -41,9 +44,9 @@ class QueryLog:
     def __init__(self, path: Path, *, max_bytes: int = MAX_BYTES) -> None:
         self.path, self.max_bytes = path, max_bytes
 
-    def append(self, answer: dict[str, Any]) -> None:
+    def append(self, answer: dict[str, Any], *, as_of: date | None = None) -> None:
         """Add one answer's line; a full disk or a read-only folder costs a warning, never the answer."""
-        line = (json.dumps(entry_of(answer), separators=(",", ":"), default=str) + "\n").encode()
+        line = (json.dumps(entry_of(answer, as_of=as_of), separators=(",", ":"), default=str) + "\n").encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists() and self.path.stat().st_size + len(line) > self.max_bytes:
@@ -68,13 +71,21 @@ class QueryLog:
                     except json.JSONDecodeError:
                         continue
 
-    def top_questions(self, n: int, *, last: int = 10_000) -> list[tuple[str, str]]:
-        """The ``n`` most asked (dataset, question) pairs among the last ``last`` answered lines."""
-        recent: list[tuple[str, str]] = []
+    def top_questions(self, n: int, *, last: int = 10_000) -> list[Asked]:
+        """The ``n`` most asked questions among the last ``last`` answered lines: (dataset, question,
+        the day the caller pinned or None for "today")."""
+        recent: list[Asked] = []
         for entry in self.entries():
             if entry.get("status") == "answered" and entry.get("dataset") and entry.get("question"):
-                recent.append((str(entry["dataset"]), str(entry["question"])))
+                recent.append((str(entry["dataset"]), str(entry["question"]), _day(entry.get("as_of"))))
         return [pair for pair, _ in Counter(recent[-last:]).most_common(n)]
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def query_log(settings: Any = None) -> QueryLog:

@@ -7,7 +7,9 @@ next request for each hot question would recompute it, all at once, on one conne
 - it notices the first request that sees a new data version and starts one background warm-up:
   the new snapshot and values are loaded and the dataset's most asked intents (``HotIntents``) are
   recomputed and cached under the new version, most asked first. Its queries run ``in_background``:
-  on a connection, a live request waiting goes first (``warehouse.backends.duckdb``);
+  on a connection, a live request waiting goes first (``warehouse.backends.duckdb``). Workers that
+  share Redis split the work: each answer is computed by the worker that claims it first
+  (``ExactCache.claim``) and read from L2 by the others;
 - for ``grace_s`` after that (1 s by default), and for as long as that warm-up runs up to
   ``max_grace_s`` (3 s), a question whose new answer is not cached yet may be answered from the
   previous version's cache entry. That answer says which data version it is (``data_version``): an

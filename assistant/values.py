@@ -54,7 +54,10 @@ class ValueCatalog:
     background thread while questions keep being read with the previous version's values, so a
     load under traffic never stalls requests on the lookup; the new values are used once read
     (well under a second). Without it (CLI, tests), the lookup runs before the question is read.
-    Concurrent lookups of the same version run once.
+    Concurrent lookups of the same version run once. A version whose values and date range are the
+    previous one's keeps the previous vocabulary object, so everything built from it (the speller,
+    readings of questions, ``assistant.readings``) stays valid: a load of new orders in known cities
+    does not make a busy service read every question again.
     """
 
     def __init__(self, runner_for: Any, *, dimensions: Sequence[str] | None = None,
@@ -62,6 +65,7 @@ class ValueCatalog:
         self._runner_for = runner_for          # dataset -> QueryRunner
         self._dimensions = tuple(dimensions) if dimensions is not None else None   # None: the model's open ones
         self._cache: dict[str, tuple[Any, Vocabulary]] = {}      # dataset -> (data version, vocabulary)
+        self._built: dict[str, tuple[Any, Vocabulary]] = {}      # dataset -> (what it was read from, vocabulary)
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, Any], threading.Lock] = {}
         self._refreshing: set[tuple[str, Any]] = set()
@@ -101,9 +105,17 @@ class ValueCatalog:
                     found = self._cache.get(dataset)
                 if found is not None and found[0] == data_version:
                     return found[1]
-                vocab = build_vocabulary(dataset, open_values=self._values(dataset, data_version),
-                                         date_range=self._date_range(dataset, data_version))
+                values, days = self._values(dataset, data_version), self._date_range(dataset, data_version)
+                read = (sorted((d, sorted(v)) for d, v in values.items()), days)   # DISTINCT has no order
                 with self._lock:
+                    built = self._built.get(dataset)
+                if built is not None and built[0] == read:
+                    vocab = built[1]               # the same values and days: the same vocabulary
+                else:
+                    vocab = build_vocabulary(dataset, open_values=values, date_range=days)
+                    vocab.speller, vocab.value_index   # built here, not by the first question needing them  # noqa: B018
+                with self._lock:
+                    self._built[dataset] = (read, vocab)
                     current = self._cache.get(dataset)
                     if current is None or not _newer(current[0], data_version):
                         self._cache[dataset] = (data_version, vocab)   # one version per dataset

@@ -122,10 +122,9 @@ class Vocabulary:
 
     @cached_property
     def speller(self) -> Speller:
-        """The spelling corrector towards this vocabulary's words (built once per vocabulary)."""
-        lex = lexicon()
-        return Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=self.words,
-                       value_words=self.value_words, misspellings=lex.misspellings)
+        """The spelling corrector towards this vocabulary's words: one per set of words, so a new
+        data version with the same values reuses it (building one holds the GIL for about a second)."""
+        return _speller(self.words, self.value_words)
 
     @cached_property
     def value_index(self) -> ValueIndex:
@@ -178,6 +177,13 @@ def build_vocabulary(dataset: str, *, open_values: Mapping[str, Sequence[str]] |
     model = load_dataset(dataset).semantic
     vocab = _build(dataset, model, {k: tuple(v) for k, v in (open_values or {}).items()})
     return replace(vocab, date_range=date_range) if date_range is not None else vocab
+
+
+@lru_cache(maxsize=8)
+def _speller(words: frozenset[str], value_words: frozenset[str]) -> Speller:
+    lex = lexicon()
+    return Speller([*lex.ignorable, *lex.cues, *lex.spelling], dataset_words=words, value_words=value_words,
+                   misspellings=lex.misspellings)
 
 
 @lru_cache(maxsize=8)

@@ -14,9 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse.spec import load_dataset
+
+if TYPE_CHECKING:
+    from assistant.querylog import Asked
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +44,9 @@ class WarmUp:
         self.seconds[name] = round(time.perf_counter() - started, 3)
 
 
-def warm_up(assistant: Any, *, datasets: Sequence[str], questions: Sequence[tuple[str, str]] = ()) -> WarmUp:
-    """Warm ``assistant`` for ``datasets``, then answer ``questions`` ((dataset, question) pairs)."""
+def warm_up(assistant: Any, *, datasets: Sequence[str], questions: Sequence[Asked] = ()) -> WarmUp:
+    """Warm ``assistant`` for ``datasets``, then answer ``questions`` ((dataset, question, pinned day or
+    None) as ``QueryLog.top_questions`` gives them)."""
     report = WarmUp()
     for dataset in datasets:
         report.step(f"values:{dataset}",
@@ -55,9 +59,9 @@ def warm_up(assistant: Any, *, datasets: Sequence[str], questions: Sequence[tupl
             report.step(f"semantic:{dataset}", lambda d=dataset, w=warm: w(d))
 
     def prime() -> None:
-        for dataset, question in questions:
+        for dataset, question, as_of in questions:
             if dataset in datasets:
-                assistant.answer(question, dataset=dataset)
+                assistant.answer(question, dataset=dataset, as_of=as_of)
                 report.primed += 1
 
     if questions:

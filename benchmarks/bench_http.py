@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import dataclasses
 from dataclasses import dataclass
+from datetime import date
 import json
 import os
 from pathlib import Path
@@ -128,9 +130,10 @@ def reset_state(service: Service, seen: list[dict[str, Any]]) -> None:
     state = service.home / "state"
     shutil.rmtree(state, ignore_errors=True)
     log = QueryLog(state / FILE_NAME)
-    for body in seen:
+    for body in seen:     # as the traffic asks them: with its pinned day
+        as_of = date.fromisoformat(body["as_of"]) if body.get("as_of") else None
         for _ in range(2):
-            log.append({"dataset": body["dataset"], "question": body["question"], "status": "answered"})
+            log.append({"dataset": body["dataset"], "question": body["question"], "status": "answered"}, as_of=as_of)
 
 
 # --- scenarios ----------------------------------------------------------------------------------------
@@ -143,7 +146,7 @@ def coldstart(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisS
         for rate in args.rates:
             service = Service(home, scratch, redis, workers)
             reset_state(service, seen)
-            # The primed questions are asked as the query log has them (no as_of: today's date).
+            # The primed questions are asked as the query log has them: as of the day the traffic pins.
             try:
                 startup = service.start(env={"RETAIL_API__PRIME_QUESTIONS": str(len(seen))})
                 run = asyncio.run(open_loop(service.url, bodies, rate=rate, seconds=args.seconds, seed=args.seed))
@@ -213,6 +216,9 @@ def soak(args: argparse.Namespace, home: Path, scratch: Path, redis: RedisServer
         stop.set()
         watcher.join(timeout=600)
         service.stop()
+    if args.keep:   # every request, for looking at a slow minute second by second
+        with (scratch / "samples.jsonl").open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(dataclasses.asdict(s), default=str) + "\n" for s in run.samples)
     minutes = []
     for minute in range(int(args.minutes)):
         window = run.window(60 * minute, 60 * (minute + 1))
@@ -312,7 +318,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="uvicorn worker processes (each run)")
     parser.add_argument("--no-redis", action="store_true", help="run without Redis (L1 cache only, no quotas)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (server logs)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (server logs; the soak's samples.jsonl)")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of a fixed-rate phase")
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second (capacity fixed phase, soak)")
     parser.add_argument("--rates", type=float, nargs="+", default=[50.0, 300.0], help="cold-start rates")

@@ -2,7 +2,10 @@
 
 ``open_loop`` sends requests on a fixed schedule whether or not earlier ones came back, and counts
 latency from the scheduled time, so a stalled server shows up as latency rather than as a politely
-slower client. Each response is kept with its offset from the start, its tier and its data version,
+slower client. The client is aiohttp: httpx's connection pool scans every open connection on every
+request, so once a slow minute had a few hundred requests in flight the load generator itself used
+most of a core and fell behind for good (measured with py-spy, 2026-12-07), which read as the
+server's latency. Each response is kept with its offset from the start, its tier and its data version,
 so a run can be summarized per tier, per time slice (the first 10 s of a cold start, each minute of
 a soak) and per data version.
 """
@@ -21,6 +24,7 @@ import sys
 import time
 from typing import Any
 
+import aiohttp
 import httpx
 import numpy as np
 
@@ -72,22 +76,24 @@ def percentiles(latencies: Sequence[float]) -> dict[str, float]:
             "p99_ms": round(float(np.percentile(values, 99)), 2), "max_ms": round(float(values.max()), 2)}
 
 
-async def one(client: httpx.AsyncClient, body: dict[str, Any], scheduled: float, start: float, run: Run) -> None:
+async def one(client: aiohttp.ClientSession, body: dict[str, Any], scheduled: float, start: float, run: Run) -> None:
     try:
         if "raw" in body:      # a malformed request: the bytes as they are; a 4xx is its right answer
-            response = await client.post("/v1/ask", content=body["raw"], headers={"Content-Type": "application/json"})
+            request = client.post("/v1/ask", data=body["raw"], headers={"Content-Type": "application/json"})
         else:
-            response = await client.post("/v1/ask", json=body)
+            request = client.post("/v1/ask", json=body)
+        async with request as response:
+            status = response.status
+            answer = await response.json(content_type=None) if status == 200 and "raw" not in body else None
         latency = (time.perf_counter() - scheduled) * 1000
-        if "raw" in body and 400 <= response.status_code < 500:
+        if "raw" in body and 400 <= status < 500:
             sample = Sample(scheduled - start, latency, 200, "refused_4xx", None, body["question"])
-        elif response.status_code == 200:
-            answer = response.json()
+        elif answer is not None:
             sample = Sample(scheduled - start, latency, 200, answer.get("tier") or answer.get("status", "none"),
                             answer.get("data_version"), body["question"])
         else:   # a 5xx, or a 2xx/3xx for a malformed request, is an error
-            sample = Sample(scheduled - start, latency, response.status_code, "error", None, body["question"])
-    except httpx.HTTPError as exc:
+            sample = Sample(scheduled - start, latency, status, "error", None, body["question"])
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         sample = Sample(scheduled - start, (time.perf_counter() - scheduled) * 1000, 0, type(exc).__name__, None,
                         body["question"])
     run.samples.append(sample)
@@ -101,8 +107,9 @@ async def open_loop(url: str, bodies: Sequence[dict[str, Any]], *, rate: float, 
     rng = random.Random(seed)
     run = run or Run()
     # Expire idle connections before uvicorn's 5 s keep-alive does, so no request races a close.
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=512, keepalive_timeout=2.0)
+    async with aiohttp.ClientSession(base_url=url, connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=60.0)) as client:
         tasks: set[asyncio.Task[None]] = set()
         start = start if start is not None else time.perf_counter()
         began = time.perf_counter()

@@ -169,7 +169,7 @@ class Settings(BaseSettings):
 
     @property
     def user_datasets_dir(self) -> Path:
-        return (self.datasets_dir or self.home / "datasets").resolve()
+        return _resolved(self.datasets_dir or self.home / "datasets")
 
     @property
     def bronze_dir(self) -> Path:
@@ -190,6 +190,12 @@ class Settings(BaseSettings):
     @property
     def state_dir(self) -> Path:
         return self.home.resolve() / "state"
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, once per path (questions look their dataset's folder up on every request)."""
+    return path.resolve()
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,7 @@ import json
 import os
 from pathlib import Path
 import tempfile
+import threading
 from typing import TYPE_CHECKING, Literal
 
 from deltalake import DeltaTable
@@ -189,15 +190,36 @@ def _create_tables(
         silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
         for info in dataset_tables(name):
             table = None if empty else open_table(info.path)
-            if table is not None:
-                query = parquet_scan.files_query(con, table)
-            elif info.view is not None:
-                query = view_query(name, info.view, silver=silver)
-            else:
-                query = parquet_scan.empty_query(con, empty_schema(info))
-            con.execute(_create_view(name, info.name, query))
+            # The statement is a function of the spec and the snapshot: made once per (table, version),
+            # so a new version of one table does not rebuild every other table's SQL (a serving
+            # process opens a catalog per new version, next to live questions needing the GIL).
+            key = (info, id(load_dataset(name)), table.metadata().id if table is not None else None,
+                   table.version() if table is not None else None)
+            statement = _STATEMENTS.get(key)
+            if statement is None:
+                if table is not None:
+                    query = parquet_scan.files_query(con, table)
+                elif info.view is not None:
+                    query = view_query(name, info.view, silver=silver)
+                else:
+                    query = parquet_scan.empty_query(con, empty_schema(info))
+                statement = _remember(key, _create_view(name, info.name, query))
+            con.execute(statement)
             opened[info] = table
     return opened
+
+
+_STATEMENTS: dict[tuple[object, ...], str] = {}   # (table, spec, Delta table id, version) -> CREATE VIEW
+_STATEMENTS_KEPT = 1024
+_STATEMENTS_LOCK = threading.Lock()
+
+
+def _remember(key: tuple[object, ...], statement: str) -> str:
+    with _STATEMENTS_LOCK:
+        _STATEMENTS[key] = statement
+        while len(_STATEMENTS) > _STATEMENTS_KEPT:
+            del _STATEMENTS[next(iter(_STATEMENTS))]   # the oldest first
+    return statement
 
 
 def open_catalog(

@@ -89,7 +89,7 @@ async def ask(body: AskRequest, request: Request, who: Principal = Depends(calle
         raise
     request.state.tier = answer.tier or "none"
     request.state.conversation_id = answer.conversation_id
-    return s.answered(answer)
+    return s.answered(answer, as_of=body.as_of)
 
 
 def _queued(s: Services, body: AskRequest, dataset: str, who: Principal) -> JSONResponse:

@@ -118,12 +118,13 @@ class Services:
         self.metrics.cold_shared.inc()
         return await run_in_threadpool(assistant.share, prepared, answer)
 
-    def answered(self, answer: Any) -> dict[str, Any]:
-        """The answer as the response body; noted for feedback, metrics and the query log."""
+    def answered(self, answer: Any, *, as_of: date | None = None) -> dict[str, Any]:
+        """The answer as the response body; noted for feedback, metrics and the query log (with the
+        day the caller pinned, ``as_of``, if any)."""
         data = answer.to_dict() if hasattr(answer, "to_dict") else dict(answer)
         self.recent.remember(data)
         self.metrics.observe_answer(data, endpoint="/v1/ask")
-        self.query_log.append(data)
+        self.query_log.append(data, as_of=as_of)
         return data
 
     @cached_property

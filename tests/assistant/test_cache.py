@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from assistant.cache import CacheHit, ExactCache, UncacheableAnswer
@@ -171,3 +173,14 @@ def test_l1_keeps_each_answers_newest_two_versions() -> None:
     assert cache.get("superstore:2:intent-b").answer == {"n": 2}     # other answers keep theirs
     cache.put("superstore:3:intent-a", {"n": 6})                     # finished late, long replaced
     assert cache.get("superstore:3:intent-a") is None
+
+
+def test_one_process_claims_a_computation_and_the_others_wait_for_its_answer(redis_url: str, clock: FakeClock) -> None:
+    """Workers warming the same new data version split the work: a claim is taken once, through Redis."""
+    first = ExactCache(l1_size=4, ttl_s=60, redis_url=redis_url, clock=clock)
+    second = ExactCache(l1_size=4, ttl_s=60, redis_url=redis_url, clock=clock)
+    key = f"claim-test-{uuid.uuid4().hex}"
+    assert first.claim(key) is True
+    assert second.claim(key) is False and first.claim(key) is False
+    alone = ExactCache(l1_size=4, ttl_s=60, clock=clock)     # no Redis: every process computes its own
+    assert alone.claim(key) is True and alone.claim(key) is True

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 import json
 from pathlib import Path
+import uuid
 
 import pytest
 
@@ -115,3 +116,29 @@ def test_factory_wires_the_configured_backend(warehouse: Path) -> None:
     answer = build_assistant(semantic=False).answer("orders by channel in June 2024", dataset="retail_sales",
                                                     as_of=AS_OF)
     assert answer.status == "answered" and len(answer.rows) == 3 and answer.bytes_read > 0
+
+
+def test_workers_warming_a_new_version_split_the_work_through_redis(make_assistant: Callable[..., Assistant],
+                                                                    redis_url: str) -> None:
+    """Two assistants sharing one Redis stand for two workers: what one claimed and computed, the other
+    reads from L2; what another claimed but never delivered is computed anyway."""
+    first, second = (make_assistant(cache=ExactCache(l1_size=64, ttl_s=60, redis_url=redis_url), refresh_ahead=True)
+                     for _ in range(2))
+    for assistant in (first, second):
+        for question in ("revenue by channel in 2023", "orders by category in 2024"):
+            assistant.answer(question, dataset="retail_sales", as_of=AS_OF)
+    computed = {"first": 0, "second": 0}
+    for name, assistant in (("first", first), ("second", second)):
+        real = assistant._run
+        assistant._run = lambda *a, _real=real, _name=name, **kw: computed.__setitem__(_name, computed[_name] + 1) \
+            or _real(*a, **kw)
+    version = 10_000 + uuid.uuid4().int % 10_000_000      # a data version no earlier run cached
+    first._warm_version("retail_sales", version)
+    second._warm_version("retail_sales", version)
+    assert computed == {"first": 2, "second": 0}
+    later = version + 1                                   # claimed by a worker that then died
+    for intent in second.hot.top("retail_sales", 8):
+        assert second.cache.claim(second._key("retail_sales", later, intent))
+    first._warm_version("retail_sales", later)
+    assert computed["first"] == 4 and all(first._cache_get(first._key("retail_sales", later, i), later) is not None
+                                          for i in first.hot.top("retail_sales", 8))

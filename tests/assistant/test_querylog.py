@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from assistant.querylog import QueryLog, entry_of
@@ -29,7 +30,19 @@ def test_the_most_asked_answered_questions_come_first(tmp_path: Path) -> None:
             log.append(_answer(question))
     log.append(_answer("refused one", status="refused"))
     (tmp_path / "queries.jsonl").open("a").write("not json\n")   # a torn line is skipped, not fatal
-    assert log.top_questions(2) == [("superstore", "b"), ("superstore", "c")]
+    assert log.top_questions(2) == [("superstore", "b", None), ("superstore", "c", None)]
+
+
+def test_a_day_the_caller_pinned_is_kept_and_counts_as_another_ask(tmp_path: Path) -> None:
+    """Priming asks "last month" as of the day the dashboard pinned, else it primes another intent."""
+    log = QueryLog(tmp_path / "queries.jsonl")
+    for _ in range(2):
+        log.append(_answer("sales last month"), as_of=date(2018, 1, 1))
+    log.append(_answer("sales last month"))
+    lines = list(log.entries())
+    assert lines[0]["as_of"] == "2018-01-01" and "as_of" not in lines[2]
+    assert log.top_questions(5) == [("superstore", "sales last month", date(2018, 1, 1)),
+                                    ("superstore", "sales last month", None)]
 
 
 def test_the_file_is_rotated_at_its_limit_and_both_parts_are_read(tmp_path: Path) -> None:

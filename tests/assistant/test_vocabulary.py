@@ -50,3 +50,14 @@ def test_every_word_of_the_vocabulary_comes_from_the_model() -> None:
     assert vocab.entity_words["purchases"] == "order" and vocab.bucket_phrases["order values"] == "order_value"
     aliased = {e.phrase: e.values for e in vocab.values if e.dimension == "channel"}
     assert all(aliased[word.lower()] == (value,) for word, value in model.dimensions["channel"].aliases.items())
+
+
+def test_a_new_data_version_with_the_same_words_reuses_the_speller_and_new_words_get_their_own() -> None:
+    """Building a speller holds the GIL for up to a second on a busy service: each new data version's
+    vocabulary would otherwise build one on its first question."""
+    cities = {"city": ["Springfield", "Jacksonville"]}
+    first, same = (build_vocabulary("superstore", open_values=cities) for _ in range(2))
+    assert first is not same and first.speller is same.speller
+    more = build_vocabulary("superstore", open_values={"city": [*cities["city"], "Tallahassee"]})
+    assert more.speller is not first.speller
+    assert more.speller.word("Talahassee") == "Tallahassee" and first.speller.word("Talahassee") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from assistant.warmup import warm_up
@@ -10,12 +11,17 @@ from tests.assistant.warehouse_builder import local_assistant
 
 def test_warm_up_loads_every_dataset_and_answers_the_primed_questions(warehouse: Path, catalog_runner) -> None:
     assistant = local_assistant(catalog_runner)
+    asked: list[tuple[str, date | None]] = []
+    real = assistant.answer
+    assistant.answer = lambda question, **kw: asked.append((question, kw.get("as_of"))) or real(question, **kw)
     report = warm_up(assistant, datasets=["superstore", "retail_sales"],
-                     questions=[("superstore", "total sales in 2016"), ("nope", "ignored"),
-                                ("retail_sales", "orders by channel in 2024")])
+                     questions=[("superstore", "total sales in 2016", None), ("nope", "ignored", None),
+                                ("retail_sales", "orders by channel in 2024", None),
+                                ("superstore", "sales last month", date(2017, 12, 15))])
     assert {"values:superstore", "warehouse:superstore", "values:retail_sales", "warehouse:retail_sales",
             "query log"} <= set(report.seconds)
-    assert report.failed == {} and report.primed == 2
+    assert report.failed == {} and report.primed == 3
+    assert ("sales last month", date(2017, 12, 15)) in asked and ("total sales in 2016", None) in asked
     assert report.total_s == round(sum(report.seconds.values()), 3)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+import shutil
 from typing import Any
 
 import duckdb
@@ -163,3 +164,30 @@ def test_a_dataset_with_no_tables_yet_has_the_columns_its_spec_promises() -> Non
     assert columns["retail_sales"]["sales_daily"]["units"] == "BIGINT"
     assert set(columns) == {"retail_sales", "superstore", "tpcds_store"}
     assert columns["tpcds_store"]["item"]["i_brand"] == "VARCHAR"   # a dimension table, not written yet
+
+
+def test_a_new_catalog_writes_sql_again_only_for_the_snapshots_that_changed(
+    make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A serving process opens a catalog per new data version: the other tables' statements are kept,
+    the changed table's are made again from its new snapshot, and a table made anew at the same path
+    and version (another Delta table id) is never served the old files."""
+    write_silver("retail_sales", make_silver("retail_sales", 40, seed=1, start=dt.date(2024, 1, 1), days=30))
+    built: list[str] = []
+    real = catalog.parquet_scan.files_query
+    monkeypatch.setattr(catalog.parquet_scan, "files_query",
+                        lambda con, table, *rest: built.append(Path(table.table_uri).name) or real(con, table, *rest))
+
+    def count() -> int:
+        with catalog.open_catalog("retail_sales") as cat:
+            return cat.con.sql("SELECT COUNT(*) FROM sales").fetchall()[0][0]
+
+    assert count() == 40 and "sales" in built
+    built.clear()
+    assert count() == 40 and built == []              # nothing changed: every statement kept
+    write_silver("retail_sales", make_silver("retail_sales", 10, seed=2, start=dt.date(2024, 2, 1), days=5))
+    assert count() == 50 and built == ["sales"]       # only the silver table's snapshot is new
+    silver = get_settings().table_path("retail_sales", "sales")
+    shutil.rmtree(silver)                              # dropped and written again: version 0 once more
+    write_silver("retail_sales", make_silver("retail_sales", 7, seed=3, start=dt.date(2024, 3, 1), days=5))
+    assert count() == 7

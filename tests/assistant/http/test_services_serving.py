@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 import threading
 import time
 from pathlib import Path
@@ -102,16 +103,21 @@ def test_answers_are_written_to_the_query_log(client: TestClient, warehouse_home
     entries = list(log.entries())
     assert [e["question"] for e in entries] == ["total sales in 2016"] * 2 + ["sales by region in 2015"]
     assert entries[1]["tier"] == "cache_l1" and entries[0]["status"] == "answered"
-    assert log.top_questions(1) == [("superstore", "total sales in 2016")]
+    assert log.top_questions(1) == [("superstore", "total sales in 2016", None)]
+    client.post("/v1/ask", json={**CACHED, "as_of": "2017-06-30"})
+    assert list(log.entries())[-1]["as_of"] == "2017-06-30"       # a pinned day is kept for priming
 
 
 def test_ready_waits_for_warm_up_which_primes_the_most_asked_questions(
         warehouse_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(home=warehouse_home, api={"prime_questions": 2})
+    settings = Settings(home=warehouse_home, api={"prime_questions": 3})
     log = QueryLog(settings.state_dir / "queries.jsonl")
     for question, times in (("profit by region in 2016", 3), ("total sales in 2017", 2), ("units in 2014", 1)):
         for _ in range(times):
             log.append({"dataset": "superstore", "question": question, "status": "answered"})
+    for _ in range(4):   # asked as of a day the caller pinned: primed as of that day
+        log.append({"dataset": "superstore", "question": "sales last month", "status": "answered"},
+                   as_of=date(2017, 12, 15))
     gate = threading.Event()
     real = services_module.warm_up
 
@@ -127,9 +133,12 @@ def test_ready_waits_for_warm_up_which_primes_the_most_asked_questions(
         gate.set()
         _until(lambda: client.get("/ready").status_code == 200, timeout_s=300)
         ready = client.get("/ready").json()
-        assert ready["primed"] == 2 and not ready["failed"]
+        assert ready["primed"] == 3 and not ready["failed"]
         assert {"values:superstore", "warehouse:superstore", "semantic:superstore", "query log"} <= set(ready["steps"])
         first = client.post("/v1/ask", json={"question": "profit by region in 2016", "dataset": "superstore"})
         assert first.json()["tier"] == "cache_l1"                         # primed before any user asked
+        pinned = client.post("/v1/ask", json={"question": "sales last month", "dataset": "superstore",
+                                              "as_of": "2017-12-15"})
+        assert pinned.json()["tier"] == "cache_l1" and pinned.json()["interpretation"]["time"]["start"] == "2017-11-01"
         unprimed = client.post("/v1/ask", json={"question": "units in 2014", "dataset": "superstore"})
         assert unprimed.json()["tier"] != "cache_l1"
