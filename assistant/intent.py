@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import cached_property
 import json
 from typing import Any, Literal
 
@@ -93,13 +94,10 @@ class Intent:
         Computed once per intent (intents are immutable; a served question's intent is asked for it
         on every request).
         """
-        kept = self.__dict__.get("_canonical_key")
-        if kept is None:
-            kept = self._canonical_key()
-            object.__setattr__(self, "_canonical_key", kept)   # not a field: equality and hashing ignore it
-        return kept
+        return self._canonical_key
 
-    def _canonical_key(self) -> str:
+    @cached_property
+    def _canonical_key(self) -> str:   # not a field: equality and hashing ignore it
         data = self.to_dict()
         for key in ("time", "compare_time"):
             if data[key] is not None:

@@ -105,17 +105,8 @@ class ValueCatalog:
                     found = self._cache.get(dataset)
                 if found is not None and found[0] == data_version:
                     return found[1]
-                values, days = self._values(dataset, data_version), self._date_range(dataset, data_version)
-                read = (sorted((d, sorted(v)) for d, v in values.items()), days)   # DISTINCT has no order
+                vocab = self._built_for(dataset, data_version)
                 with self._lock:
-                    built = self._built.get(dataset)
-                if built is not None and built[0] == read:
-                    vocab = built[1]               # the same values and days: the same vocabulary
-                else:
-                    vocab = build_vocabulary(dataset, open_values=values, date_range=days)
-                    vocab.speller, vocab.value_index   # built here, not by the first question needing them  # noqa: B018
-                with self._lock:
-                    self._built[dataset] = (read, vocab)
                     current = self._cache.get(dataset)
                     if current is None or not _newer(current[0], data_version):
                         self._cache[dataset] = (data_version, vocab)   # one version per dataset
@@ -124,6 +115,21 @@ class ValueCatalog:
                 with self._lock:
                     if self._loading.get(key) is loading:
                         del self._loading[key]
+
+    def _built_for(self, dataset: str, data_version: Any) -> Vocabulary:
+        """The vocabulary of the values and days ``data_version`` has: the last one built when they are
+        the same (order aside: DISTINCT has none), else a new one with its speller and value index."""
+        values, days = self._values(dataset, data_version), self._date_range(dataset, data_version)
+        read = (sorted((d, sorted(v)) for d, v in values.items()), days)
+        with self._lock:
+            built = self._built.get(dataset)
+        if built is not None and built[0] == read:
+            return built[1]
+        vocab = build_vocabulary(dataset, open_values=values, date_range=days)
+        vocab.speller, vocab.value_index   # built here, not by the first question needing them  # noqa: B018
+        with self._lock:
+            self._built[dataset] = (read, vocab)
+        return vocab
 
     def _date_range(self, dataset: str, data_version: Any) -> tuple[date, date] | None:
         """The first and last day the dataset has rows for (None before the first load)."""

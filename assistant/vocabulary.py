@@ -122,8 +122,9 @@ class Vocabulary:
 
     @cached_property
     def speller(self) -> Speller:
-        """The spelling corrector towards this vocabulary's words: one per set of words, so a new
-        data version with the same values reuses it (building one holds the GIL for about a second)."""
+        """The spelling corrector towards this vocabulary's words: one per set of words, so a data version
+        that only moves the last day (a new vocabulary, ``assistant.values``) reuses it (building one
+        holds the GIL for about a second)."""
         return _speller(self.words, self.value_words)
 
     @cached_property

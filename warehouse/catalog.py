@@ -187,14 +187,15 @@ def _create_tables(
         con.execute(
             sqlfiles.to_sql(exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA"))
         )
-        silver = exp.table_(load_dataset(name).spec.silver_table, db=name, quoted=True)
+        dataset = load_dataset(name)
+        silver = exp.table_(dataset.spec.silver_table, db=name, quoted=True)
         for info in dataset_tables(name):
             table = None if empty else open_table(info.path)
             # The statement is a function of the spec and the snapshot: made once per (table, version),
             # so a new version of one table does not rebuild every other table's SQL (a serving
             # process opens a catalog per new version, next to live questions needing the GIL).
-            key = (info, id(load_dataset(name)), table.metadata().id if table is not None else None,
-                   table.version() if table is not None else None)
+            snapshot = (table.metadata().id, table.version()) if table is not None else None
+            key = (info, id(dataset), snapshot)
             statement = _STATEMENTS.get(key)
             if statement is None:
                 if table is not None:
