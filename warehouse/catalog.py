@@ -21,9 +21,11 @@ refreshed is served live from the silver table, so a query never fails for want 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import hashlib
 import json
 import os
 from pathlib import Path
+import shutil
 import tempfile
 import threading
 from typing import TYPE_CHECKING, Literal
@@ -37,6 +39,7 @@ from sqlglot import exp
 from retail_insights.errors import UsageError, did_you_mean
 from retail_insights.settings import get_settings
 from warehouse import parquet_scan, sqlfiles
+from warehouse.backends.versions import latest_commit
 from warehouse.schema import quarantine_schema, silver_schema
 from warehouse.spec import dataset_names, load_dataset
 from warehouse.view_definitions import view_query
@@ -174,19 +177,20 @@ def _choose(dataset: str | None) -> str:
 
 
 def _create_tables(
-    con: duckdb.DuckDBPyConnection, *, empty: bool = False
+    con: duckdb.DuckDBPyConnection, *, empty: bool = False, datasets: list[str] | None = None
 ) -> dict[TableInfo, DeltaTable | None]:
-    """A schema per dataset and a VIEW per table; returns the snapshot each view reads (or None).
+    """A schema per dataset (of ``datasets``, default all) and a VIEW per table; returns the
+    snapshot each view reads (or None).
 
     A written table's view reads its current Parquet files; a view never refreshed is served live
     from the silver table; any other table not written yet (or every table, with ``empty``) has the
     columns its spec promises and no rows.
     """
     opened: dict[TableInfo, DeltaTable | None] = {}
-    for name in dataset_names():
-        con.execute(
-            sqlfiles.to_sql(exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA"))
-        )
+    for name in datasets or dataset_names():
+        con.execute(sqlfiles.to_sql(
+            exp.Create(this=exp.to_identifier(name, quoted=True), kind="SCHEMA", exists=True)
+        ))
         dataset = load_dataset(name)
         silver = exp.table_(dataset.spec.silver_table, db=name, quoted=True)
         for info in dataset_tables(name):
@@ -224,12 +228,14 @@ def _remember(key: tuple[object, ...], statement: str) -> str:
 
 
 def open_catalog(
-    dataset: str | None = None, *, read_only: bool = True, empty: bool = False
+    dataset: str | None = None, *, read_only: bool = True, empty: bool = False, only: bool = False
 ) -> Catalog:
     """An in-memory DuckDB with every dataset's tables; ``dataset`` is reachable unqualified.
 
     ``empty`` registers every table without rows (the columns the specs promise), for callers that
-    need only names and types, such as the guard in front of a remote backend.
+    need only names and types, such as the guard in front of a remote backend. ``only`` registers
+    ``dataset``'s tables alone: a third of the work to open, and a commit to another dataset does
+    not make it stale (the serving backend's catalog for questions on one dataset).
     """
     chosen = _choose(dataset)
     con = duckdb.connect(":memory:")
@@ -239,7 +245,7 @@ def open_catalog(
         con.execute(set_statement("enable_profiling", "no_output"))  # for Catalog.scanned
         # Footers are read once per catalog (a snapshot's files never change), not per query.
         con.execute(set_statement("parquet_metadata_cache", True))
-        opened = _create_tables(con, empty=empty)
+        opened = _create_tables(con, empty=empty, datasets=[chosen] if only else None)
         catalog.versions = {(i.dataset, i.name): t.version() if t else None for i, t in opened.items()}
         readable = [f"{i.path.resolve()}{os.sep}" for i, t in opened.items() if t is not None]
         con.execute(set_statement("search_path", chosen))
@@ -263,27 +269,71 @@ def connect(dataset: str | None = None, *, read_only: bool = True) -> duckdb.Duc
 
 
 def sync_duckdb_file(*, path: Path | None = None) -> Path:
-    """Rewrite the DuckDB file so its views point at every table's current files; returns its path.
+    """Bring the DuckDB file's views up to every table's current files; returns its path.
 
-    Built beside the target and moved into place, so a reader never sees a half-written file
-    (clients that hold the old file open keep reading the old snapshot).
+    Only the datasets whose tables moved on (or whose YAML or view SQL changed) since the file was
+    written get new views; the others' are kept (the file records what it was written from, in
+    ``_retail.synced``). Built beside the target and moved into place, so a reader never sees a
+    half-written file (clients that hold the old file open keep reading the old snapshot).
     """
     settings = get_settings()
     target = path or settings.duckdb_path
     target.parent.mkdir(parents=True, exist_ok=True)
+    wanted = {name: _sync_state(name) for name in dataset_names()}
+    written = _synced(target)
+    stale = [name for name, state in wanted.items() if written.get(name) != state]
+    if not stale and target.exists():
+        return target
     fd, scratch = tempfile.mkstemp(prefix=".retail-", suffix=".duckdb", dir=target.parent)
     os.close(fd)
-    os.unlink(scratch)  # DuckDB wants to create the file itself
+    os.unlink(scratch)  # DuckDB wants to create the file itself, or gets a copy of the current one
     try:
+        if written:
+            shutil.copyfile(target, scratch)
         # DuckDB 2.0 writes a storage format 1.x clients cannot open; the views need nothing newer.
         with duckdb.connect(scratch, config={"storage_compatibility_version": "v1.0.0"}) as con:
-            _create_tables(con)
+            for gone in set(written) - set(wanted):      # a dataset no longer known
+                con.execute(f'DROP SCHEMA IF EXISTS "{gone}" CASCADE')
+            _create_tables(con, datasets=stale)
             default = settings.default_dataset
-            for info in dataset_tables(default):
-                query = exp.select("*").from_(exp.table_(info.name, db=default, quoted=True))
-                con.execute(_create_view("main", info.name, query))
+            if default in stale:          # the default dataset's tables, unqualified
+                for (name,) in con.sql("SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' "
+                                       "AND database_name = current_database() AND NOT internal").fetchall():
+                    con.execute(f'DROP VIEW "main"."{name}"')
+                for info in dataset_tables(default):
+                    query = exp.select("*").from_(exp.table_(info.name, db=default, quoted=True))
+                    con.execute(_create_view("main", info.name, query))
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_SYNCED_SCHEMA}")
+            con.execute(f"CREATE OR REPLACE TABLE {_SYNCED_SCHEMA}.synced (dataset VARCHAR, state VARCHAR)")
+            con.executemany(f"INSERT INTO {_SYNCED_SCHEMA}.synced VALUES (?, ?)", list(wanted.items()))
         os.replace(scratch, target)
     finally:
         for leftover in (Path(scratch), Path(scratch + ".wal")):
             leftover.unlink(missing_ok=True)
     return target
+
+
+_SYNCED_SCHEMA = "_retail"
+
+
+def _sync_state(dataset: str) -> str:
+    """What a dataset's views in the file are written from: each table's latest commit, and a digest
+    of the dataset's YAML and the view SQL (a changed spec rewrites them without a new commit)."""
+    digest = hashlib.sha256()
+    for file in sorted(load_dataset(dataset).folder.glob("*.yaml")) + sorted(sqlfiles.SQL_DIR.glob("*.sql")):
+        digest.update(file.read_bytes())
+    commits = [latest_commit(info.path) for info in dataset_tables(dataset)]
+    default = get_settings().default_dataset == dataset
+    return json.dumps({"commits": commits, "files": digest.hexdigest()[:16], "default": default})
+
+
+def _synced(target: Path) -> dict[str, str]:
+    """What the file at ``target`` was written from, per dataset; empty when it is missing, unreadable
+    or written before it recorded this (then it is rebuilt whole)."""
+    if not target.exists():
+        return {}
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            return dict(con.sql(f"SELECT dataset, state FROM {_SYNCED_SCHEMA}.synced").fetchall())
+    except duckdb.Error:
+        return {}

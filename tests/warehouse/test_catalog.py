@@ -13,6 +13,7 @@ import pytest
 from retail_insights.settings import get_settings
 from warehouse import catalog, views
 from warehouse.backends import get_backend
+from warehouse.spec import dataset_names
 
 REVENUE_BY_CATEGORY = (
     "SELECT category, SUM(revenue) AS r, SUM(orders) AS n FROM sales_monthly GROUP BY 1 ORDER BY 1"
@@ -100,6 +101,33 @@ def test_resyncing_replaces_the_file_without_disturbing_an_open_reader(
         assert after.sql("SELECT COUNT(*) FROM sales").fetchall() == [(130,)]
         assert after.sql("SELECT SUM(orders) FROM sales_yearly").fetchall() == [(130,)]
     assert not list(loaded.parent.glob(".retail-*"))  # no scratch file left behind
+
+
+def test_resyncing_rewrites_only_the_datasets_whose_tables_moved_on(
+    loaded: Path, make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rewritten: list[list[str] | None] = []
+    create_tables = catalog._create_tables
+
+    def spy(con: duckdb.DuckDBPyConnection, **kwargs: Any) -> Any:
+        rewritten.append(kwargs.get("datasets"))
+        return create_tables(con, **kwargs)
+
+    monkeypatch.setattr(catalog, "_create_tables", spy)
+    untouched = loaded.stat().st_mtime_ns
+    assert catalog.sync_duckdb_file() == loaded and rewritten == []    # nothing moved on: kept as is
+    assert loaded.stat().st_mtime_ns == untouched
+    write_silver("superstore", make_silver("superstore", 7, seed=3))
+    catalog.sync_duckdb_file()
+    assert rewritten == [["superstore"]]
+    with duckdb.connect(str(loaded), read_only=True) as con:
+        assert con.sql("SELECT COUNT(*) FROM superstore.superstore").fetchall() == [(7,)]
+        assert con.sql("SELECT COUNT(*) FROM retail_sales.sales").fetchall() == [(120,)]
+        assert con.sql("SELECT COUNT(*) FROM sales").fetchall() == [(120,)]   # the default, unqualified
+    with duckdb.connect(str(loaded)) as con:       # a file written before it recorded its state
+        con.execute("DROP SCHEMA _retail CASCADE")
+    catalog.sync_duckdb_file()
+    assert set(rewritten[-1] or []) == set(dataset_names())   # rebuilt whole
 
 
 def test_connect_reaches_the_chosen_dataset_unqualified_and_the_others_by_schema(

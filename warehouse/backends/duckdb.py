@@ -9,6 +9,9 @@ Opening a catalog costs 0.15-0.7 s, so one stays open per process and dataset (`
 is reopened only when a table's latest Delta commit moves on (``warehouse.backends.versions``, listed
 at most every ``settings.cache.version_ttl_s``), or when a query finds a file of its snapshot gone
 (an overwrite then VACUUM under a running service): then once more on the current snapshot.
+A dataset's catalog holds its own tables only, so an ingest into one dataset reopens that dataset's
+catalog and no other; SQL that names another dataset's schema runs on a catalog of every dataset,
+kept and reopened the same way.
 One connection runs one query at a time: a DuckDB connection is not safe to share between threads,
 and its profile must describe one query only.
 The guard's verdict is kept per SQL text.
@@ -27,6 +30,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from retail_insights.settings import get_settings
 from warehouse import catalog, guard
@@ -124,27 +129,29 @@ class _FilesGone(Exception):
 
 
 class _Snapshots:
-    """The open catalog per (RETAIL_HOME, dataset), reopened when a table's latest commit changes."""
+    """The open catalog per (RETAIL_HOME, dataset, every dataset or its own), reopened when a table it
+    holds gets a new latest commit."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[tuple[Path, str], _Open] = {}
-        self._opening: dict[tuple[Path, str], threading.Lock] = {}
+        self._open: dict[tuple[Path, str, bool], _Open] = {}
+        self._opening: dict[tuple[Path, str, bool], threading.Lock] = {}
 
-    def acquire(self, dataset: str) -> _Open:
+    def acquire(self, dataset: str, *, every: bool = False) -> _Open:
         """The current catalog for ``dataset`` with its lock held; release with ``entry.lock.release()``.
+        ``every``: with every dataset's tables (for SQL naming another dataset), else its own only.
         Background work (``in_background``) gets it only when no live request is waiting."""
         while True:
-            entry = self._current(dataset)
+            entry = self._current(dataset, every)
             entry.lock.acquire(background=BACKGROUND.get())
             if not entry.closed:
                 return entry
             entry.lock.release()  # replaced and closed while this thread waited: take the new one
 
-    def _current(self, dataset: str) -> _Open:
+    def _current(self, dataset: str, every: bool) -> _Open:
         home = get_settings().home.resolve()
-        slot = (home, dataset)
-        key = _snapshot_key(home)
+        slot = (home, dataset, every)
+        key = _snapshot_key(home, None if every else dataset)
         with self._lock:
             entry = self._open.get(slot)
             if entry is not None and entry.key == key:
@@ -163,7 +170,7 @@ class _Snapshots:
                 entry = self._open.get(slot)
                 if entry is not None and entry.key == key:
                     return entry
-            fresh = _Open(catalog.open_catalog(dataset, read_only=True), key)
+            fresh = _Open(catalog.open_catalog(dataset, read_only=True, only=not every), key)
             with self._lock:
                 stale, self._open[slot] = self._open.get(slot), fresh
         if stale is not None:
@@ -171,12 +178,12 @@ class _Snapshots:
         return fresh
 
     def discard(self, dataset: str) -> None:
-        """Forget the open catalog of ``dataset``: the next query opens the current snapshot."""
-        slot = (get_settings().home.resolve(), dataset)
+        """Forget the open catalogs of ``dataset``: the next query opens the current snapshot."""
+        home = get_settings().home.resolve()
         with self._lock:
-            stale = self._open.pop(slot, None)
-        if stale is not None:
-            _close_when_idle(stale)
+            stale = [self._open.pop(slot) for slot in list(self._open) if slot[:2] == (home, dataset)]
+        for entry in stale:
+            _close_when_idle(entry)
 
     def close_all(self) -> None:
         with self._lock:
@@ -191,16 +198,29 @@ def _close_when_idle(entry: _Open) -> None:
         entry.cat.close()
 
 
-@lru_cache(maxsize=4)
-def _table_paths(home: Path) -> tuple[Path, ...]:
-    """Every table the catalog registers, of every dataset (any may be queried)."""
-    return tuple(info.path for name in dataset_names() for info in catalog.dataset_tables(name))
+@lru_cache(maxsize=16)
+def _table_paths(home: Path, dataset: str | None) -> tuple[Path, ...]:
+    """Every table a catalog registers: ``dataset``'s, or every dataset's (None)."""
+    names = dataset_names() if dataset is None else [dataset]
+    return tuple(info.path for name in names for info in catalog.dataset_tables(name))
 
 
-def _snapshot_key(home: Path) -> tuple[int | None, ...]:
-    """The latest commit of every table under ``home``: a new one means a new catalog."""
+def _snapshot_key(home: Path, dataset: str | None) -> tuple[int | None, ...]:
+    """The latest commit of every table of ``dataset`` (None: of all) under ``home``: a new one means
+    a new catalog."""
     reader = shared_reader()
-    return tuple(None if (v := reader.read(path)) is None else v.latest for path in _table_paths(home))
+    return tuple(None if (v := reader.read(path)) is None else v.latest for path in _table_paths(home, dataset))
+
+
+@lru_cache(maxsize=4096)
+def _schemas_named(sql: str) -> frozenset[str]:
+    """The schema of every qualified table ``sql`` reads (``superstore`` in ``superstore.superstore``);
+    empty when it does not parse (the guard then says why, on the dataset's own catalog)."""
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return frozenset()
+    return frozenset(table.db for tree in trees if tree is not None for table in tree.find_all(exp.Table) if table.db)
 
 
 SNAPSHOTS = _Snapshots()
@@ -236,7 +256,8 @@ class DuckDBBackend(Backend):
 
     def _query(self, sql: str, params: Params) -> QueryResult:
         settings = get_settings()
-        entry = SNAPSHOTS.acquire(self.dataset)
+        others = _schemas_named(sql) - {self.dataset}
+        entry = SNAPSHOTS.acquire(self.dataset, every=bool(others & set(dataset_names())))
         try:
             safe = entry.guarded(sql, settings.sql.max_rows)
             cat = entry.cat

@@ -167,6 +167,33 @@ def test_the_catalog_stays_open_between_queries_and_reopens_after_a_new_commit(
     assert third[0] == 35 and third[1] is not first[1]
 
 
+def test_a_commit_to_another_dataset_keeps_the_catalog_and_sql_naming_it_reads_its_latest_commit(
+    make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse.backends.duckdb import SNAPSHOTS
+
+    monkeypatch.setenv("RETAIL_CACHE__VERSION_TTL_S", "0")  # see every commit at once
+    get_settings.cache_clear()
+    write_silver("retail_sales", make_silver("retail_sales", 30, seed=1))
+    write_silver("superstore", make_silver("superstore", 10, seed=1))
+    backend = DuckDBBackend(dataset="retail_sales")
+
+    def own() -> object:
+        entry = SNAPSHOTS.acquire("retail_sales")
+        entry.lock.release()
+        return entry.cat
+
+    assert backend.query("SELECT COUNT(*) FROM sales").rows == [(30,)]
+    before = own()
+    assert "superstore" not in before.columns()          # its own tables only
+    across = "SELECT (SELECT COUNT(*) FROM sales) + (SELECT COUNT(*) FROM superstore.superstore)"
+    assert backend.query(across).rows == [(40,)]
+    write_silver("superstore", make_silver("superstore", 4, seed=2))
+    assert backend.query("SELECT COUNT(*) FROM sales").rows == [(30,)]
+    assert own() is before                               # superstore's commit left it open
+    assert backend.query(across).rows == [(44,)]         # the catalog of every dataset was reopened
+
+
 def test_queries_from_many_threads_each_get_their_own_answer(make_silver: Any, write_silver: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
