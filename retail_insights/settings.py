@@ -109,6 +109,9 @@ class APISettings(BaseModel):
                                             "one more is refused with 503 and Retry-After")
     prime_questions: NonNegativeInt = Field(50, description="most asked questions of the query log answered "
                                             "at start-up, before /ready says yes")
+    freeze_heap: bool = Field(True, description="after warm-up, keep what it loaded out of the cyclic garbage "
+                              "collector's scans (gc.freeze): a full collection then takes milliseconds, not the "
+                              "0.5-1 s with the GIL held that stalled every request of a busy worker")
 
 
 class SQLSettings(BaseModel):

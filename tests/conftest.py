@@ -55,6 +55,8 @@ def retail_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     """RETAIL_HOME under this test's tmp_path (not created: writers create what they need)."""
     home = tmp_path / "retail-home"
     monkeypatch.setenv("RETAIL_HOME", str(home))
+    # gc.freeze() after each app's warm-up would pin the whole test process's heap (one test turns it on)
+    monkeypatch.setenv("RETAIL_API__FREEZE_HEAP", "false")
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from functools import cached_property, partial
+import gc
 import logging
 import threading
 import time
@@ -87,6 +88,10 @@ class Services:
             log.exception("warm-up failed")
             return self.warmed
         self.warmed.seconds["assistant"] = round(time.perf_counter() - started - self.warmed.total_s, 3)
+        if self.settings.api.freeze_heap:
+            # What warm-up loaded lives as long as the process; a full collection would walk all of it.
+            gc.collect()
+            gc.freeze()
         self.ready.set()
         log.info("warm-up done", extra={"seconds": round(time.perf_counter() - started, 3), "steps": self.warmed.seconds,
                                         "failed": self.warmed.failed, "primed": self.warmed.primed})

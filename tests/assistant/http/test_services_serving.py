@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+import gc
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,17 @@ from retail_insights.settings import Settings
 from tests.assistant.http.conftest import SUPERSTORE_2016_SALES, MakeClient
 
 CACHED = {"question": "total sales in 2016", "dataset": "superstore"}
+
+
+class _Calls:
+    """The real function, counting its calls."""
+
+    def __init__(self, real: Callable[[], None]) -> None:
+        self.real, self.calls = real, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        self.real()
 
 
 def _block_cold_pool(client: TestClient) -> threading.Event:
@@ -110,7 +122,8 @@ def test_answers_are_written_to_the_query_log(client: TestClient, warehouse_home
 
 def test_ready_waits_for_warm_up_which_primes_the_most_asked_questions(
         warehouse_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(home=warehouse_home, api={"prime_questions": 3})
+    settings = Settings(home=warehouse_home, api={"prime_questions": 3, "freeze_heap": True})
+    monkeypatch.setattr(services_module.gc, "freeze", frozen := _Calls(services_module.gc.freeze))
     log = QueryLog(settings.state_dir / "queries.jsonl")
     for question, times in (("profit by region in 2016", 3), ("total sales in 2017", 2), ("units in 2014", 1)):
         for _ in range(times):
@@ -134,6 +147,8 @@ def test_ready_waits_for_warm_up_which_primes_the_most_asked_questions(
         _until(lambda: client.get("/ready").status_code == 200, timeout_s=300)
         ready = client.get("/ready").json()
         assert ready["primed"] == 3 and not ready["failed"]
+        assert frozen.calls == 1 and gc.get_freeze_count() > 0   # warm-up's heap kept out of later collections
+        gc.unfreeze()
         assert {"values:superstore", "warehouse:superstore", "semantic:superstore", "query log"} <= set(ready["steps"])
         first = client.post("/v1/ask", json={"question": "profit by region in 2016", "dataset": "superstore"})
         assert first.json()["tier"] == "cache_l1"                         # primed before any user asked
