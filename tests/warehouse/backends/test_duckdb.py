@@ -145,20 +145,30 @@ def test_using_the_duckdb_backend_never_imports_google_cloud(tmp_path: Path) -> 
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).parents[3])
 
 
-def test_the_catalog_stays_open_between_queries_and_reopens_after_a_new_commit(
-    make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def every_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Versions listed afresh on every query: each commit is seen at once."""
+    monkeypatch.setenv("RETAIL_CACHE__VERSION_TTL_S", "0")
+    get_settings.cache_clear()
+
+
+def _open_catalog(dataset: str) -> object:
+    """The catalog the backend keeps open for ``dataset`` right now."""
     from warehouse.backends.duckdb import SNAPSHOTS
 
-    monkeypatch.setenv("RETAIL_CACHE__VERSION_TTL_S", "0")  # see every commit at once
-    get_settings.cache_clear()
+    entry = SNAPSHOTS.acquire(dataset)
+    entry.lock.release()
+    return entry.cat
+
+
+def test_the_catalog_stays_open_between_queries_and_reopens_after_a_new_commit(
+    make_silver: Any, write_silver: Any, every_commit: None
+) -> None:
     write_silver("retail_sales", make_silver("retail_sales", 30, seed=1))
 
     def count_and_catalog() -> tuple[int, object]:
         rows = DuckDBBackend().query("SELECT COUNT(*) FROM sales").rows
-        entry = SNAPSHOTS.acquire("retail_sales")
-        entry.lock.release()
-        return rows[0][0], entry.cat
+        return rows[0][0], _open_catalog("retail_sales")
 
     first, second = count_and_catalog(), count_and_catalog()
     write_silver("retail_sales", make_silver("retail_sales", 5, seed=2))
@@ -168,29 +178,19 @@ def test_the_catalog_stays_open_between_queries_and_reopens_after_a_new_commit(
 
 
 def test_a_commit_to_another_dataset_keeps_the_catalog_and_sql_naming_it_reads_its_latest_commit(
-    make_silver: Any, write_silver: Any, monkeypatch: pytest.MonkeyPatch
+    make_silver: Any, write_silver: Any, every_commit: None
 ) -> None:
-    from warehouse.backends.duckdb import SNAPSHOTS
-
-    monkeypatch.setenv("RETAIL_CACHE__VERSION_TTL_S", "0")  # see every commit at once
-    get_settings.cache_clear()
     write_silver("retail_sales", make_silver("retail_sales", 30, seed=1))
     write_silver("superstore", make_silver("superstore", 10, seed=1))
     backend = DuckDBBackend(dataset="retail_sales")
-
-    def own() -> object:
-        entry = SNAPSHOTS.acquire("retail_sales")
-        entry.lock.release()
-        return entry.cat
-
     assert backend.query("SELECT COUNT(*) FROM sales").rows == [(30,)]
-    before = own()
+    before = _open_catalog("retail_sales")
     assert "superstore" not in before.columns()          # its own tables only
     across = "SELECT (SELECT COUNT(*) FROM sales) + (SELECT COUNT(*) FROM superstore.superstore)"
     assert backend.query(across).rows == [(40,)]
     write_silver("superstore", make_silver("superstore", 4, seed=2))
     assert backend.query("SELECT COUNT(*) FROM sales").rows == [(30,)]
-    assert own() is before                               # superstore's commit left it open
+    assert _open_catalog("retail_sales") is before       # superstore's commit left it open
     assert backend.query(across).rows == [(44,)]         # the catalog of every dataset was reopened
 
 
