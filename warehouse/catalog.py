@@ -272,24 +272,29 @@ def sync_duckdb_file(*, path: Path | None = None) -> Path:
     """Bring the DuckDB file's views up to every table's current files; returns its path.
 
     Only the datasets whose tables moved on (or whose YAML or view SQL changed) since the file was
-    written get new views; the others' are kept (the file records what it was written from, in
-    ``_retail.synced``). Built beside the target and moved into place, so a reader never sees a
-    half-written file (clients that hold the old file open keep reading the old snapshot).
+    written get new views; the others' are kept (the file records what each dataset's views were
+    written from, in ``_retail.synced``). Built in a copy beside the target and moved into place, so a
+    reader never sees a half-written file (clients that hold the old file open keep reading the old
+    snapshot). Two syncs at once may each replace the other's file: each copy records only what it
+    holds, so the next sync rewrites whatever the last move dropped.
     """
     settings = get_settings()
     target = path or settings.duckdb_path
     target.parent.mkdir(parents=True, exist_ok=True)
     wanted = {name: _sync_state(name) for name in dataset_names()}
-    written = _synced(target)
-    stale = [name for name, state in wanted.items() if written.get(name) != state]
-    if not stale and target.exists():
+    if target.exists() and _synced(target) == wanted:
         return target
     fd, scratch = tempfile.mkstemp(prefix=".retail-", suffix=".duckdb", dir=target.parent)
     os.close(fd)
     os.unlink(scratch)  # DuckDB wants to create the file itself, or gets a copy of the current one
     try:
-        if written:
+        written: dict[str, str] = {}
+        if target.exists():
             shutil.copyfile(target, scratch)
+            written = _synced(Path(scratch))      # what this copy holds, whatever replaced the target since
+            if not written:                       # written before it recorded this: built whole
+                os.unlink(scratch)
+        stale = [name for name, state in wanted.items() if written.get(name) != state]
         # DuckDB 2.0 writes a storage format 1.x clients cannot open; the views need nothing newer.
         with duckdb.connect(scratch, config={"storage_compatibility_version": "v1.0.0"}) as con:
             for gone in set(written) - set(wanted):      # a dataset no longer known
