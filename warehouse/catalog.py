@@ -39,7 +39,7 @@ from sqlglot import exp
 from retail_insights.errors import UsageError, did_you_mean
 from retail_insights.settings import get_settings
 from warehouse import parquet_scan, sqlfiles
-from warehouse.backends.versions import latest_commit
+from warehouse.backends.versions import changes_data, latest_commit
 from warehouse.schema import quarantine_schema, silver_schema
 from warehouse.spec import dataset_names, load_dataset
 from warehouse.view_definitions import view_query
@@ -193,16 +193,23 @@ def _create_tables(
         ))
         dataset = load_dataset(name)
         silver = exp.table_(dataset.spec.silver_table, db=name, quoted=True)
+        fact: tuple[Path, DeltaTable] | None = None
         for info in dataset_tables(name):
             table = None if empty else open_table(info.path)
+            if info.kind == "silver" and info.spec_table is None and table is not None:
+                fact = (info.path, table)
+            # A load commits silver first and refreshes its views after: a view whose files miss a
+            # data commit of this snapshot's silver is served live from silver until its refresh, so
+            # no snapshot answers from a view older than its own silver table.
+            live = info.kind == "view" and table is not None and fact is not None and _behind(table, *fact)
             # The statement is a function of the spec and the snapshot: made once per (table, version),
             # so a new version of one table does not rebuild every other table's SQL (a serving
             # process opens a catalog per new version, next to live questions needing the GIL).
-            snapshot = (table.metadata().id, table.version()) if table is not None else None
+            snapshot = (table.metadata().id, table.version()) if table is not None and not live else None
             key = (info, id(dataset), snapshot)
             statement = _STATEMENTS.get(key)
             if statement is None:
-                if table is not None:
+                if table is not None and not live:
                     query = parquet_scan.files_query(con, table)
                 elif info.view is not None:
                     query = view_query(name, info.view, silver=silver)
@@ -214,6 +221,31 @@ def _create_tables(
     return opened
 
 
+def _behind(view: DeltaTable, silver_path: Path, silver: DeltaTable) -> bool:
+    """Whether ``silver`` has a data commit after the version ``view`` last recorded reflecting (a
+    commit file gone counts as one: it cannot be ruled out)."""
+    recorded = _recorded(view)
+    if recorded is None:               # never recorded (written before views recorded it): as is
+        return False
+    return any(changes_data(silver_path, v) is not False for v in range(recorded + 1, silver.version() + 1))
+
+
+def _recorded(view: DeltaTable) -> int | None:
+    key = (view.table_uri, view.version())
+    with _STATEMENTS_LOCK:
+        if key in _RECORDED:
+            return _RECORDED[key]
+    from warehouse.views import recorded_source_version  # noqa: PLC0415 - views imports this module
+
+    recorded = recorded_source_version(view)
+    with _STATEMENTS_LOCK:
+        _RECORDED[key] = recorded
+        while len(_RECORDED) > _STATEMENTS_KEPT:
+            del _RECORDED[next(iter(_RECORDED))]
+    return recorded
+
+
+_RECORDED: dict[tuple[str, int], int | None] = {}   # (view table, version) -> silver version it reflects
 _STATEMENTS: dict[tuple[object, ...], str] = {}   # (table, spec, Delta table id, version) -> CREATE VIEW
 _STATEMENTS_KEPT = 1024
 _STATEMENTS_LOCK = threading.Lock()

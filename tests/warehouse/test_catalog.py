@@ -134,6 +134,24 @@ def test_resyncing_rewrites_only_the_datasets_whose_tables_moved_on(
     assert set(rewritten[-1] or []) == set(dataset_names())   # rebuilt whole
 
 
+def test_a_view_behind_its_silver_table_is_served_live_from_it_until_its_refresh(
+    loaded: Path, make_silver: Any, write_silver: Any
+) -> None:
+    def yearly() -> tuple[int, str]:
+        with catalog.open_catalog("retail_sales") as cat:
+            (orders,) = cat.con.sql("SELECT SUM(orders) FROM sales_yearly").fetchall()[0]
+            (sql,) = cat.con.sql("SELECT sql FROM duckdb_views() WHERE view_name = 'sales_yearly'").fetchall()[0]
+        return int(orders), sql
+
+    assert yearly()[0] == 120 and "sales_yearly" in yearly()[1]       # its own files
+    write_silver("retail_sales", make_silver("retail_sales", 10, seed=6, start=dt.date(2025, 1, 3), days=2,
+                                             ids_from=1000))          # a load committed; its refresh not yet
+    orders, sql = yearly()
+    assert orders == 130 and "sales_yearly" not in sql.split("FROM", 1)[1]   # live from silver
+    views.refresh("retail_sales")
+    assert yearly()[0] == 130 and "sales_yearly" in yearly()[1].split("FROM", 1)[1]
+
+
 def test_connect_reaches_the_chosen_dataset_unqualified_and_the_others_by_schema(
     loaded: Path,
 ) -> None:
