@@ -28,7 +28,7 @@ from pathlib import Path
 import shutil
 import tempfile
 import threading
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from deltalake import DeltaTable
 import duckdb
@@ -39,7 +39,7 @@ from sqlglot import exp
 from retail_insights.errors import UsageError, did_you_mean
 from retail_insights.settings import get_settings
 from warehouse import parquet_scan, sqlfiles
-from warehouse.backends.versions import changes_data, latest_commit
+from warehouse.backends.versions import last_data_commit, latest_commit
 from warehouse.schema import quarantine_schema, silver_schema
 from warehouse.spec import dataset_names, load_dataset
 from warehouse.view_definitions import view_query
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     import pyarrow.dataset as pads
 
 TableKind = Literal["silver", "quarantine", "view", "dimension"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -193,15 +194,16 @@ def _create_tables(
         ))
         dataset = load_dataset(name)
         silver = exp.table_(dataset.spec.silver_table, db=name, quoted=True)
-        fact: tuple[Path, DeltaTable] | None = None
+        silver_data: int | None = None     # the last data commit of this snapshot's silver
         for info in dataset_tables(name):
             table = None if empty else open_table(info.path)
             if info.kind == "silver" and info.spec_table is None and table is not None:
-                fact = (info.path, table)
+                silver_data = last_data_commit(info.path, table.version())
             # A load commits silver first and refreshes its views after: a view whose files miss a
             # data commit of this snapshot's silver is served live from silver until its refresh, so
             # no snapshot answers from a view older than its own silver table.
-            live = info.kind == "view" and table is not None and fact is not None and _behind(table, *fact)
+            live = (info.kind == "view" and table is not None and silver_data is not None
+                    and (recorded := _recorded(table)) is not None and recorded < silver_data)
             # The statement is a function of the spec and the snapshot: made once per (table, version),
             # so a new version of one table does not rebuild every other table's SQL (a serving
             # process opens a catalog per new version, next to live questions needing the GIL).
@@ -215,34 +217,22 @@ def _create_tables(
                     query = view_query(name, info.view, silver=silver)
                 else:
                     query = parquet_scan.empty_query(con, empty_schema(info))
-                statement = _remember(key, _create_view(name, info.name, query))
+                statement = _remember(_STATEMENTS, key, _create_view(name, info.name, query))
             con.execute(statement)
             opened[info] = table
     return opened
 
 
-def _behind(view: DeltaTable, silver_path: Path, silver: DeltaTable) -> bool:
-    """Whether ``silver`` has a data commit after the version ``view`` last recorded reflecting (a
-    commit file gone counts as one: it cannot be ruled out)."""
-    recorded = _recorded(view)
-    if recorded is None:               # never recorded (written before views recorded it): as is
-        return False
-    return any(changes_data(silver_path, v) is not False for v in range(recorded + 1, silver.version() + 1))
-
-
 def _recorded(view: DeltaTable) -> int | None:
+    """The silver version ``view`` last recorded reflecting (None: written before views recorded it,
+    served as is), read once per view version."""
     key = (view.table_uri, view.version())
     with _STATEMENTS_LOCK:
         if key in _RECORDED:
             return _RECORDED[key]
     from warehouse.views import recorded_source_version  # noqa: PLC0415 - views imports this module
 
-    recorded = recorded_source_version(view)
-    with _STATEMENTS_LOCK:
-        _RECORDED[key] = recorded
-        while len(_RECORDED) > _STATEMENTS_KEPT:
-            del _RECORDED[next(iter(_RECORDED))]
-    return recorded
+    return _remember(_RECORDED, key, recorded_source_version(view))
 
 
 _RECORDED: dict[tuple[str, int], int | None] = {}   # (view table, version) -> silver version it reflects
@@ -251,12 +241,13 @@ _STATEMENTS_KEPT = 1024
 _STATEMENTS_LOCK = threading.Lock()
 
 
-def _remember(key: tuple[object, ...], statement: str) -> str:
+def _remember(cache: dict[Any, T], key: Any, value: T) -> T:
+    """Keep ``value`` in one of this module's bounded caches (the oldest entries go first)."""
     with _STATEMENTS_LOCK:
-        _STATEMENTS[key] = statement
-        while len(_STATEMENTS) > _STATEMENTS_KEPT:
-            del _STATEMENTS[next(iter(_STATEMENTS))]   # the oldest first
-    return statement
+        cache[key] = value
+        while len(cache) > _STATEMENTS_KEPT:
+            del cache[next(iter(cache))]
+    return value
 
 
 def open_catalog(
@@ -313,7 +304,8 @@ def sync_duckdb_file(*, path: Path | None = None) -> Path:
     settings = get_settings()
     target = path or settings.duckdb_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    wanted = {name: _sync_state(name) for name in dataset_names()}
+    view_sql = _digest(sorted(sqlfiles.SQL_DIR.glob("*.sql")))
+    wanted = {name: _sync_state(name, view_sql) for name in dataset_names()}
     if target.exists() and _synced(target) == wanted:
         return target
     fd, scratch = tempfile.mkstemp(prefix=".retail-", suffix=".duckdb", dir=target.parent)
@@ -353,15 +345,19 @@ def sync_duckdb_file(*, path: Path | None = None) -> Path:
 _SYNCED_SCHEMA = "_retail"
 
 
-def _sync_state(dataset: str) -> str:
-    """What a dataset's views in the file are written from: each table's latest commit, and a digest
-    of the dataset's YAML and the view SQL (a changed spec rewrites them without a new commit)."""
-    digest = hashlib.sha256()
-    for file in sorted(load_dataset(dataset).folder.glob("*.yaml")) + sorted(sqlfiles.SQL_DIR.glob("*.sql")):
-        digest.update(file.read_bytes())
+def _sync_state(dataset: str, view_sql: str) -> str:
+    """What a dataset's views in the file are written from: each table's latest commit, and digests
+    of the dataset's YAML and of the view SQL (a changed spec rewrites them without a new commit)."""
     commits = [latest_commit(info.path) for info in dataset_tables(dataset)]
-    default = get_settings().default_dataset == dataset
-    return json.dumps({"commits": commits, "files": digest.hexdigest()[:16], "default": default})
+    files = _digest(sorted(load_dataset(dataset).folder.glob("*.yaml"))) + view_sql
+    return json.dumps({"commits": commits, "files": files, "default": get_settings().default_dataset == dataset})
+
+
+def _digest(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _synced(target: Path) -> dict[str, str]:

@@ -139,17 +139,24 @@ class VersionReader:
             return None
         if previous is not None and previous.latest == latest:
             return previous
-        # Walk back from the newest commit to the last one that changed data, stopping at what was
-        # already known (a table rewritten from scratch has a lower version: start over).
+        # Walk back from the newest commit, stopping at what was already known (a table rewritten
+        # from scratch has a lower version: start over).
         floor = previous.latest if previous is not None and previous.latest < latest else -1
-        for version in range(latest, floor, -1):
-            changed = changes_data(table_path, version)
-            if changed is None:  # cleaned up: stand in with the oldest commit still on disk
-                return TableVersion(latest, version + 1 if version < latest else latest)
-            if changed:
-                return TableVersion(latest, version)
-        data = previous.data if previous is not None and floor >= 0 else 0
-        return TableVersion(latest, data)
+        known = previous.data if previous is not None and floor >= 0 else 0
+        return TableVersion(latest, last_data_commit(table_path, latest, floor=floor, known=known))
+
+
+def last_data_commit(table_path: Path, version: int, *, floor: int = -1, known: int = 0) -> int:
+    """The newest commit up to ``version`` that changed rows or schema, looking back no further than
+    ``floor`` (``known`` when none after it did). A commit file cleaned up stands in with the oldest
+    commit still on disk: a possible needless miss, never a stale answer."""
+    for v in range(version, floor, -1):
+        changed = changes_data(table_path, v)
+        if changed is None:
+            return v + 1 if v < version else version
+        if changed:
+            return v
+    return known
 
 
 _shared: tuple[object, VersionReader] | None = None
