@@ -34,7 +34,7 @@ from assistant.errors import UnsupportedIntent
 from assistant.intent import Condition, Filter, Intent, TimeWindow
 from assistant.measures import Measure, measure
 from assistant.periods import periods_in
-from assistant.sources import Source, choose_source, date_column, exclusive_end
+from assistant.sources import Source, choose_source, date_column, exclusive_end, partition_columns
 from warehouse.spec import Bucketing, SemanticModel, load_dataset
 
 DIALECT = "duckdb"
@@ -94,6 +94,7 @@ class _Builder:
     def __init__(self, intent: Intent, model: SemanticModel, source: Source) -> None:
         self.intent, self.model, self.source = intent, model, source
         self.view = source.kind == "view"
+        self.partitions = partition_columns(intent.dataset, source)
         self.params = _Params()
         self.table = exp.table_(source.table, db=intent.dataset)
         self.measures: dict[str, Measure] = {m: measure(intent.dataset, m) for m in intent.metrics}
@@ -142,8 +143,18 @@ class _Builder:
 
     def window_condition(self, window: TimeWindow) -> exp.Expression:
         col = self.time_column(window)
-        return exp.and_(exp.GTE(this=col, expression=self.params(window.start)),
+        cond = exp.and_(exp.GTE(this=col, expression=self.params(window.start)),
                         exp.LT(this=col.copy(), expression=self.params(exclusive_end(window))))
+        if date_column(self.model, window) != self.model.time_dimension.date_column:
+            return cond
+        # Implied by the dates; named so that only the window's partitions are read.
+        bounds = {"year": (window.start.year, window.end.year), "month": (window.start.month, window.end.month)}
+        for name in self.partitions:
+            if name == "month" and window.start.year != window.end.year:
+                break
+            low, high = bounds[name]
+            cond = exp.and_(cond, exp.Between(this=exp.column(name), low=self.params(low), high=self.params(high)))
+        return cond
 
     def where(self, *, skip_dims: Sequence[str] = (), time: bool = True, entities: bool = True) -> exp.Expression | None:
         conds: list[exp.Expression | None] = [self.filter_condition(f) for f in self.intent.filters
@@ -160,7 +171,7 @@ class _Builder:
         """``m`` over this source with its own row filter (unless hoisted) and ``extra`` as FILTERs."""
         row_filter = self.model.filters[m.filter] if m.filter and m.filter != self.hoisted else None
         cond = _and([_parse(row_filter) if row_filter else None, extra])
-        tree = m.tree(view=self.view)
+        tree = m.tree(view=self.view, exact=self.source.exact)
         return _with_filter(tree, cond) if cond is not None else tree
 
     def metric(self, name: str, extra: exp.Expression | None = None) -> exp.Expression:

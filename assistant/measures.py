@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from assistant.errors import UnknownMetric, UnsupportedIntent
 from retail_insights.errors import did_you_mean
-from warehouse.spec import SemanticModel, load_dataset
+from warehouse.spec import SemanticModel, exact_form, load_dataset
 
 DISTINCT_PREFIX = "distinct_"
 PER = "_per_"
@@ -31,6 +31,7 @@ class Measure:
     name: str
     base: str                      # aggregate SQL over base-table rows
     additive: str | None           # aggregate SQL over view measures; None = base table only
+    exact: str | None              # over an exact view's columns (one row per answer group); None = none
     filter: str | None             # the named row filter every aggregate keeps
     format: str                    # currency | integer | percent | number
     label: str                     # how answers name it
@@ -42,8 +43,8 @@ class Measure:
         text = " ".join(self.base.split()).upper()
         return "/" in text or text.startswith("AVG(")
 
-    def tree(self, *, view: bool) -> exp.Expression:
-        text = self.additive if view else self.base
+    def tree(self, *, view: bool, exact: bool = False) -> exp.Expression:
+        text = self.exact if exact else self.additive if view else self.base
         if text is None:
             raise UnsupportedIntent(f"metric {self.name!r} has no form over views.",
                                     hint="Fix: compile it over the base table.")
@@ -68,12 +69,13 @@ def _measure(dataset: str, name: str) -> Measure:
     model = load_dataset(dataset).semantic
     if name in model.metrics:
         m = model.metrics[name]
-        return Measure(name, m.base, m.additive, m.filter, m.format, model.label(name), m.summable)
+        return Measure(name, m.base, m.additive, exact_form(model, name), m.filter, m.format, model.label(name),
+                       m.summable)
     if name.startswith(DISTINCT_PREFIX) and name[len(DISTINCT_PREFIX):] in model.dimensions:
         dim = name[len(DISTINCT_PREFIX):]
         column = model.dimensions[dim].column
         default = model.metrics[model.language.default_metric]
-        return Measure(name, f"COUNT(DISTINCT {column})", None, default.filter, "integer",
+        return Measure(name, f"COUNT(DISTINCT {column})", None, None, default.filter, "integer",
                        f"distinct {dim.replace('_', ' ')} values", False)
     if PER in name:
         return _ratio(model, name)
@@ -94,9 +96,12 @@ def _ratio(model: SemanticModel, name: str) -> Measure:
     additive = None
     if numerator.additive is not None and counted.additive is not None:
         additive = f"({numerator.additive}) / NULLIF({counted.additive}, 0)"
+    exact = None
+    if (over := exact_form(model, metric)) is not None and (count := exact_form(model, counted_name)) is not None:
+        exact = f"({over}) / NULLIF({count}, 0)"
     fmt = "currency" if numerator.format == "currency" else "number"
     label = f"{model.label(metric)} per {entity.replace('_', ' ')}"
-    return Measure(name, base, additive, numerator.filter, fmt, label, False)
+    return Measure(name, base, additive, exact, numerator.filter, fmt, label, False)
 
 
 def known(dataset: str, name: str) -> bool:

@@ -7,6 +7,11 @@ at least its grain, and the dates are order dates (views bucket the order time).
 distinct counts, per-entity ratios and entity conditions ("orders above $250") read the base table. Views are tried in
 the semantic model's declared order, smallest first (``SemanticModel.views_by_size``), so a rollup
 with a few dimensions answers before a full view with all of them.
+
+Distinct counts and ratios of them ("customers by year", "average ticket by category") can read an
+exact view (``warehouse.spec.View``) when every answer group is one of its rows: each window exactly
+one of its periods, or the question grouped by its grain; each of its dimensions grouped or pinned
+to one value; nothing beyond them.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from datetime import date, timedelta
 
 from assistant.errors import UnsupportedIntent
 from assistant.intent import Intent, TimeWindow
+from assistant.measures import measure
 from assistant.periods import is_month_end, is_month_start
-from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel
+from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel, View, load_dataset
 
 DEFAULT_DATE = "order_date"   # a TimeWindow's column when the question names no other date
 # The finest view grain each question grain needs.
@@ -30,6 +36,7 @@ class Source:
     table: str                # physical table name in the dataset's schema
     kind: str                 # "view" or "base"
     grain: str | None         # the view's grain; None for the base table
+    exact: bool = False       # an exact view: metrics read its rows one per answer group
 
 
 def date_column(model: SemanticModel, window: TimeWindow) -> str:
@@ -59,8 +66,6 @@ def choose_source(intent: Intent, model: SemanticModel) -> Source:
     if intent.operation == "distribution" or any(c.level != "group" for c in intent.conditions):
         return base
     metrics = set(intent.metrics) | {c.metric for c in intent.conditions}
-    if not metrics <= set(model.metrics):       # distinct counts and per-entity ratios
-        return base
     used = set(intent.dimensions) | {f.dimension for f in intent.filters}
     windows = [w for w in (intent.time, intent.compare_time) if w is not None]
     if any(date_column(model, w) != model.time_dimension.date_column for w in windows):
@@ -70,10 +75,53 @@ def choose_source(intent: Intent, model: SemanticModel) -> Source:
         needed.append(_NEEDS[intent.grain])
     finest = max(needed, key=_GRAIN_RANK.__getitem__, default="year")
     for _, view in model.views_by_size():
-        if (_GRAIN_RANK[view.grain] >= _GRAIN_RANK[finest] and used <= set(view.dims)
-                and metrics <= set(view.answers)):
+        if (not view.exact and _GRAIN_RANK[view.grain] >= _GRAIN_RANK[finest] and used <= set(view.dims)
+                and metrics <= set(model.metrics) and metrics <= set(view.answers)):
             return Source(view.table, "view", view.grain)
+    for _, view in model.views_by_size():
+        if view.exact and _one_row_per_group(intent, view, windows) \
+                and all(measure(intent.dataset, m).exact is not None for m in metrics):
+            return Source(view.table, "view", view.grain, exact=True)
     return base
+
+
+def _one_row_per_group(intent: Intent, view: View, windows: list[TimeWindow]) -> bool:
+    """Whether each answer group of ``intent`` is exactly one row of the exact ``view``."""
+    pinned = {f.dimension for f in intent.filters if not f.negate and len(f.values) == 1}
+    grouped = set(intent.dimensions)
+    if not (grouped | {f.dimension for f in intent.filters}) <= set(view.dims) \
+            or not set(view.dims) <= grouped | pinned \
+            or any(f.dimension not in grouped and f.dimension not in pinned for f in intent.filters):
+        return False
+    by_period = intent.grain is not None and intent.operation in ("trend", "top_n") and intent.compare_time is None
+    if view.grain == "all":
+        return not windows and not by_period
+    if by_period:
+        return intent.grain == view.grain and all(_GRAIN_RANK[_window_grain(w)] <= _GRAIN_RANK[view.grain]
+                                                  for w in windows)
+    return bool(windows) and all(_one_period(w, view.grain) for w in windows)
+
+
+def _one_period(window: TimeWindow, grain: str) -> bool:
+    start, end = window.start, window.end
+    if grain == "day":
+        return start == end
+    if grain == "month":
+        return is_month_start(start) and is_month_end(end) and (start.year, start.month) == (end.year, end.month)
+    return grain == "year" and _window_grain(window) == "year" and start.year == end.year
+
+
+def partition_columns(dataset: str, source: Source) -> tuple[str, ...]:
+    """The source's ``year``/``month`` partition columns: the year and month of the default date
+    (``warehouse.spec``: silver derives them from it; a view keeps silver's, a yearly one the year).
+    A window on the default date may name them too, so the engine opens only those partitions' files."""
+    spec = load_dataset(dataset).spec
+    if tuple(spec.partitioning) != ("year", "month"):
+        return ()
+    if source.kind == "base":
+        return ("year", "month")
+    grain = source.grain or ""
+    return {"all": (), "year": ("year",)}.get(grain, ("year", "month"))
 
 
 def exclusive_end(window: TimeWindow) -> date:

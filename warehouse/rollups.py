@@ -41,8 +41,9 @@ class Job:
     view: str
     grain: str
     dimensions: tuple[str, ...]
-    partition_by: tuple[str, ...]  # ("year", "month"), or ("year",) for a yearly view
+    partition_by: tuple[str, ...]  # ("year", "month"), ("year",) for a yearly view, () for all time
     partitions: frozenset[Partition] | None
+    exact: bool = False            # distinct counts too, computed straight from silver
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,11 @@ def rollup_query(
     partition_by: Sequence[str],
     silver: exp.Table,
     tables: Mapping[str, exp.Table] | None = None,
+    exact: bool = False,
 ) -> exp.Select:
-    """Silver summed per ``grain`` bucket, partition and dimension (``view_rollup.sql``).
+    """Silver summed per ``grain`` bucket, partition and dimension (``view_rollup.sql``); an
+    ``exact`` view's query also counts ``view_columns.distinct``, and grain "all" is one all-time
+    bucket (``period_start`` NULL, no partitions).
 
     A dimension of a joined table (``item.i_category``) LEFT JOINs that table (``tables`` maps a
     logical table to the relation to read; default: its table beside ``silver``): the relationships
@@ -104,7 +108,8 @@ def rollup_query(
             "partitions": [exp.column(c) for c in partition_by],
             "dimensions": items,
             "dimension_columns": keys,
-            "measures": [_measure(ds, n, t) for n, t in sem.view_columns.measures.items()],
+            "measures": [_measure(ds, n, t) for n, t in sem.view_columns.measures.items()]
+            + [_measure(ds, n, t) for n, t in (sem.view_columns.distinct if exact else {}).items()],
             "silver": silver,
         },
     )
@@ -113,12 +118,27 @@ def rollup_query(
             f"{sqlfiles.SQL_DIR / 'view_rollup.sql'} must hold one SELECT.",
             hint="Fix: restore the file; views are rendered from it.",
         )
+    if grain == "all":
+        query = _all_time(query)
     for name in joined:
         logical, rel = sem.tables[name], sem.relationship(name)
         relation = (tables or {}).get(name) or exp.table_(logical.table, db=silver.db or None)
         query = query.join(exp.alias_(relation.copy(), name, table=True), join_type="left",
                            on=exp.EQ(this=exp.column(rel.column, table=silver.name),
                                      expression=exp.column(logical.key, table=name)))
+    return query
+
+
+def _all_time(query: exp.Select) -> exp.Select:
+    """One bucket for all time: ``period_start`` NULL and not a grouping key (no keys left: one row)."""
+    for bucket in list(query.find_all(exp.TimestampTrunc)):
+        if isinstance(bucket.parent, exp.Group):
+            bucket.pop()
+        else:
+            bucket.replace(exp.cast(exp.null(), exp.DataType.build("TIMESTAMPTZ")))
+    group = query.args.get("group")
+    if group is not None and not group.expressions:
+        query.set("group", None)
     return query
 
 
@@ -171,6 +191,7 @@ def _stage(
     partition_by: tuple[str, ...],
     wanted: Callable[[Partition], bool],
     covers: frozenset[Partition] | None,
+    exact: bool = False,
 ) -> _Aggregate:
     source = exp.to_table(f"__silver_{next(_names)}")
     files = parquet_scan.files_query(con, silver, lambda key: wanted(tuple(int(v) for v in key)))
@@ -178,6 +199,7 @@ def _stage(
     query = rollup_query(
         ds, grain=grain, dimensions=dimensions, partition_by=partition_by, silver=source,
         tables={name: _dimension_view(con, ds, name) for name in joined_tables(ds, dimensions)},
+        exact=exact,
     )
     return _materialize(con, query, grain, dimensions, partition_by, covers)
 
@@ -278,10 +300,11 @@ def compute(
     Silver is read from one pinned snapshot; the queries stay valid while ``con`` is open.
     """
     measures = list(ds.semantic.view_columns.measures)
+    out: dict[str, exp.Select] = {j.view: _exact(con, ds, silver, j) for j in jobs if j.exact}
+    jobs = [j for j in jobs if not j.exact]
     monthly = [j for j in jobs if j.partition_by == MONTHLY]
     yearly = [j for j in jobs if j.partition_by != MONTHLY]
     every_dim = list(dict.fromkeys(d for j in jobs for d in j.dimensions))
-    out: dict[str, exp.Select] = {}
     aggregates: list[_Aggregate] = []
     staged: frozenset[Partition] | None = frozenset()
     if monthly:
@@ -338,3 +361,18 @@ def compute(
             out[job.view], _ = _derive(con, sources, grain="year", dimensions=job.dimensions,
                                        partition_by=job.partition_by, measures=measures)
     return out
+
+
+def _exact(con: duckdb.DuckDBPyConnection, ds: Dataset, silver: DeltaTable, job: Job) -> exp.Select:
+    """An exact view's rows, counted straight from the silver months they need: distinct counts of
+    finer rows do not add up, so nothing is derived. A yearly view reads whole years, an all-time
+    view all of silver."""
+    if job.partitions is None or not job.partition_by:
+        wanted = _months(None)
+    elif job.partition_by == MONTHLY:
+        wanted = _months(job.partitions)
+    else:
+        wanted = _months(None, years=frozenset(p[0] for p in job.partitions))
+    rows = _stage(con, ds, silver, grain=job.grain, dimensions=job.dimensions, partition_by=job.partition_by,
+                  wanted=wanted, covers=job.partitions, exact=True)
+    return exp.select("*").from_(exp.to_table(rows.table))

@@ -269,8 +269,9 @@ class TimeDimension(_Strict):
     fiscal_year_start_month: Literal[1] | None = None
 
 
-Grain = Literal["hour", "day", "month", "year"]
-GRAIN_RANK: dict[str, int] = {"year": 0, "month": 1, "day": 2, "hour": 3}  # coarsest first
+Grain = Literal["hour", "day", "month", "year", "all"]
+# Coarsest first; "all" (one all-time period, unpartitioned) is an exact view's grain only.
+GRAIN_RANK: dict[str, int] = {"all": -1, "year": 0, "month": 1, "day": 2, "hour": 3}
 
 
 class View(_Strict):
@@ -279,12 +280,20 @@ class View(_Strict):
     ``dimensions`` defaults to ``view_columns.dimensions`` (the full views); a rollup view names a
     subset. ``metrics`` defaults to every metric whose additive form and row filter the view's
     columns hold. Both are filled in at load time, so a loaded view always has them.
+
+    An ``exact`` view also holds ``view_columns.distinct`` (distinct counts, which no sum of rows
+    gives) and is computed straight from silver at its own grain and dimensions. It answers only a
+    question whose every answer group is one of its rows: the same grain (one period of it, or
+    grouped by it), each of its dimensions grouped or pinned to one value. Its ``metrics`` are those
+    whose every aggregate is one of its columns (``exact_form``).
     """
 
     grain: Grain
     table: str
     dimensions: tuple[str, ...] | None = None
     metrics: tuple[str, ...] | None = None
+    exact: bool = Field(False, description="holds the distinct counts too; answers only its own grain and "
+                                           "dimensions (see the class doc)")
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -300,6 +309,8 @@ class View(_Strict):
 class ViewColumns(_Strict):
     dimensions: tuple[str, ...]
     measures: dict[str, str]
+    distinct: dict[str, str] = Field({}, description="distinct counts ('COUNT(DISTINCT key)') only exact views "
+                                                     "hold: never summed across rows")
 
 
 class LogicalTable(_Strict):
@@ -361,15 +372,16 @@ class SemanticModel(_Strict):
         return self.metric(metric).additive is not None
 
     def views_by_grain(self) -> list[tuple[str, View]]:
-        """Views from the coarsest grain to the finest; within a grain, full views first.
+        """Views from the coarsest grain to the finest; within a grain, full views first; exact
+        views last (their rows do not sum).
 
         Full views (every ``view_columns`` dimension) lead their grain, so the first view holds
         every view dimension. To route a question, use ``views_by_size``.
         """
         full = set(self.view_columns.dimensions)
 
-        def key(item: tuple[str, View]) -> tuple[int, bool]:
-            return GRAIN_RANK[item[1].grain], not full <= set(item[1].dims)
+        def key(item: tuple[str, View]) -> tuple[bool, int, bool]:
+            return item[1].exact, GRAIN_RANK[item[1].grain], not full <= set(item[1].dims)
 
         return sorted(self.views.items(), key=key)
 
@@ -557,6 +569,46 @@ def _metric_columns(sem: SemanticModel, name: str) -> set[str]:
     }
 
 
+def _canonical(node: exp.Expression) -> str:
+    return node.sql(dialect="duckdb", normalize=True, identify=False).lower()
+
+
+def exact_form(sem: SemanticModel, metric: str) -> str | None:
+    """A metric over an exact view: each aggregate of its base replaced by the SUM of the view
+    column that holds that aggregate (one view row per answer group, so the SUM is that row's value:
+    ``SUM(x) / COUNT(DISTINCT t)`` -> ``SUM(sales) / SUM(tickets)``). None when an aggregate has no
+    column, or the metric keeps a row filter (view rows are not filtered rows)."""
+    m = sem.metrics[metric]
+    if m.filter is not None:
+        return None
+    columns = {**sem.view_columns.measures, **sem.view_columns.distinct}
+    held = {_canonical(sqlglot.parse_one(text, read="duckdb")): name for name, text in columns.items()}
+    tree = sqlglot.parse_one(m.base, read="duckdb")
+    for aggregate in list(tree.find_all(exp.AggFunc)):
+        name = held.get(_canonical(aggregate))
+        if name is None:
+            return None
+        summed = exp.func("SUM", exp.column(name))
+        if aggregate is tree:
+            return summed.sql(dialect="duckdb")
+        aggregate.replace(summed)
+    return tree.sql(dialect="duckdb")
+
+
+def _check_exact(sem: SemanticModel, name: str, view: View, where: Path) -> tuple[str, ...]:
+    """The metrics an exact view answers; a grain of "all" on any other view is an error."""
+    if not view.exact:
+        if view.grain == "all":
+            raise ConfigError(f"{where}: view {name!r} has grain 'all' but is not exact.",
+                              hint="Fix: add `exact: true` (an all-time view holds one row per member), "
+                                   "or give it a period grain.")
+        return ()
+    if view.metrics is not None:
+        raise ConfigError(f"{where}: exact view {name!r} lists metrics.",
+                          hint="Fix: drop `metrics`; an exact view answers every metric its columns hold.")
+    return tuple(m for m in sem.metrics if exact_form(sem, m) is not None)
+
+
 def resolve_views(spec: DatasetSpec, sem: SemanticModel, *, where: Path) -> SemanticModel:
     """The model with every view's dimensions and answerable metrics filled in and checked.
 
@@ -577,8 +629,8 @@ def resolve_views(spec: DatasetSpec, sem: SemanticModel, *, where: Path) -> Sema
             raise ConfigError(f"{where}: view {name!r} lists a dimension twice: {list(dims)}.",
                               hint="Fix: list each dimension once.")
         columns = {*dims, *sem.view_columns.measures}
-        answerable = tuple(m for m in sem.metrics
-                           if sem.metrics[m].additive is not None and _metric_columns(sem, m) <= columns)
+        answerable = _check_exact(sem, name, view, where) or tuple(
+            m for m in sem.metrics if sem.metrics[m].additive is not None and _metric_columns(sem, m) <= columns)
         for metric in view.metrics or ():
             if metric not in sem.metrics:
                 raise ConfigError(f"{where}: view {name!r} lists unknown metric {metric!r}.",
@@ -603,6 +655,8 @@ def resolve_views(spec: DatasetSpec, sem: SemanticModel, *, where: Path) -> Sema
 def _check_shadowing(views: dict[str, View], where: Path) -> None:
     seen: list[tuple[str, View]] = []
     for name, view in views.items():
+        if view.exact:      # answers other questions than the additive views: never shadows one
+            continue
         for earlier_name, earlier in seen:
             if (GRAIN_RANK[earlier.grain] >= GRAIN_RANK[view.grain]
                     and set(view.dims) <= set(earlier.dims) and set(view.answers) <= set(earlier.answers)):

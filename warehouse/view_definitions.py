@@ -28,8 +28,11 @@ def view_shape(ds: Dataset, view: str) -> tuple[str, str]:
 
 
 def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
-    """The view's partition columns: the silver ones, but only ``year`` for a yearly view."""
+    """The view's partition columns: the silver ones, but only ``year`` for a yearly view and none
+    for an all-time one."""
     grain, _ = view_shape(load_dataset(dataset), view)
+    if grain == "all":
+        return ()
     return ("year",) if grain == "year" else tuple(load_dataset(dataset).spec.partitioning)
 
 
@@ -47,6 +50,7 @@ def view_query(dataset: str, view: str, *, silver: exp.Table | None = None,
         partition_by=partition_columns(dataset, view),
         silver=silver if silver is not None else exp.to_table(ds.spec.silver_table),
         tables=tables,
+        exact=spec.exact,
     )
 
 

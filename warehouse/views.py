@@ -197,6 +197,8 @@ def _plan_view(
     touched = None if wanted is None else frozenset(p[: len(columns)] for p in wanted)
     if mode == "unchanged" and table is None:
         mode, touched = "incremental", frozenset()  # nothing to compute, but create the table
+    if not columns and mode != "unchanged":   # an all-time view has no partitions: rewrite it whole
+        mode, touched, current = "full", None, True
     if mode != "full" and table is not None and not _same_columns(
         table, _expected_schema(con, dataset, view)
     ):
@@ -283,6 +285,7 @@ def _refresh_views(
             dimensions=ds.semantic.views[p.name].dims,
             partition_by=p.columns,
             partitions=p.touched,
+            exact=ds.semantic.views[p.name].exact,
         )
         for p in plans
         if p.mode != "unchanged"

@@ -129,7 +129,7 @@ class ContextBuilder:
                 if model.metrics[m].additive:
                     view_cols |= _metric_columns(model, m, additive=True)
             for _, view in model.views_by_grain():
-                if view.grain == "hour" and "hour" not in text:
+                if view.exact or view.grain == "hour" and "hour" not in text:   # exact rows do not sum
                     continue
                 if not named_all and not (set(on_views) <= set(view.dims) and set(found_metrics) <= set(view.answers)):
                     continue                 # a rollup without a named dimension cannot answer it

@@ -135,8 +135,21 @@ def test_dimensions_outside_the_views_and_ship_dates_need_the_base_table() -> No
 def test_user_values_are_parameters_not_sql_text() -> None:
     query = compiled("revenue in Texas in March 2024")
     assert "TX" not in query.sql and "2024" not in query.sql
-    assert query.params == ("TX", date(2024, 3, 1), date(2024, 4, 1))
+    # the window, then its year and month again for the partitions (2024, 2024, 3, 3)
+    assert query.params == ("TX", date(2024, 3, 1), date(2024, 4, 1), 2024, 2024, 3, 3)
     assert query.sql.count("?") == len(query.params)
+
+
+def test_a_window_on_the_order_date_names_its_partitions_so_only_their_files_are_read() -> None:
+    month = compiled("revenue by city in March 2024")            # the base table: (year, month)
+    assert month.source.kind == "base" and "year BETWEEN ? AND ?" in month.sql and "month BETWEEN ? AND ?" in month.sql
+    assert month.params[-4:] == (2024, 2024, 3, 3)
+    years = compiled("revenue from November 2023 to February 2024")   # across years: the years only
+    assert "year BETWEEN" in years.sql and "month BETWEEN" not in years.sql
+    yearly = compiled("revenue by year")                           # no window: every partition
+    assert "BETWEEN" not in yearly.sql
+    shipped = compiled("orders by ship date in May 2024")          # partitions are order months
+    assert "BETWEEN" not in shipped.sql
 
 
 def test_a_shared_metric_filter_goes_to_where() -> None:

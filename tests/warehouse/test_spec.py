@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from retail_insights.errors import ConfigError, UsageError
-from warehouse.spec import DATASETS_DIR, dataset_names, load_dataset, load_dataset_from
+from warehouse.spec import DATASETS_DIR, dataset_names, exact_form, load_dataset, load_dataset_from
 
 
 def test_the_project_datasets_are_registered():
@@ -103,6 +103,35 @@ def test_view_that_an_earlier_view_covers_is_refused_as_never_chosen(editable):
     with pytest.raises(ConfigError, match="view 'sales_monthly_geo' would never be chosen: 'sales_monthly', "
                                           "listed before it, answers every question it can"):
         load_dataset_from(editable("semantic.yaml", monthly_first))
+
+
+def test_an_exact_view_answers_distinct_counts_and_ratios_of_them_through_its_own_columns():
+    sem = load_dataset("tpcds_store").semantic
+    assert exact_form(sem, "basket_value") == "SUM(sales) / NULLIF(SUM(tickets), 0)"
+    assert exact_form(sem, "customers") == "SUM(customers)"
+    exact = sem.views["tpcds_exact_yearly_item"]
+    assert exact.exact and {"customers", "tickets", "basket_value", "sales"} <= set(exact.answers)
+    assert "customers" not in sem.views["tpcds_yearly"].answers
+    order = [name for name, _ in sem.views_by_grain()]
+    assert order[-5:] == ["tpcds_exact_all", "tpcds_exact_all_item", "tpcds_exact_yearly",   # exact views last
+                          "tpcds_exact_yearly_item", "tpcds_exact_monthly"]
+
+
+def test_a_metric_with_a_row_filter_has_no_exact_form():
+    sem = load_dataset("retail_sales").semantic
+    assert sem.metrics["revenue"].filter is not None and exact_form(sem, "revenue") is None
+
+
+def test_only_an_exact_view_may_hold_all_time(editable):
+    folder = editable("semantic.yaml", lambda d: d["views"]["sales_yearly"].update(grain="all"))
+    with pytest.raises(ConfigError, match="view 'sales_yearly' has grain 'all' but is not exact"):
+        load_dataset_from(folder)
+
+
+def test_an_exact_view_answers_what_its_columns_hold_and_lists_no_metrics(editable):
+    folder = editable("semantic.yaml", lambda d: d["views"]["sales_yearly"].update(exact=True, metrics=["orders"]))
+    with pytest.raises(ConfigError, match="exact view 'sales_yearly' lists metrics"):
+        load_dataset_from(folder)
 
 
 def test_two_views_cannot_share_a_table(editable):

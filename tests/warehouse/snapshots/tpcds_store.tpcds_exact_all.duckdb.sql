@@ -1,0 +1,9 @@
+SELECT
+  CAST(NULL AS TIMESTAMPTZ) AS period_start,
+  SUM(ss_ext_sales_price) AS sales,
+  SUM(ss_net_profit) AS net_profit,
+  CAST(SUM(ss_quantity) AS BIGINT) AS units,
+  COUNT(*) AS lines,
+  COUNT(DISTINCT ss_ticket_number) AS tickets,
+  COUNT(DISTINCT ss_customer_sk) AS customers
+FROM store_sales
