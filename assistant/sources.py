@@ -106,8 +106,10 @@ def _one_period(window: TimeWindow, grain: str) -> bool:
     start, end = window.start, window.end
     if grain == "day":
         return start == end
-    if grain == "month":
-        return is_month_start(start) and is_month_end(end) and (start.year, start.month) == (end.year, end.month)
+    if grain in ("month", "quarter"):
+        months = 1 if grain == "month" else 3
+        return (is_month_start(start) and is_month_end(end) and start.year == end.year
+                and (start.month - 1) % months == 0 and end.month == start.month + months - 1)
     return grain == "year" and _window_grain(window) == "year" and start.year == end.year
 
 
@@ -121,7 +123,7 @@ def partition_columns(dataset: str, source: Source) -> tuple[str, ...]:
     if source.kind == "base":
         return ("year", "month")
     grain = source.grain or ""
-    return {"all": (), "year": ("year",)}.get(grain, ("year", "month"))
+    return {"all": (), "year": ("year",), "quarter": ("year",)}.get(grain, ("year", "month"))
 
 
 def exclusive_end(window: TimeWindow) -> date:

@@ -14,6 +14,8 @@
 - tiers: every question below asked through the assistant built as the CLI builds it (rules,
   views, caches; no LLM), cold then again: the first answer's tier (metadata, or clarify) and the
   second's (cache_l1), p50/p95 per tier over ``--rounds`` passes with the L1 cleared between passes.
+  After the first answer the heap is frozen, as the HTTP server does after its warm-up (without it,
+  ``--no-freeze-heap``, a full collection over the warmed heap lands inside some answers).
 
 Run it under ``flock /tmp/cpu.lock`` on a shared machine.
 """
@@ -21,6 +23,7 @@ Run it under ``flock /tmp/cpu.lock`` on a shared machine.
 from __future__ import annotations
 
 import argparse
+import gc
 from collections import defaultdict
 from datetime import date
 import json
@@ -92,7 +95,7 @@ def run_duckdb(folder: Path, out: Path) -> tuple[float, int]:
     return time.perf_counter() - began, rows
 
 
-def run_tiers(home: Path, rounds: int) -> dict[str, list[float]]:
+def run_tiers(home: Path, rounds: int, *, freeze_heap: bool = True) -> dict[str, list[float]]:
     os.environ["RETAIL_HOME"] = str(home)
     from retail_insights.settings import get_settings
 
@@ -101,6 +104,9 @@ def run_tiers(home: Path, rounds: int) -> dict[str, list[float]]:
 
     assistant = build_assistant(learn=False, semantic=False)
     assistant.answer("total sales", dataset="tpcds_store", as_of=AS_OF)   # opens the catalog once
+    if freeze_heap:   # as the HTTP server does after its warm-up (RETAIL_API__FREEZE_HEAP)
+        gc.collect()
+        gc.freeze()
     times: dict[str, list[float]] = defaultdict(list)
     statuses: dict[str, str] = {}
     for _ in range(rounds):
@@ -113,6 +119,7 @@ def run_tiers(home: Path, rounds: int) -> dict[str, list[float]]:
                 tier = answer.tier if answer.status == "answered" else answer.status
                 times[str(tier)].append(ms)
                 statuses[question] = answer.status
+    gc.unfreeze()
     unanswered = [q for q, s in statuses.items() if s != "answered"]
     if unanswered:
         print(f"not answered: {unanswered}")
@@ -125,6 +132,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "tpcds-bench")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the questions (L1 cleared each)")
     parser.add_argument("--home", type=Path, help="reuse a RETAIL_HOME already ingested (skips ingest + duckdb)")
+    parser.add_argument("--no-freeze-heap", action="store_true",
+                        help="leave Python's collector scanning the warmed heap (the server freezes it)")
     args = parser.parse_args()
     folder = ensure_data(args.scale, args.data)
     home = args.home
@@ -139,7 +148,7 @@ def main() -> None:
               f"{summary['written_rows']:,} written, {summary['quarantined_rows']:,} quarantined; phases (s): "
               f"{phases}); duckdb CSV->Parquet {duck:,.1f} s ({rows:,} fact rows); ratio {wall / duck:,.1f}x")
         print(f"home: {home}")
-    times = run_tiers(home, args.rounds)
+    times = run_tiers(home, args.rounds, freeze_heap=not args.no_freeze_heap)
     for tier, values in sorted(times.items()):
         print(f"tier {tier:<9} n={len(values):>4}  p50 {statistics.median(values):8.2f} ms  "
               f"p95 {_percentile(values, 95):8.2f} ms  max {max(values):8.2f} ms")

@@ -269,9 +269,11 @@ class TimeDimension(_Strict):
     fiscal_year_start_month: Literal[1] | None = None
 
 
-Grain = Literal["hour", "day", "month", "year", "all"]
-# Coarsest first; "all" (one all-time period, unpartitioned) is an exact view's grain only.
-GRAIN_RANK: dict[str, int] = {"all": -1, "year": 0, "month": 1, "day": 2, "hour": 3}
+Grain = Literal["hour", "day", "month", "quarter", "year", "all"]
+# Coarsest first. "quarter" (partitioned by year) and "all" (one all-time period, unpartitioned) are
+# exact views' grains only: rollups derive additive views from months and years.
+GRAIN_RANK: dict[str, int] = {"all": -1, "year": 0, "quarter": 1, "month": 2, "day": 3, "hour": 4}
+EXACT_GRAINS = ("all", "quarter")
 
 
 class View(_Strict):
@@ -598,10 +600,10 @@ def exact_form(sem: SemanticModel, metric: str) -> str | None:
 def _check_exact(sem: SemanticModel, name: str, view: View, where: Path) -> tuple[str, ...]:
     """The metrics an exact view answers; a grain of "all" on any other view is an error."""
     if not view.exact:
-        if view.grain == "all":
-            raise ConfigError(f"{where}: view {name!r} has grain 'all' but is not exact.",
-                              hint="Fix: add `exact: true` (an all-time view holds one row per member), "
-                                   "or give it a period grain.")
+        if view.grain in EXACT_GRAINS:
+            raise ConfigError(f"{where}: view {name!r} has grain {view.grain!r} but is not exact.",
+                              hint="Fix: add `exact: true` (computed straight from silver), or give it the "
+                                   "grain hour, day, month or year.")
         return ()
     if view.metrics is not None:
         raise ConfigError(f"{where}: exact view {name!r} lists metrics.",

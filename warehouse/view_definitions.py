@@ -28,12 +28,12 @@ def view_shape(ds: Dataset, view: str) -> tuple[str, str]:
 
 
 def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
-    """The view's partition columns: the silver ones, but only ``year`` for a yearly view and none
-    for an all-time one."""
+    """The view's partition columns: the silver ones, but only ``year`` for a yearly or quarterly
+    view and none for an all-time one."""
     grain, _ = view_shape(load_dataset(dataset), view)
     if grain == "all":
         return ()
-    return ("year",) if grain == "year" else tuple(load_dataset(dataset).spec.partitioning)
+    return ("year",) if grain in ("year", "quarter") else tuple(load_dataset(dataset).spec.partitioning)
 
 
 def view_query(dataset: str, view: str, *, silver: exp.Table | None = None,

@@ -113,8 +113,9 @@ def test_an_exact_view_answers_distinct_counts_and_ratios_of_them_through_its_ow
     assert exact.exact and {"customers", "tickets", "basket_value", "sales"} <= set(exact.answers)
     assert "customers" not in sem.views["tpcds_yearly"].answers
     order = [name for name, _ in sem.views_by_grain()]
-    assert order[-5:] == ["tpcds_exact_all", "tpcds_exact_all_item", "tpcds_exact_yearly",   # exact views last
-                          "tpcds_exact_yearly_item", "tpcds_exact_monthly"]
+    assert order[-7:] == ["tpcds_exact_all", "tpcds_exact_all_item", "tpcds_exact_yearly",   # exact views last
+                          "tpcds_exact_yearly_item", "tpcds_exact_quarterly", "tpcds_exact_quarterly_item",
+                          "tpcds_exact_monthly"]
 
 
 def test_a_metric_with_a_row_filter_has_no_exact_form():
@@ -122,9 +123,10 @@ def test_a_metric_with_a_row_filter_has_no_exact_form():
     assert sem.metrics["revenue"].filter is not None and exact_form(sem, "revenue") is None
 
 
-def test_only_an_exact_view_may_hold_all_time(editable):
-    folder = editable("semantic.yaml", lambda d: d["views"]["sales_yearly"].update(grain="all"))
-    with pytest.raises(ConfigError, match="view 'sales_yearly' has grain 'all' but is not exact"):
+@pytest.mark.parametrize("grain", ["all", "quarter"])
+def test_only_an_exact_view_may_hold_all_time_or_quarters(editable, grain):
+    folder = editable("semantic.yaml", lambda d: d["views"]["sales_yearly"].update(grain=grain))
+    with pytest.raises(ConfigError, match=f"view 'sales_yearly' has grain '{grain}' but is not exact"):
         load_dataset_from(folder)
 
 

@@ -1,0 +1,13 @@
+SELECT
+  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), QUARTER) AS period_start,
+  year,
+  SUM(ss_ext_sales_price) AS sales,
+  SUM(ss_net_profit) AS net_profit,
+  CAST(SUM(ss_quantity) AS INT64) AS units,
+  COUNT(*) AS lines,
+  COUNT(DISTINCT ss_ticket_number) AS tickets,
+  COUNT(DISTINCT ss_customer_sk) AS customers
+FROM store_sales
+GROUP BY
+  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), QUARTER),
+  year
