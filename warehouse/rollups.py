@@ -61,11 +61,13 @@ class _Aggregate:
 # ---- SQL --------------------------------------------------------------------------------------
 
 
+def _types(ds: Dataset) -> dict[str, str]:
+    return {c.name: c.type for c in ds.spec.source.columns} | {d.name: d.type for d in ds.spec.derived}
+
+
 def _measure(ds: Dataset, name: str, text: str) -> exp.Expression:
     node = sqlglot.parse_one(text, read=sqlfiles.SOURCE_DIALECT)
-    types = {c.name: c.type for c in ds.spec.source.columns} | {
-        d.name: d.type for d in ds.spec.derived
-    }
+    types = _types(ds)
     summed = node.this if isinstance(node, exp.Sum) else None
     if isinstance(summed, exp.Column) and types.get(summed.name, "").startswith("int"):
         # SUM of an integer is a 128-bit integer in DuckDB; keep the stored type portable.
@@ -120,6 +122,8 @@ def rollup_query(
         )
     if grain == "all":
         query = _all_time(query)
+    elif _types(ds).get(sem.time_dimension.column) == "date":
+        query = _date_buckets(query)
     for name in joined:
         logical, rel = sem.tables[name], sem.relationship(name)
         relation = (tables or {}).get(name) or exp.table_(logical.table, db=silver.db or None)
@@ -139,6 +143,21 @@ def _all_time(query: exp.Select) -> exp.Select:
     group = query.args.get("group")
     if group is not None and not group.expressions:
         query.set("group", None)
+    return query
+
+
+def _date_buckets(query: exp.Select) -> exp.Select:
+    """A date column's buckets: grouped by the truncated date, made a UTC timestamp after grouping.
+
+    The same values as truncating the date cast to TIMESTAMPTZ, without a time-zone-aware truncation
+    per silver row (about 4x faster staging over a year of 29M rows)."""
+    for bucket in list(query.find_all(exp.TimestampTrunc)):
+        date = bucket.this.this if isinstance(bucket.this, exp.Cast) else bucket.this
+        truncated = exp.DateTrunc(this=date.copy(), unit=bucket.args["unit"].copy())
+        if isinstance(bucket.parent, exp.Group):
+            bucket.replace(truncated)
+        else:
+            bucket.replace(exp.cast(truncated, exp.DataType.build("TIMESTAMPTZ")))
     return query
 
 

@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(order_date AS TIMESTAMP), DAY) AS period_start,
+  CAST(DATE_TRUNC(order_date, DAY) AS TIMESTAMP) AS period_start,
   year,
   month,
   category,
@@ -16,7 +16,7 @@ SELECT
   CAST(SUM(days_to_ship) AS INT64) AS days_to_ship_sum
 FROM superstore
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(order_date AS TIMESTAMP), DAY),
+  DATE_TRUNC(order_date, DAY),
   year,
   month,
   category,

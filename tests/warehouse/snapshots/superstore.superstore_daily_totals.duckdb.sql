@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('DAY', CAST(order_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('DAY', order_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   SUM(sales) AS sales,
@@ -10,6 +10,6 @@ SELECT
   CAST(SUM(days_to_ship) AS BIGINT) AS days_to_ship_sum
 FROM superstore
 GROUP BY
-  DATE_TRUNC('DAY', CAST(order_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('DAY', order_date),
   year,
   month

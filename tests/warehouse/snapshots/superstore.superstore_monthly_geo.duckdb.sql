@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(order_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', order_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   region,
@@ -13,7 +13,7 @@ SELECT
   CAST(SUM(days_to_ship) AS BIGINT) AS days_to_ship_sum
 FROM superstore
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(order_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', order_date),
   year,
   month,
   region,

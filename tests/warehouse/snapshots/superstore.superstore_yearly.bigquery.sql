@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(order_date AS TIMESTAMP), YEAR) AS period_start,
+  CAST(DATE_TRUNC(order_date, YEAR) AS TIMESTAMP) AS period_start,
   year,
   category,
   sub_category,
@@ -15,7 +15,7 @@ SELECT
   CAST(SUM(days_to_ship) AS INT64) AS days_to_ship_sum
 FROM superstore
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(order_date AS TIMESTAMP), YEAR),
+  DATE_TRUNC(order_date, YEAR),
   year,
   category,
   sub_category,

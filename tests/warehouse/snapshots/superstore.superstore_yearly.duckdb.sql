@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('YEAR', CAST(order_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('YEAR', order_date) AS TIMESTAMPTZ) AS period_start,
   year,
   category,
   sub_category,
@@ -15,7 +15,7 @@ SELECT
   CAST(SUM(days_to_ship) AS BIGINT) AS days_to_ship_sum
 FROM superstore
 GROUP BY
-  DATE_TRUNC('YEAR', CAST(order_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('YEAR', order_date),
   year,
   category,
   sub_category,

@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), DAY) AS period_start,
+  CAST(DATE_TRUNC(sold_date, DAY) AS TIMESTAMP) AS period_start,
   year,
   month,
   item.i_category AS category,
@@ -14,7 +14,7 @@ LEFT JOIN item AS item
 LEFT JOIN store AS store
   ON store_sales.ss_store_sk = store.s_store_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), DAY),
+  DATE_TRUNC(sold_date, DAY),
   year,
   month,
   item.i_category,

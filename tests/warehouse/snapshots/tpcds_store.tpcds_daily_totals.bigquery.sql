@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), DAY) AS period_start,
+  CAST(DATE_TRUNC(sold_date, DAY) AS TIMESTAMP) AS period_start,
   year,
   month,
   SUM(ss_ext_sales_price) AS sales,
@@ -8,6 +8,6 @@ SELECT
   COUNT(*) AS lines
 FROM store_sales
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), DAY),
+  DATE_TRUNC(sold_date, DAY),
   year,
   month

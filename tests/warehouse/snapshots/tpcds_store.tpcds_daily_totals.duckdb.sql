@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('DAY', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('DAY', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   SUM(ss_ext_sales_price) AS sales,
@@ -8,6 +8,6 @@ SELECT
   COUNT(*) AS lines
 FROM store_sales
 GROUP BY
-  DATE_TRUNC('DAY', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('DAY', sold_date),
   year,
   month

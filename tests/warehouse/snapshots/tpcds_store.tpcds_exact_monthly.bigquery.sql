@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH) AS period_start,
+  CAST(DATE_TRUNC(sold_date, MONTH) AS TIMESTAMP) AS period_start,
   year,
   month,
   SUM(ss_ext_sales_price) AS sales,
@@ -10,6 +10,6 @@ SELECT
   COUNT(DISTINCT ss_customer_sk) AS customers
 FROM store_sales
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH),
+  DATE_TRUNC(sold_date, MONTH),
   year,
   month

@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   SUM(ss_ext_sales_price) AS sales,
@@ -10,6 +10,6 @@ SELECT
   COUNT(DISTINCT ss_customer_sk) AS customers
 FROM store_sales
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', sold_date),
   year,
   month

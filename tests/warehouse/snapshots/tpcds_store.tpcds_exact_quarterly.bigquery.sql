@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), QUARTER) AS period_start,
+  CAST(DATE_TRUNC(sold_date, QUARTER) AS TIMESTAMP) AS period_start,
   year,
   SUM(ss_ext_sales_price) AS sales,
   SUM(ss_net_profit) AS net_profit,
@@ -9,5 +9,5 @@ SELECT
   COUNT(DISTINCT ss_customer_sk) AS customers
 FROM store_sales
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), QUARTER),
+  DATE_TRUNC(sold_date, QUARTER),
   year

@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('QUARTER', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('QUARTER', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   SUM(ss_ext_sales_price) AS sales,
   SUM(ss_net_profit) AS net_profit,
@@ -9,5 +9,5 @@ SELECT
   COUNT(DISTINCT ss_customer_sk) AS customers
 FROM store_sales
 GROUP BY
-  DATE_TRUNC('QUARTER', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('QUARTER', sold_date),
   year

@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('QUARTER', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('QUARTER', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   item.i_category AS category,
   SUM(ss_ext_sales_price) AS sales,
@@ -12,6 +12,6 @@ FROM store_sales
 LEFT JOIN item AS item
   ON store_sales.ss_item_sk = item.i_item_sk
 GROUP BY
-  DATE_TRUNC('QUARTER', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('QUARTER', sold_date),
   year,
   item.i_category

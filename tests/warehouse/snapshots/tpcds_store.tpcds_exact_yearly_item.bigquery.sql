@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), YEAR) AS period_start,
+  CAST(DATE_TRUNC(sold_date, YEAR) AS TIMESTAMP) AS period_start,
   year,
   item.i_category AS category,
   SUM(ss_ext_sales_price) AS sales,
@@ -12,6 +12,6 @@ FROM store_sales
 LEFT JOIN item AS item
   ON store_sales.ss_item_sk = item.i_item_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), YEAR),
+  DATE_TRUNC(sold_date, YEAR),
   year,
   item.i_category

@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH) AS period_start,
+  CAST(DATE_TRUNC(sold_date, MONTH) AS TIMESTAMP) AS period_start,
   year,
   month,
   item.i_category AS category,
@@ -14,7 +14,7 @@ LEFT JOIN item AS item
 LEFT JOIN store AS store
   ON store_sales.ss_store_sk = store.s_store_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH),
+  DATE_TRUNC(sold_date, MONTH),
   year,
   month,
   item.i_category,

@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   item.i_category AS category,
@@ -14,7 +14,7 @@ LEFT JOIN item AS item
 LEFT JOIN store AS store
   ON store_sales.ss_store_sk = store.s_store_sk
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', sold_date),
   year,
   month,
   item.i_category,

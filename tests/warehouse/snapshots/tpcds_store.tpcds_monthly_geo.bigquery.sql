@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH) AS period_start,
+  CAST(DATE_TRUNC(sold_date, MONTH) AS TIMESTAMP) AS period_start,
   year,
   month,
   address.ca_state AS state,
@@ -11,7 +11,7 @@ FROM store_sales
 LEFT JOIN customer_address AS address
   ON store_sales.ss_addr_sk = address.ca_address_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH),
+  DATE_TRUNC(sold_date, MONTH),
   year,
   month,
   address.ca_state

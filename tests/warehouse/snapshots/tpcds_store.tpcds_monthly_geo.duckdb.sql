@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   address.ca_state AS state,
@@ -11,7 +11,7 @@ FROM store_sales
 LEFT JOIN customer_address AS address
   ON store_sales.ss_addr_sk = address.ca_address_sk
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', sold_date),
   year,
   month,
   address.ca_state

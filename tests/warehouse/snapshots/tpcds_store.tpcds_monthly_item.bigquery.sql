@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH) AS period_start,
+  CAST(DATE_TRUNC(sold_date, MONTH) AS TIMESTAMP) AS period_start,
   year,
   month,
   item.i_category AS category,
@@ -13,7 +13,7 @@ FROM store_sales
 LEFT JOIN item AS item
   ON store_sales.ss_item_sk = item.i_item_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH),
+  DATE_TRUNC(sold_date, MONTH),
   year,
   month,
   item.i_category,

@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   item.i_category AS category,
@@ -13,7 +13,7 @@ FROM store_sales
 LEFT JOIN item AS item
   ON store_sales.ss_item_sk = item.i_item_sk
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', sold_date),
   year,
   month,
   item.i_category,

@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH) AS period_start,
+  CAST(DATE_TRUNC(sold_date, MONTH) AS TIMESTAMP) AS period_start,
   year,
   month,
   promotion.p_promo_name AS promotion,
@@ -11,7 +11,7 @@ FROM store_sales
 LEFT JOIN promotion AS promotion
   ON store_sales.ss_promo_sk = promotion.p_promo_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), MONTH),
+  DATE_TRUNC(sold_date, MONTH),
   year,
   month,
   promotion.p_promo_name

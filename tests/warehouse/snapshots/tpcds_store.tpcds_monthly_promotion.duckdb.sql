@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   promotion.p_promo_name AS promotion,
@@ -11,7 +11,7 @@ FROM store_sales
 LEFT JOIN promotion AS promotion
   ON store_sales.ss_promo_sk = promotion.p_promo_sk
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', sold_date),
   year,
   month,
   promotion.p_promo_name

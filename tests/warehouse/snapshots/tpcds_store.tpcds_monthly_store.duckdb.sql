@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('MONTH', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   month,
   store.s_store_name AS store,
@@ -13,7 +13,7 @@ FROM store_sales
 LEFT JOIN store AS store
   ON store_sales.ss_store_sk = store.s_store_sk
 GROUP BY
-  DATE_TRUNC('MONTH', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('MONTH', sold_date),
   year,
   month,
   store.s_store_name,

@@ -1,5 +1,5 @@
 SELECT
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), YEAR) AS period_start,
+  CAST(DATE_TRUNC(sold_date, YEAR) AS TIMESTAMP) AS period_start,
   year,
   item.i_category AS category,
   store.s_store_name AS store,
@@ -13,7 +13,7 @@ LEFT JOIN item AS item
 LEFT JOIN store AS store
   ON store_sales.ss_store_sk = store.s_store_sk
 GROUP BY
-  TIMESTAMP_TRUNC(CAST(sold_date AS TIMESTAMP), YEAR),
+  DATE_TRUNC(sold_date, YEAR),
   year,
   item.i_category,
   store.s_store_name

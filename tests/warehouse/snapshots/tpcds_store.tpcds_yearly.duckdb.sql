@@ -1,5 +1,5 @@
 SELECT
-  DATE_TRUNC('YEAR', CAST(sold_date AS TIMESTAMPTZ)) AS period_start,
+  CAST(DATE_TRUNC('YEAR', sold_date) AS TIMESTAMPTZ) AS period_start,
   year,
   item.i_category AS category,
   store.s_store_name AS store,
@@ -13,7 +13,7 @@ LEFT JOIN item AS item
 LEFT JOIN store AS store
   ON store_sales.ss_store_sk = store.s_store_sk
 GROUP BY
-  DATE_TRUNC('YEAR', CAST(sold_date AS TIMESTAMPTZ)),
+  DATE_TRUNC('YEAR', sold_date),
   year,
   item.i_category,
   store.s_store_name
