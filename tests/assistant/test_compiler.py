@@ -210,6 +210,9 @@ def test_the_entities_of_a_condition_are_found_without_the_tables_of_the_split()
 def test_a_star_schema_rollup_reads_its_own_columns_and_joins_nothing() -> None:
     route = Router().parse("sales by category in 2002", dataset="tpcds_store", as_of=date(2003, 6, 1))
     query = Compiler().compile(route.intent)
+    assert query.source.table == "tpcds_yearly_item" and _joined(query.sql) == set()   # a whole year
+    route = Router().parse("sales by category in March 2002", dataset="tpcds_store", as_of=date(2003, 6, 1))
+    query = Compiler().compile(route.intent)
     assert query.source.table == "tpcds_monthly_item" and _joined(query.sql) == set()
 
 
