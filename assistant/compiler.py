@@ -77,11 +77,12 @@ class Compiler:
     def compile(self, intent: Intent, *, source: Source | None = None) -> CompiledQuery:
         """SQL for ``intent`` over the smallest table that answers it, or over ``source`` if given
         (benchmarks and tests compare a view's answer with the base table's)."""
-        model = load_dataset(intent.dataset).semantic
+        ds = load_dataset(intent.dataset)
+        model = ds.semantic
         for name in (*intent.metrics, *(c.metric for c in intent.conditions)):
             measure(intent.dataset, name)     # an unknown metric names the allowed ones
         source = source or choose_source(intent, model)
-        builder = _Builder(intent, model, source)
+        builder = _Builder(intent, model, source, partition_columns(ds.spec.partitioning, source))
         tree, columns = builder.build()
         named = tree.sql(dialect=DIALECT)
         order = [int(m.group(1)) for m in re.finditer(r"\$p(\d+)\b", named)]
@@ -91,10 +92,10 @@ class Compiler:
 
 
 class _Builder:
-    def __init__(self, intent: Intent, model: SemanticModel, source: Source) -> None:
+    def __init__(self, intent: Intent, model: SemanticModel, source: Source, partitions: tuple[str, ...]) -> None:
         self.intent, self.model, self.source = intent, model, source
         self.view = source.kind == "view"
-        self.partitions = partition_columns(intent.dataset, source)
+        self.partitions = partitions     # named by a window on the default date (partition_columns)
         self.params = _Params()
         self.table = exp.table_(source.table, db=intent.dataset)
         self.measures: dict[str, Measure] = {m: measure(intent.dataset, m) for m in intent.metrics}

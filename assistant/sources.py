@@ -16,6 +16,7 @@ to one value; nothing beyond them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -23,7 +24,8 @@ from assistant.errors import UnsupportedIntent
 from assistant.intent import Intent, TimeWindow
 from assistant.measures import measure
 from assistant.periods import is_month_end, is_month_start
-from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel, View, load_dataset
+from warehouse.spec import GRAIN_RANK as _GRAIN_RANK, SemanticModel, View
+from warehouse.view_definitions import grain_partitions
 
 DEFAULT_DATE = "order_date"   # a TimeWindow's column when the question names no other date
 # The finest view grain each question grain needs.
@@ -89,9 +91,8 @@ def _one_row_per_group(intent: Intent, view: View, windows: list[TimeWindow]) ->
     """Whether each answer group of ``intent`` is exactly one row of the exact ``view``."""
     pinned = {f.dimension for f in intent.filters if not f.negate and len(f.values) == 1}
     grouped = set(intent.dimensions)
-    if not (grouped | {f.dimension for f in intent.filters}) <= set(view.dims) \
-            or not set(view.dims) <= grouped | pinned \
-            or any(f.dimension not in grouped and f.dimension not in pinned for f in intent.filters):
+    # Every split and filter is on its dimensions, each of which is split or pinned to one member.
+    if not grouped | {f.dimension for f in intent.filters} <= set(view.dims) <= grouped | pinned:
         return False
     by_period = intent.grain is not None and intent.operation in ("trend", "top_n") and intent.compare_time is None
     if view.grain == "all":
@@ -113,17 +114,13 @@ def _one_period(window: TimeWindow, grain: str) -> bool:
     return grain == "year" and _window_grain(window) == "year" and start.year == end.year
 
 
-def partition_columns(dataset: str, source: Source) -> tuple[str, ...]:
-    """The source's ``year``/``month`` partition columns: the year and month of the default date
-    (``warehouse.spec``: silver derives them from it; a view keeps silver's, a yearly one the year).
+def partition_columns(partitioning: Sequence[str], source: Source) -> tuple[str, ...]:
+    """The source's ``year``/``month`` partition columns, given silver's ``partitioning``: the year
+    and month of the default date (silver derives them from it; a view keeps silver's or the year).
     A window on the default date may name them too, so the engine opens only those partitions' files."""
-    spec = load_dataset(dataset).spec
-    if tuple(spec.partitioning) != ("year", "month"):
+    if tuple(partitioning) != ("year", "month"):
         return ()
-    if source.kind == "base":
-        return ("year", "month")
-    grain = source.grain or ""
-    return {"all": (), "year": ("year",), "quarter": ("year",)}.get(grain, ("year", "month"))
+    return tuple(partitioning) if source.grain is None else grain_partitions(source.grain, partitioning)
 
 
 def exclusive_end(window: TimeWindow) -> date:

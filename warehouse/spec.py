@@ -142,6 +142,11 @@ class DatasetSpec(_Strict):
         return tuple(c.name for c in self.source.columns) + tuple(d.name for d in self.derived)
 
     @property
+    def column_types(self) -> dict[str, str]:
+        """Each source and derived column's declared type."""
+        return {c.name: c.type for c in self.source.columns} | {d.name: d.type for d in self.derived}
+
+    @property
     def silver_table(self) -> str:
         return next(name for name, t in self.tables.items() if t.kind == "silver")
 
@@ -597,14 +602,8 @@ def exact_form(sem: SemanticModel, metric: str) -> str | None:
     return tree.sql(dialect="duckdb")
 
 
-def _check_exact(sem: SemanticModel, name: str, view: View, where: Path) -> tuple[str, ...]:
-    """The metrics an exact view answers; a grain of "all" on any other view is an error."""
-    if not view.exact:
-        if view.grain in EXACT_GRAINS:
-            raise ConfigError(f"{where}: view {name!r} has grain {view.grain!r} but is not exact.",
-                              hint="Fix: add `exact: true` (computed straight from silver), or give it the "
-                                   "grain hour, day, month or year.")
-        return ()
+def _exact_answers(sem: SemanticModel, name: str, view: View, where: Path) -> tuple[str, ...]:
+    """The metrics an exact view answers: every one whose aggregates its columns hold."""
     if view.metrics is not None:
         raise ConfigError(f"{where}: exact view {name!r} lists metrics.",
                           hint="Fix: drop `metrics`; an exact view answers every metric its columns hold.")
@@ -631,7 +630,11 @@ def resolve_views(spec: DatasetSpec, sem: SemanticModel, *, where: Path) -> Sema
             raise ConfigError(f"{where}: view {name!r} lists a dimension twice: {list(dims)}.",
                               hint="Fix: list each dimension once.")
         columns = {*dims, *sem.view_columns.measures}
-        answerable = _check_exact(sem, name, view, where) or tuple(
+        if not view.exact and view.grain in EXACT_GRAINS:
+            raise ConfigError(f"{where}: view {name!r} has grain {view.grain!r} but is not exact.",
+                              hint="Fix: add `exact: true` (computed straight from silver), or give it the "
+                                   "grain hour, day, month or year.")
+        answerable = _exact_answers(sem, name, view, where) if view.exact else tuple(
             m for m in sem.metrics if sem.metrics[m].additive is not None and _metric_columns(sem, m) <= columns)
         for metric in view.metrics or ():
             if metric not in sem.metrics:

@@ -7,7 +7,7 @@ backend creates its materialized views from it (transpiled at the edge).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
@@ -27,13 +27,19 @@ def view_shape(ds: Dataset, view: str) -> tuple[str, str]:
     return spec.grain, spec.table
 
 
-def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
-    """The view's partition columns: the silver ones, but only ``year`` for a yearly or quarterly
-    view and none for an all-time one."""
-    grain, _ = view_shape(load_dataset(dataset), view)
+def grain_partitions(grain: str, partitioning: Sequence[str]) -> tuple[str, ...]:
+    """A view's partition columns given silver's ``partitioning``: silver's, but only ``year`` for a
+    yearly or quarterly view and none for an all-time one."""
     if grain == "all":
         return ()
-    return ("year",) if grain in ("year", "quarter") else tuple(load_dataset(dataset).spec.partitioning)
+    return ("year",) if grain in ("year", "quarter") else tuple(partitioning)
+
+
+def partition_columns(dataset: str, view: str) -> tuple[str, ...]:
+    """The view's partition columns (``grain_partitions``)."""
+    ds = load_dataset(dataset)
+    grain, _ = view_shape(ds, view)
+    return grain_partitions(grain, ds.spec.partitioning)
 
 
 def view_query(dataset: str, view: str, *, silver: exp.Table | None = None,
