@@ -12,6 +12,7 @@ from typing import Any
 import unicodedata
 
 from assistant.lexicon import lexicon
+from warehouse import geo
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
                          "\u2014": "-", "\u00a0": " "})
@@ -27,7 +28,19 @@ def _century(two: str) -> str:
     return ("19" if int(two) >= 50 else "20") + two
 
 
+# "Texans", "New Yorkers": the customers of a state; "Texan shoppers": the state's
+_PEOPLE = {people.lower(): geo.STATES[code].name for code, names in geo.DEMONYMS.items() for people in names}
+_DEMONYM = re.compile(r"\b(" + "|".join(sorted((re.escape(p[:-1]) for p in _PEOPLE), key=len, reverse=True))
+                      + r")(s?)\b", re.I)
+
+
+def _state_people(m: re.Match[str]) -> str:
+    state = _PEOPLE[m.group(1).lower() + "s"]
+    return f"{state} customers" if m.group(2) else state
+
+
 _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (_DEMONYM, _state_people),
     # a closing sentence with a sign-off and a name ("... 2001? Thanks, Alex", "Warm regards, Margaret")
     (re.compile(r"(?<=[.!?])\s*(?:(?i:many\s+)?(?i:thanks|thank\s+you)(?i:\s+(?:so\s+much|a\s+lot|a\s+bunch|again|in\s+advance))?"
                 r"|(?i:cheers|(?:kind|warm|warmest|best)\s+regards|regards|best\s+wishes|best|warmly|love(?:\s+to\s+all)?"

@@ -462,8 +462,11 @@ class _Parse:
                 raise Problem(f"'{first.text} {self.text[first.end: second.start].strip()} {second.text}' can mean the "
                               f"total over that range or each period in it; ask 'from {first.text} to {second.text}' "
                               f"for the total, or name the grain ('by quarter').")
-            later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
-            return self.two_periods(metrics, later, earlier, base, fastest)
+            summed = self.periods_added(windows)
+            if summed is None:
+                later, earlier = sorted((w for _, w in windows), key=lambda w: w.start, reverse=True)
+                return self.two_periods(metrics, later, earlier, base, fastest)
+            windows, time = [(windows[0][0], summed)], summed     # "2001 and 2002 combined": one total
         if self.cue("growth") or fastest or ("period_over_period" in self.found and windows):
             if time is None and not fastest:
                 return self.period_series(metrics, None, base, grain=self.found.get("period_over_period"))
@@ -805,6 +808,11 @@ class _Parse:
                     window = previous_period(out[-1][1], period=m.period or out[-1][0].period)
                 elif m.period is None:
                     raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
+            elif m.anchor == "data_start":
+                if self.vocab.date_range is None:
+                    raise _Incomplete(("time",), f"I do not know when the data starts, so not {m.text!r}; name the year.")
+                first = self.vocab.date_range[0].year
+                window = TimeWindow(*year_bounds(first), label=str(first), column=window.column)
             elif m.anchor in ("last_year", "same_in"):
                 if not out:
                     raise _Incomplete(("time",), f"{m.text!r} needs another period to be relative to.")
@@ -821,11 +829,41 @@ class _Parse:
             if covered is not None and window.column == "order_date" and (window.end < covered[0] or window.start > covered[1]):
                 raise _Incomplete(("time",), f"There is no data for {window.label or window.start.isoformat()}: "
                                   f"the orders run from {covered[0].isoformat()} to {covered[1].isoformat()}.")
+        if len(out) == 2 and out[0][1] == out[1][1] and "data_start" in (out[0][0].anchor, out[1][0].anchor):
+            out = [next(o for o in out if o[0].anchor != "data_start")]   # "2014, the first year in the data"
+        elif len(out) == 2 and "data_start" in (out[0][0].anchor, out[1][0].anchor) \
+                and not (self.cue("compare") or self.cue("growth")):
+            first, other = sorted(out, key=lambda o: o[0].anchor != "data_start")
+            raise _Incomplete(("time",), f"The first year in the data is {first[1].label}, not {other[1].label}; "
+                              f"ask for one of them, or compare them ('{other[1].label} vs {first[1].label}').")
         if len(out) == 2 and out[0][1] == out[1][1]:
             raise _Incomplete(("time",), f"Both periods are {out[0][1].label}; name two different ones.")
         if len(out) > 2:
             raise _Incomplete(("time",), "The question names more than two periods; ask about one or compare two.")
         return out
+
+    def periods_added(self, windows: list[tuple[TimeMatch, TimeWindow]]) -> TimeWindow | None:
+        """"sales in 2001 plus 2002", "2001 and 2002 combined", "both years together": the two periods added
+        up, one window over both when they meet; two periods with a gap between are no window to add over."""
+        (first, one), (second, other) = windows
+        joined = self.text[first.end: second.start]
+        if self.cue("compare") or self.cue("growth") or "member_versus" in self.found \
+                or not re.fullmatch(r"\s*(?:,\s*)?(?:and|plus|\+|&)\s*(?:in\s+|for\s+)?", joined, re.I):
+            return None
+        after = self.text[second.end:]
+        if not (re.match(r"\s*(?:plus|\+)", joined, re.I)
+                or re.match(r"\s*,?\s*(?:combined|together|altogether|in\s+total|summed|added\s+(?:up|together)|"
+                            r"put\s+together|taken\s+together|as\s+one)\b", after, re.I)
+                or re.search(r"\b(?:both|the\s+two)\s+(?:years|quarters|months|periods)\s+(?:combined|together|"
+                             r"added\s+up|summed)\b", self.text, re.I)):
+            return None
+        earlier, later = sorted((one, other), key=lambda w: w.start)
+        if (later.start - earlier.end).days > 1:
+            raise Problem(f"{earlier.label} and {later.label} have a gap between them, and I add up one unbroken "
+                          f"range; ask for each ('{earlier.label} vs {later.label}') or for the range "
+                          f"('from {earlier.label} to {later.label}').")
+        return TimeWindow(earlier.start, max(earlier.end, later.end), label_for(earlier.start, later.end),
+                          earlier.column)
 
     def two_periods(self, metrics: tuple[str, ...], later: TimeWindow, earlier: TimeWindow, base: dict[str, Any],
                     fastest: bool, growth: bool = False) -> Intent:

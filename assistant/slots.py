@@ -244,6 +244,54 @@ def _listed_with_a_member(item: tuple[int, int, ValueEntry], found: list[tuple[i
     return False
 
 
+# "pop and country", "rock line vs pop line", "dresses ... more than pants": two members of one dimension
+_JOINED = re.compile(r"(?:\s+[a-z]+)?\s*(?:,|,?\s*and|,?\s*or|&|\+|plus|vs|versus|against|compared\s+(?:to|with))\s*"
+                     r"(?:the\s+)?|.*\bthan\s+(?:the\s+)?")
+_AFTER_MEASURE = re.compile(r"(?:\s+[\w'-]+){0,2}\s+(?:for|in|of|from|on|within|inside)\s+(?:the\s+)?$", re.I)
+# "how many dresses", "something from golf", "everything but tables", "sub category=phones"
+_CUED = re.compile(r"(?:\bhow\s+(?:many|much)\s+(?:of\s+)?(?:the\s+|our\s+)?"
+                   r"|\b(?:something|anything|items?|products?|goods)\s+(?:from|in|of)\s+(?:the\s+)?"
+                   r"|\b(?:number|count|amount|quantity)\s+of\s+(?:the\s+)?"
+                   r"|\bhow\s+(?:did|do|does|is|are|was|were|has|have)\s+(?:the\s+)?"
+                   r"|\b(?:but|except|excluding|exclude|without|not|other\s+than|apart\s+from|besides|minus|leaving\s+out"
+                   r"|including|included)\s+(?:the\s+|for\s+)?|=\s*)$", re.I)
+# "phones not included", "phones only", "phones aside"
+_CUED_AFTER = re.compile(r"\s+(?:(?:not\s+)?(?:included|excluded)|only|aside|left\s+out|removed|excepted)\b", re.I)
+# "phones - units sold in 2017", "chairs in 2017: mean sales ...", "chairs how many pieces ..."
+_TOPIC = re.compile(r"(?:\s+(?:in|for|during)\s+[\w ]{1,20}?)?\s*(?:[-:,\u2013]|$)|\s+(?:how|what|which|when)\b", re.I)
+_ALONE = re.compile(r"\W*(?:(?:and|just|only|what|how|about|for|the|now|then|ok|okay|so|but|instead|please|pls)\W+)*", re.I)
+
+
+def said_as_member(question: str, lower: str, at: int, end: int, entry: ValueEntry,
+                   found: list[tuple[int, int, ValueEntry]], vocab: Vocabulary) -> bool:
+    """"country" is a class and a word. It is the member beside its dimension's word ("the country
+    class"), listed with another member ("pop vs country"), before a measure ("country sales"), after a
+    measure and a preposition ("units of country"), counted ("how many dresses"), capitalised inside a
+    sentence, or alone ("just golf"); "across the country", "for reference," and "personal curiosity"
+    are words."""
+    from assistant.lexicon import lexicon
+    before, after = lower[:at], lower[end:]
+    if beside_its_dimension(lower, at, end, entry.dimension, vocab) or _CUED.search(before) \
+            or _CUED_AFTER.match(after) or entry.phrase in lexicon().ignorable:   # a word that would vanish unread
+        return True
+    if not before.strip() and _TOPIC.match(after):      # "phones - units sold in 2017"
+        return True
+    if question[at].isupper() and before.strip() and before.rstrip()[-1] not in ".!?:;-":
+        return True
+    for _, other_at, other in found:
+        other_end = other_at + len(other.phrase)
+        if other.dimension == entry.dimension and other_at != at and (
+                other_end <= at and _JOINED.fullmatch(lower[other_end: at]) or end <= other_at and _JOINED.fullmatch(lower[end: other_at])):
+            return True
+    measure = re.match(r"(?:'s)?\s+", after)
+    if measure and vocab.measure_words.match(after, measure.end()):
+        return True
+    for m in vocab.measure_words.finditer(before):
+        if _AFTER_MEASURE.fullmatch(before, m.end()):
+            return True
+    return _ALONE.fullmatch(lower[:at]) is not None and _ALONE.fullmatch(after.replace("?", " ") + " ") is not None
+
+
 def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
     index = vocab.value_index
     found: list[tuple[int, int, ValueEntry]] = []   # (position in vocab.values, offset, entry)
@@ -260,6 +308,8 @@ def _value_slots(question: str, lower: str, vocab: Vocabulary) -> list[Slot]:
     for _, at, entry in found:
         if entry.case_sensitive and not question[at].isupper() \
                 and not beside_its_dimension(lower, at, at + len(entry.phrase), entry.dimension, vocab):
+            continue
+        if entry.everyday and not said_as_member(question, lower, at, at + len(entry.phrase), entry, found, vocab):
             continue
         text = question[at: at + len(entry.phrase)]
         out.append(Slot("filter_value", text, at, at + len(entry.phrase), Filter(entry.dimension, entry.values)))

@@ -31,7 +31,7 @@ from assistant.periods import (add_months, half_bounds, iso_week_bounds, label_f
                                quarter_bounds, quarter_of, year_bounds)
 
 Period = Literal["year", "half", "quarter", "month", "week", "day"]
-Anchor = Literal["as_of", "prior", "next", "last_year", "same_in"]
+Anchor = Literal["as_of", "prior", "next", "last_year", "same_in", "data_start"]
 
 
 @dataclass(frozen=True)
@@ -375,6 +375,17 @@ def _last_year(m: re.Match[str], as_of: date):
 def _same_in(m: re.Match[str], as_of: date):
     # The other window moved to this year (the router does it); the window holds the year for it.
     return (*year_bounds(int(m.group("year"))), None)
+
+
+@_rule(r"(?:the|our)\s+(?:very\s+)?(?:first|earliest|oldest)\s+(?:(?:full|calendar|whole)\s+)?year"
+       r"(?:\s+(?:(?:that\s+)?we\s+have\s+(?:any\s+)?(?:data|numbers|records?|figures|sales)(?:\s+(?:for|on))?"
+       r"|on\s+record|in\s+the\s+(?:data|records?|warehouse)|of\s+(?:the\s+)?(?:data|records?)))?", anchor="data_start")
+def _first_year(m: re.Match[str], as_of: date):
+    # "the first year we have data for": the router knows when the data starts; "2014? I think that's
+    # the first year in the data" says something about another period, it names none
+    if re.search(r"\b(?:that|it|this|which)(?:'s|\s+is|\s+was)?\s+$", m.string[: m.start()], re.I):
+        return None
+    return as_of, as_of, "year"
 
 
 def find_windows(question: str, *, as_of: date, ranges: bool = True) -> tuple[TimeMatch, ...]:

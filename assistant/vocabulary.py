@@ -54,6 +54,8 @@ class ValueEntry:
     case_sensitive: bool        # one-word open values need a capital first letter
     label: str                  # how an answer names it ("West Coast", "California")
     listed_only: bool = False   # an everyday word ("history"): a member only listed with another member
+    everyday: bool = False      # a common English word in any case ("country", "reference"): a member only
+                                # where the question says so (slots.said_as_member)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,12 @@ class Vocabulary:
         that only moves the last day (a new vocabulary, ``assistant.values``) reuses it (building one
         holds the GIL for about a second)."""
         return _speller(self.words, self.value_words)
+
+    @cached_property
+    def measure_words(self) -> re.Pattern[str]:
+        """Any metric phrase or metric verb of the dataset, as one pattern ("sales", "sold", "bring in")."""
+        phrases = sorted({*self.metric_phrases, *self.verb_phrases}, key=len, reverse=True)
+        return re.compile(r"(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.I)
 
     @cached_property
     def value_index(self) -> ValueIndex:
@@ -238,8 +246,9 @@ def _build(dataset: str, model: SemanticModel, open_values: dict[str, tuple[str,
                         entries.append(ValueEntry(name, (value,), phrase, False, value, listed_only=True))
                     continue
                 one_word = " " not in phrase.strip()
-                needs_capital = not any_case and one_word and is_english(phrase, min_frequency=COMMON_WORD)
-                entries.append(ValueEntry(name, (value,), phrase, needs_capital, value))
+                common = one_word and is_english(phrase, min_frequency=COMMON_WORD)
+                entries.append(ValueEntry(name, (value,), phrase, common and not any_case, value,
+                                          everyday=common and dim.any_case and dim.values is None))
         for word, value in dim.aliases.items():
             if value in values:
                 entries.append(ValueEntry(name, (value,), word.lower(), False, value))

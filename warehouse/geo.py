@@ -39,6 +39,25 @@ for _cell in _ROWS.replace("\n", "|").split("|"):
         _code, _name, _region, _pop = _cell.split()
         STATES[_code] = State(_code, _name.replace("_", " "), _region, int(_pop))
 
+# What a state's people are called ("Texans bought ..."): the customers of that state. Names shared with
+# another place or unsure in use (Washingtonians: the state or DC) are left out.
+_DEMONYMS = """
+AL Alabamians|AK Alaskans|AZ Arizonans|AR Arkansans|CA Californians|CO Coloradans|DE Delawareans
+FL Floridians|GA Georgians|HI Hawaiians|ID Idahoans|IL Illinoisans|IN Indianans,Hoosiers|IA Iowans
+KS Kansans|KY Kentuckians|LA Louisianans,Louisianians|ME Mainers|MD Marylanders|MI Michiganders
+MN Minnesotans|MS Mississippians|MO Missourians|MT Montanans|NE Nebraskans|NV Nevadans
+NH New_Hampshirites|NJ New_Jerseyans|NM New_Mexicans|NY New_Yorkers|NC North_Carolinians
+ND North_Dakotans|OH Ohioans|OK Oklahomans|OR Oregonians|PA Pennsylvanians|RI Rhode_Islanders
+SC South_Carolinians|SD South_Dakotans|TN Tennesseans|TX Texans|UT Utahns|VT Vermonters|VA Virginians
+WV West_Virginians|WI Wisconsinites|WY Wyomingites
+"""
+
+DEMONYMS: dict[str, tuple[str, ...]] = {}
+for _cell in _DEMONYMS.replace("\n", "|").split("|"):
+    if _cell.strip():
+        _code, _names = _cell.split()
+        DEMONYMS[_code] = tuple(n.replace("_", " ") for n in _names.split(","))
+
 REGIONS: tuple[str, ...] = ("Northeast", "Midwest", "South", "West")
 WEST_COAST: tuple[str, ...] = ("CA", "OR", "WA")
 EAST_COAST: tuple[str, ...] = ("ME", "NH", "MA", "RI", "CT", "NY", "NJ", "DE", "MD", "VA", "NC", "SC", "GA", "FL")

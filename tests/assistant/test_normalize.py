@@ -26,6 +26,10 @@ from assistant.normalize import normalize
     ("orders over two thousand dollars", "orders over two thousand dollars"),
     ("which class has the most negative margin", "which class has the lowest margin"),
     ("the most unprofitable region", "the least profitable region"),
+    ("how many Texans bought from us", "how many Texas customers bought from us"),
+    ("texans vs new yorkers", "Texas customers vs New York customers"),
+    ("sales to Texan shoppers", "sales to Texas shoppers"),
+    ("Hoosiers' spend", "Indiana customers spend"),
 ])
 def test_rewrites(typed: str, read: str) -> None:
     assert normalize(typed) == read

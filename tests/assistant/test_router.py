@@ -508,3 +508,46 @@ def test_a_count_word_that_is_also_money_clarifies_when_asked_as_an_amount() -> 
     for count in ("how many receipts in 2001", "number of till receipts by store in 2000", "receipts in 2001"):
         assert tpcds(count).complete and tpcds(count).intent.metrics == ("tickets",), count
     assert tpcds("what did the average receipt come to in 2001").intent.metrics == ("sales_per_ticket",)
+
+
+@pytest.mark.parametrize("question", ["revenue in 2022 plus 2023", "revenue 2022 and 2023 combined",
+                                      "orders for 2022 & 2023 together", "units in 2022 and 2023, both years added up",
+                                      "revenue by channel for 2022 and 2023 combined"])
+def test_two_periods_added_up_are_one_window_over_both(question: str) -> None:
+    summed = intent(question)
+    assert summed.operation in ("total", "breakdown") and summed.compare_time is None
+    assert (summed.time.start, summed.time.end) == (date(2022, 1, 1), date(2023, 12, 31))
+
+
+def test_two_periods_not_added_up_stay_compared_and_a_gap_is_no_range_to_add() -> None:
+    for compared in ("revenue in 2022 and 2023", "revenue 2022 vs 2023", "revenue in 2022 plus 2023 vs 2021"):
+        read = route(compared)
+        assert read.intent is None or read.intent.operation == "compare_periods", compared
+    assert intent("revenue in 2022 and 2023 compared").operation == "compare_periods"
+    gap = route("revenue in 2021 and 2023 combined")
+    assert not gap.complete and "gap" in gap.reason and "from 2021 to 2023" in gap.reason
+
+
+def test_a_states_people_are_its_customers() -> None:
+    counted = intent("how many Texans bought from us in 2023")
+    assert counted.metrics == ("customers",) and counted.filters == (Filter("state", ("TX",)),)
+    spent = intent("how much did New Yorkers and Ohioans spend in 2023, each")
+    assert (spent.metrics, spent.operation) == (("revenue",), "compare_values")
+    assert set(spent.filters[0].values) == {"NY", "OH"}
+
+
+def test_the_first_year_on_record_is_the_year_the_data_starts_in() -> None:
+    from assistant.vocabulary import build_vocabulary
+    known = build_vocabulary("retail_sales", date_range=(date(2022, 3, 14), date(2024, 6, 30)))
+    for question in ("revenue in the first year we have data for", "orders in our first year",
+                     "profit by channel in the earliest year on record"):
+        read = Router().parse(question, dataset="retail_sales", as_of=AS_OF, vocabulary=known)
+        assert read.complete and (read.intent.time.start, read.intent.time.end) == (date(2022, 1, 1), date(2022, 12, 31))
+    said = Router().parse("revenue in 2022? i think that is the first year in the data", dataset="retail_sales",
+                          as_of=AS_OF, vocabulary=known)       # a remark about 2022, no second period
+    assert said.complete and said.intent.operation == "total" and said.intent.time.start == date(2022, 1, 1)
+    wrong = Router().parse("revenue in 2023, the first year on record", dataset="retail_sales", as_of=AS_OF,
+                           vocabulary=known)
+    assert not wrong.complete and "first year in the data is 2022, not 2023" in wrong.reason
+    unknown = route("revenue in the first year we have data for")       # no data range: ask for the year
+    assert not unknown.complete and "name the year" in unknown.reason

@@ -121,3 +121,28 @@ def test_indexed_value_matching_finds_what_a_scan_of_every_value_finds() -> None
     claire = extract_slots(questions[0], dataset="superstore", vocabulary=vocabulary, as_of=AS_OF)
     assert [s.value for s in claire if s.kind == "filter_value"] == [
         Filter("customer", ("Claire Gute",)), Filter("customer", ("Customer 4999",))]
+
+
+CLASSES = {"class": ["country", "pop", "reference", "personal", "dresses", "pants", "fishing", "golf"]}
+
+
+def classes(question: str) -> list[tuple[str, ...]]:
+    vocab = build_vocabulary("tpcds_store", open_values=CLASSES)
+    return [v[1] for v in values(question, "tpcds_store", vocabulary=vocab) if v[0] == "class"]
+
+
+def test_an_everyday_word_that_is_a_member_is_a_word_unless_the_question_says_member() -> None:
+    """"country" (a music class) in "sales across the country" is the word; it becomes an unknown word
+    and the question is asked back instead of answered for the class."""
+    for words in ("sales across the country in 2001", "for reference, what were sales in 2001",
+                  "total sales for 2001, personal curiosity"):
+        assert classes(words) == [], words
+    for member, said in ((("country",), "the country class, sales in 2001"), (("dresses",), "dresses sales for March 2002"),
+                         (("fishing",), "units sold in fishing in 1999"), (("pop",), "monthly revenue for pop in 2001"),
+                         (("golf",), "baskets with something from golf in them"), (("pants",), "2002 units, pants only"),
+                         (("dresses",), "how many dresses did we sell"), (("golf",), "just golf"),
+                         (("fishing",), "sales for Fishing in 2002"), (("pants",), "everything but pants"),
+                         (("dresses",), "dresses - units in 2001")):
+        assert classes(said) == [member], said
+    assert classes("pop vs country, units") == [("pop",), ("country",)]
+    assert classes("did the dresses class sell more than pants") == [("dresses",), ("pants",)]
