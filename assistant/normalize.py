@@ -39,6 +39,17 @@ def _state_people(m: re.Match[str]) -> str:
     return f"{state} customers" if m.group(2) else state
 
 
+_BUYERS = re.compile(r"\b(?:customers?|shoppers?|buyers?|people|persons|folks|clients?|who|state|states|city|cities)\b"
+                     r"(?:\s+\S+){0,5}\s*$|\b(?:customers?|shoppers?|buyers?|people)\b", re.I)
+
+
+def _took_home(m: re.Match[str]) -> str:
+    """Customers take goods home (bought); a company takes money home (its profit)."""
+    return "bought" if _BUYERS.search(m.string[: m.start()]) or re.match(
+        r"\s+(?:the\s+)?(?:most|fewest|least|more|fewer)?\s*(?:units?|items?|pieces?|products?|goods|untis)\b",
+        m.string[m.end():], re.I) else m.group(0)
+
+
 _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (_DEMONYM, _state_people),
     # a closing sentence with a sign-off and a name ("... 2001? Thanks, Alex", "Warm regards, Margaret")
@@ -199,9 +210,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bacross\s+(?:the\s+)?(?:whole|entire|full)(?:\s+of)?\s+(?=(?:the\s+)?(?:year\s+)?(?:19|20)\d\d\b)", re.I), "in "),
     # "how much revenue did the able store book": made (a verb, not the Books category)
     (re.compile(r"\b((?:did|do|does|will|would|could)\s+(?:the\s+|our\s+)?(?:[\w'-]+\s+){1,3}?)book\b(?!s)", re.I), r"\1make"),
-    # "customers from which state took home the most units": bought (not the Home category)
-    (re.compile(r"\b(?:took|take|takes|taking)\s+home\b(?!\s+(?:dept|department|category|items?|products?|goods))", re.I),
-     "bought"),
+    # "customers from which state took home the most units": bought (not the Home category); "what did we
+    # take home", "our take-home": the dataset's profit verb
+    (re.compile(r"\b(?:took|take|takes|taking|taken)[\s-]+home\b(?!\s+(?:dept|department|category|items?|products?|goods))",
+                re.I), _took_home),
     # "how much did we bring home last year": brought in (not the Home category)
     (re.compile(r"\b(bring|brings|brought|bringing)\s+home\b(?!\s+(?:dept|department|category|items?|products?|goods))", re.I),
      r"\1 in"),

@@ -283,11 +283,15 @@ def said_as_member(question: str, lower: str, at: int, end: int, entry: ValueEnt
         if other.dimension == entry.dimension and other_at != at and (
                 other_end <= at and _JOINED.fullmatch(lower[other_end: at]) or end <= other_at and _JOINED.fullmatch(lower[end: other_at])):
             return True
+    for _, other_at, other in found:       # "country music": the class within its category
+        if other.dimension != entry.dimension and vocab.related(entry.dimension, other.dimension) \
+                and other_at >= end and not lower[end: other_at].strip():
+            return True
     measure = re.match(r"(?:'s)?\s+", after)
     if measure and vocab.measure_words.match(after, measure.end()):
         return True
-    for m in vocab.measure_words.finditer(before):
-        if _AFTER_MEASURE.fullmatch(before, m.end()):
+    for m in vocab.measure_words.finditer(before):      # "units sold in fishing", "people who bought pop"
+        if _AFTER_MEASURE.fullmatch(before, m.end()) or re.fullmatch(r"\s+(?:the\s+|some\s+|any\s+)?", before[m.end():]):
             return True
     return _ALONE.fullmatch(lower[:at]) is not None and _ALONE.fullmatch(after.replace("?", " ") + " ") is not None
 

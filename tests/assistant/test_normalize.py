@@ -30,6 +30,8 @@ from assistant.normalize import normalize
     ("texans vs new yorkers", "Texas customers vs New York customers"),
     ("sales to Texan shoppers", "sales to Texas shoppers"),
     ("Hoosiers' spend", "Indiana customers spend"),
+    ("customers from which state took home the most units", "customers from which state bought the most units"),
+    ("what did we take home in 2002", "what did we take home in 2002"),
 ])
 def test_rewrites(typed: str, read: str) -> None:
     assert normalize(typed) == read

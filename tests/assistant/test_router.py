@@ -551,3 +551,9 @@ def test_the_first_year_on_record_is_the_year_the_data_starts_in() -> None:
     assert not wrong.complete and "first year in the data is 2022, not 2023" in wrong.reason
     unknown = route("revenue in the first year we have data for")       # no data range: ask for the year
     assert not unknown.complete and "name the year" in unknown.reason
+
+
+def test_what_the_company_takes_home_is_its_profit_and_what_customers_take_home_they_bought() -> None:
+    assert intent("what did we take home in 2023").metrics == ("profit",)
+    assert intent("our take-home by channel, 2023").metrics == ("profit",)
+    assert intent("which state's customers took home the most units in 2023").metrics == ("units",)

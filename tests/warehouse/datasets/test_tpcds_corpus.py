@@ -82,10 +82,12 @@ def test_the_corpus_has_150_questions_over_its_shapes_and_a_held_out_part() -> N
     assert len(conversations) >= 10 and all(2 <= len(c.turns) <= 4 for c in conversations)
 
 
-@pytest.mark.timeout(2700)   # 2,892 questions, each answered and checked against its truth
+@pytest.mark.timeout(2700)   # 2,982 questions, each answered and checked against its truth
 def test_dev_questions_are_answered_and_never_wrong(scored) -> None:
     # Rounds 13-18 (940 questions) were written as stylised users on purpose (chatty emails, abbreviations,
     # hedged guesses, members said as idioms): 847 right, 93 clarify, 0 wrong; all rounds 2,769 of 2,892.
+    # Round 19 (90; everyday words that are also class names, take-home, two years combined, demonyms):
+    # 27 clarify and 1 wrong before its fixes, 83 right and 7 clarify after; all rounds 2,864 of 2,982.
     tally = scored("paraphrase", "dev")
     assert tally.rate("correct") >= DEV_CORRECT and tally.counts["wrong"] == 0, _summary(tally)
 
