@@ -39,8 +39,9 @@ def _state_people(m: re.Match[str]) -> str:
     return f"{state} customers" if m.group(2) else state
 
 
-_BUYERS = re.compile(r"\b(?:customers?|shoppers?|buyers?|people|persons|folks|clients?|who|state|states|city|cities)\b"
-                     r"(?:\s+\S+){0,5}\s*$|\b(?:customers?|shoppers?|buyers?|people)\b", re.I)
+# who takes goods home: a customer word anywhere before, or a word for who or where a few words before
+_BUYERS = re.compile(r"\b(?:customers?|shoppers?|buyers?|people)\b"
+                     r"|\b(?:persons|folks|clients?|who|states?|city|cities)\b(?:\s+\S+){0,5}\s*$", re.I)
 
 
 def _took_home(m: re.Match[str]) -> str:

@@ -829,13 +829,13 @@ class _Parse:
             if covered is not None and window.column == "order_date" and (window.end < covered[0] or window.start > covered[1]):
                 raise _Incomplete(("time",), f"There is no data for {window.label or window.start.isoformat()}: "
                                   f"the orders run from {covered[0].isoformat()} to {covered[1].isoformat()}.")
-        if len(out) == 2 and out[0][1] == out[1][1] and "data_start" in (out[0][0].anchor, out[1][0].anchor):
-            out = [next(o for o in out if o[0].anchor != "data_start")]   # "2014, the first year in the data"
-        elif len(out) == 2 and "data_start" in (out[0][0].anchor, out[1][0].anchor) \
-                and not (self.cue("compare") or self.cue("growth")):
+        if len(out) == 2 and "data_start" in (out[0][0].anchor, out[1][0].anchor):
             first, other = sorted(out, key=lambda o: o[0].anchor != "data_start")
-            raise _Incomplete(("time",), f"The first year in the data is {first[1].label}, not {other[1].label}; "
-                              f"ask for one of them, or compare them ('{other[1].label} vs {first[1].label}').")
+            if first[1] == other[1]:
+                out = [other]                   # "2014, the first year in the data"
+            elif not (self.cue("compare") or self.cue("growth")):
+                raise _Incomplete(("time",), f"The first year in the data is {first[1].label}, not {other[1].label}; "
+                                  f"ask for one of them, or compare them ('{other[1].label} vs {first[1].label}').")
         if len(out) == 2 and out[0][1] == out[1][1]:
             raise _Incomplete(("time",), f"Both periods are {out[0][1].label}; name two different ones.")
         if len(out) > 2:
@@ -862,8 +862,8 @@ class _Parse:
             raise Problem(f"{earlier.label} and {later.label} have a gap between them, and I add up one unbroken "
                           f"range; ask for each ('{earlier.label} vs {later.label}') or for the range "
                           f"('from {earlier.label} to {later.label}').")
-        return TimeWindow(earlier.start, max(earlier.end, later.end), label_for(earlier.start, later.end),
-                          earlier.column)
+        end = max(earlier.end, later.end)
+        return TimeWindow(earlier.start, end, label_for(earlier.start, end), earlier.column)
 
     def two_periods(self, metrics: tuple[str, ...], later: TimeWindow, earlier: TimeWindow, base: dict[str, Any],
                     fastest: bool, growth: bool = False) -> Intent:

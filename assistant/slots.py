@@ -26,7 +26,7 @@ Choices where SPEC is silent (also in the project docs):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 import re
@@ -34,6 +34,7 @@ from typing import Literal
 
 from assistant.amounts import Amount, find_amounts
 from assistant.intent import Filter
+from assistant.lexicon import lexicon
 from assistant.normalize import normalize
 from assistant.timewindow import SHIPPED_IN, TimeMatch, find_windows
 from assistant.vocabulary import AMBIGUOUS_CODES, ValueEntry, Vocabulary, closed_vocabulary
@@ -61,7 +62,6 @@ class Extraction:
 
 def _growth_re() -> re.Pattern[str]:
     """Growth words (the lexicon's), which keep "from Q1 to Q2" as two periods instead of one range."""
-    from assistant.lexicon import lexicon
 
     lex = lexicon()
     words = [w for w, kind in lex.cues.items() if kind == "growth"]
@@ -229,24 +229,33 @@ def _said_dimension_first(found: list[tuple[int, int, ValueEntry]], lower: str,
     return sorted(keep, key=lambda item: (item[0], item[1]))
 
 
-def _listed_with_a_member(item: tuple[int, int, ValueEntry], found: list[tuple[int, int, ValueEntry]], lower: str) -> bool:
-    """"fiction and history", "history or fiction": an everyday word next to a member of the same dimension,
-    joined by and / or / a comma, is a member too."""
-    _, at, entry = item
+_LISTED = re.compile(r"\s*(?:,|,?\s*and|,?\s*or|&|\+)\s*(?:the\s+)?")
+# "pop and country", "rock line vs pop line", "dresses ... more than pants": two members of one dimension
+_JOINED = re.compile(r"(?:\s+[a-z]+)?\s*(?:,|,?\s*and|,?\s*or|&|\+|plus|vs|versus|against|compared\s+(?:to|with))\s*"
+                     r"(?:the\s+)?|.*\bthan\s+(?:the\s+)?")
+
+
+def _joined_to_a_member(at: int, entry: ValueEntry, others: Iterable[tuple[int, int, ValueEntry]], lower: str,
+                        joined: re.Pattern[str]) -> bool:
+    """Whether the phrase at ``at`` and a member of the same dimension among ``others`` stand on either side
+    of words that ``joined`` matches whole."""
     end = at + len(entry.phrase)
-    for _, other_at, other in found:
-        if other.listed_only or other.dimension != entry.dimension:
+    for _, other_at, other in others:
+        if other.dimension != entry.dimension:
             continue
         other_end = other_at + len(other.phrase)
         between = lower[other_end: at] if other_end <= at else lower[end: other_at] if end <= other_at else None
-        if between is not None and re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*or|&|\+)\s*(?:the\s+)?", between):
+        if between is not None and joined.fullmatch(between):
             return True
     return False
 
 
-# "pop and country", "rock line vs pop line", "dresses ... more than pants": two members of one dimension
-_JOINED = re.compile(r"(?:\s+[a-z]+)?\s*(?:,|,?\s*and|,?\s*or|&|\+|plus|vs|versus|against|compared\s+(?:to|with))\s*"
-                     r"(?:the\s+)?|.*\bthan\s+(?:the\s+)?")
+def _listed_with_a_member(item: tuple[int, int, ValueEntry], found: list[tuple[int, int, ValueEntry]], lower: str) -> bool:
+    """"fiction and history", "history or fiction": an everyday word next to a member of the same dimension,
+    joined by and / or / a comma, is a member too."""
+    return _joined_to_a_member(item[1], item[2], (f for f in found if not f[2].listed_only), lower, _LISTED)
+
+
 _AFTER_MEASURE = re.compile(r"(?:\s+[\w'-]+){0,2}\s+(?:for|in|of|from|on|within|inside)\s+(?:the\s+)?$", re.I)
 # "how many dresses", "something from golf", "everything but tables", "sub category=phones"
 _CUED = re.compile(r"(?:\bhow\s+(?:many|much)\s+(?:of\s+)?(?:the\s+|our\s+)?"
@@ -269,7 +278,6 @@ def said_as_member(question: str, lower: str, at: int, end: int, entry: ValueEnt
     measure and a preposition ("units of country"), counted ("how many dresses"), capitalised inside a
     sentence, or alone ("just golf"); "across the country", "for reference," and "personal curiosity"
     are words."""
-    from assistant.lexicon import lexicon
     before, after = lower[:at], lower[end:]
     if beside_its_dimension(lower, at, end, entry.dimension, vocab) or _CUED.search(before) \
             or _CUED_AFTER.match(after) or entry.phrase in lexicon().ignorable:   # a word that would vanish unread
@@ -278,11 +286,8 @@ def said_as_member(question: str, lower: str, at: int, end: int, entry: ValueEnt
         return True
     if question[at].isupper() and before.strip() and before.rstrip()[-1] not in ".!?:;-":
         return True
-    for _, other_at, other in found:
-        other_end = other_at + len(other.phrase)
-        if other.dimension == entry.dimension and other_at != at and (
-                other_end <= at and _JOINED.fullmatch(lower[other_end: at]) or end <= other_at and _JOINED.fullmatch(lower[end: other_at])):
-            return True
+    if _joined_to_a_member(at, entry, found, lower, _JOINED):
+        return True
     for _, other_at, other in found:       # "country music": the class within its category
         if other.dimension != entry.dimension and vocab.related(entry.dimension, other.dimension) \
                 and other_at >= end and not lower[end: other_at].strip():

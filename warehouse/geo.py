@@ -33,11 +33,14 @@ UT Utah West 3272|VT Vermont Northeast 643|VA Virginia South 8631|WA Washington 
 WV West_Virginia South 1794|WI Wisconsin Midwest 5894|WY Wyoming West 577
 """
 
-STATES: dict[str, State] = {}
-for _cell in _ROWS.replace("\n", "|").split("|"):
-    if _cell.strip():
-        _code, _name, _region, _pop = _cell.split()
-        STATES[_code] = State(_code, _name.replace("_", " "), _region, int(_pop))
+
+def _cells(table: str) -> list[list[str]]:
+    """The words of each "|"- or line-separated cell of a table above ("_" stands for a space in a name)."""
+    return [cell.split() for cell in table.replace("\n", "|").split("|") if cell.strip()]
+
+
+STATES: dict[str, State] = {code: State(code, name.replace("_", " "), region, int(pop))
+                            for code, name, region, pop in _cells(_ROWS)}
 
 # What a state's people are called ("Texans bought ..."): the customers of that state. Names shared with
 # another place or unsure in use (Washingtonians: the state or DC) are left out.
@@ -52,11 +55,8 @@ SC South_Carolinians|SD South_Dakotans|TN Tennesseans|TX Texans|UT Utahns|VT Ver
 WV West_Virginians|WI Wisconsinites|WY Wyomingites
 """
 
-DEMONYMS: dict[str, tuple[str, ...]] = {}
-for _cell in _DEMONYMS.replace("\n", "|").split("|"):
-    if _cell.strip():
-        _code, _names = _cell.split()
-        DEMONYMS[_code] = tuple(n.replace("_", " ") for n in _names.split(","))
+DEMONYMS: dict[str, tuple[str, ...]] = {code: tuple(n.replace("_", " ") for n in names.split(","))
+                                        for code, names in _cells(_DEMONYMS)}
 
 REGIONS: tuple[str, ...] = ("Northeast", "Midwest", "South", "West")
 WEST_COAST: tuple[str, ...] = ("CA", "OR", "WA")
